@@ -1,0 +1,27 @@
+"""Bearer keys per role. Handlers declare who may call them with `opt={"roles": (...)}`."""
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from ..domain.errors import Forbidden, Unauthorized
+
+
+async def require_role(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Guard: 401 without a valid key, 403 with a key whose role is not in the handler's roles."""
+    roles = handler.opt.get("roles")
+    if not roles:
+        return
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send Authorization: Bearer <key>")
+    role = connection.app.state.key_verifier.role(token.strip())
+    if role is None:
+        raise Unauthorized("unknown or revoked key")
+    if role not in roles:
+        raise Forbidden(f"a {role} key may not call this; it needs {' or '.join(roles)}")
+    connection.scope["state"]["role"] = role
+
+
+def roles(*names: str) -> dict:
+    return {"roles": names}

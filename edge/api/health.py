@@ -1,0 +1,17 @@
+"""Health, for the supervisor and the store's monitoring: no key needed, no data exposed."""
+
+from litestar import Response, get
+
+from .. import __version__
+from ..schemas import HealthOut
+from ..services.runtime import Store
+from ..store.outbox import outbox_depth
+
+
+@get("/healthz", sync_to_thread=False, tags=["health"])
+def healthz(store: Store) -> Response[HealthOut]:
+    """ok, version, whether the database takes writes, and the outbox depth."""
+    writable = store.writer.healthy()
+    out = HealthOut(ok=writable, version=__version__, store_id=store.config.store_id, database_writable=writable,
+                    outbox_depth=outbox_depth(store.reader.conn))
+    return Response(out, status_code=200 if writable else 503)

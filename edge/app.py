@@ -1,0 +1,79 @@
+"""create_app(store): the one factory. Tests build it on a tmp_path store; `serve` on the real one."""
+
+import logging
+import time
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .api.auth import require_role
+from .api.deps import provide_store
+from .api.health import healthz
+from .api.manager import ManagerController
+from .api.problems import HANDLERS
+from .api.till import TillController
+from .services.keys import KeyVerifier
+from .services.runtime import Store
+
+MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
+access_log = logging.getLogger("store_edge.access")
+
+
+def access_logger(app: ASGIApp) -> ASGIApp:
+    """Log method, path, status and time. Never the query string: lookups carry phones and payer ids."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [0]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            path = scope.get("route_path_template") or _redact_path(scope["path"])
+            access_log.info("%s %s %d %.1fms", scope["method"], path, status[0], (time.perf_counter() - start) * 1000)
+
+    return middleware
+
+
+def _redact_path(path: str) -> str:
+    # Join and member pages carry tokens in the path; log the page, not the token.
+    for prefix in ("/j/", "/m/"):
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
+
+
+def create_app(store: Store) -> Litestar:
+    """Build the HTTP app over an open store. The caller owns the store and closes it."""
+    app = Litestar(
+        route_handlers=[healthz, TillController, ManagerController],
+        dependencies={"store": Provide(provide_store, sync_to_thread=False)},
+        guards=[require_role],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        middleware=[access_logger],
+        request_max_body_size=MAX_BODY,
+        openapi_config=OpenAPIConfig(
+            title="store-edge", version=__version__,
+            description="Offline-first membership and POS edge service. Money is integer fen; errors are "
+                        "application/problem+json; auth is `Authorization: Bearer <key>` with a lane, manager "
+                        "or hq key.",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+    app.state.store = store
+    app.state.key_verifier = KeyVerifier(lambda: store.reader.conn)
+    return app

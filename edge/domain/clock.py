@@ -1,0 +1,20 @@
+"""Time, injected: rules take `now` from a Clock so tests can stand anywhere on the calendar."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, e.g. 2026-11-23T06:30:00.000Z: sorts as text, reads as time."""
+    m = moment.astimezone(UTC)
+    return m.strftime("%Y-%m-%dT%H:%M:%S.") + f"{m.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

@@ -1,0 +1,247 @@
+"""Wire types of the HTTP contract (API.md). They only gain fields, always with defaults.
+
+Validation happens where data enters: Litestar decodes bodies into these with msgspec, which
+checks the `Annotated` constraints. Money is integer fen; a float is refused.
+"""
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from .domain.models import Bps, Fen, Qty
+
+Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+ShortText = Annotated[str, Meta(max_length=120)]
+JoinSource = Literal["cashier", "checkout_qr", "standee", "receipt", "referral", "import"]
+PaymentMethod = Literal["wechat_pay", "alipay", "card", "cash", "unionpay", "other"]
+Birthday = Annotated[str, Meta(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+
+
+class ConsentIn(Struct, forbid_unknown_fields=True):
+    policy_version: Annotated[str, Meta(min_length=1, max_length=32)]
+    granted: bool  # membership: required
+    marketing: bool = False
+    payment_link: bool = False
+
+
+class EnrolIn(Struct, forbid_unknown_fields=True):
+    phone: Annotated[str, Meta(min_length=1, max_length=40)]
+    consent: ConsentIn
+    source: JoinSource = "cashier"
+    lane_id: Id | None = None
+    cashier_id: Id | None = None
+    name: ShortText | None = None
+    birthday: Birthday | None = None
+    checkout_id: Id | None = None
+    referral_code: Id | None = None
+    standee_id: Id | None = None
+
+
+class TierOut(Struct):
+    tier_id: str
+    name_zh: str
+    name_en: str
+    discount_bps: int
+    points_multiplier_pct: int
+
+
+class MemberSummary(Struct, kw_only=True):
+    member_id: str
+    phone_masked: str
+    name: str | None
+    tier: TierOut
+    points_balance: int
+    lifetime_spend_fen: int
+    joined_at: str
+    join_source: str
+    marketing_consent: bool
+    payment_link_consent: bool
+    coupons: list[dict] = []
+
+
+class EnrolOut(MemberSummary, kw_only=True):
+    created: bool
+
+
+class MemberRef(Struct, forbid_unknown_fields=True):
+    """Who the customer is: exactly one of the fields."""
+
+    phone: Annotated[str, Meta(max_length=40)] | None = None
+    member_id: Id | None = None
+    code: Annotated[str, Meta(max_length=200)] | None = None
+
+
+class LineIn(Struct, forbid_unknown_fields=True):
+    sku: Id
+    qty: Qty
+    unit_price_fen: Fen | None = None  # a price override; the catalog price when absent
+
+
+Lines = Annotated[list[LineIn], Meta(min_length=1, max_length=200)]
+CouponCodes = Annotated[list[Id], Meta(max_length=20)]
+
+
+class QuoteIn(Struct, forbid_unknown_fields=True):
+    lane_id: Id
+    cashier_id: Id
+    lines: Lines
+    checkout_id: Id | None = None
+    member: MemberRef | None = None
+    coupon_codes: CouponCodes = []
+
+
+class DiscountOut(Struct):
+    rule_id: str
+    name_zh: str
+    name_en: str
+    amount_fen: int
+
+
+class LineOut(Struct, kw_only=True):
+    sku: str
+    name_zh: str
+    name_en: str
+    qty: int
+    unit_price_fen: int
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    discounts: list[DiscountOut]
+
+
+class JoinOffer(Struct):
+    url: str
+    qr_png_url: str
+    expires_at: str
+
+
+class QuoteOut(Struct, kw_only=True):
+    checkout_id: str
+    lane_id: str
+    cashier_id: str
+    lines: list[LineOut]
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    applied: list[DiscountOut]
+    member: MemberSummary | None
+    join: JoinOffer | None
+    quoted_at: str
+
+
+class PaymentIn(Struct, forbid_unknown_fields=True):
+    method: PaymentMethod
+    provider: Id | None = None  # wechat, alipay, a card network
+    scope: Annotated[str, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
+    payer_id: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    amount_fen: Fen | None = None
+
+
+class SaleIn(Struct, forbid_unknown_fields=True):
+    sale_id: Id
+    lane_id: Id
+    cashier_id: Id
+    lines: Lines
+    payment: PaymentIn
+    checkout_id: Id | None = None
+    member_id: Id | None = None
+    coupon_codes: CouponCodes = []
+
+
+class PaymentOut(Struct, kw_only=True):
+    method: str
+    provider: str | None
+    amount_fen: int
+    payer_linked: bool  # this sale's payer is now linked to the member
+    recognised_member: bool  # the member was recognised from the payer alone
+
+
+class ReceiptOut(Struct, kw_only=True):
+    store_id: str
+    store_name: str
+    business_day: str
+    printed_member: str | None  # masked phone, or None for a non-member
+    join: JoinOffer | None  # the receipt's join QR for a non-member
+
+
+class SaleOut(Struct, kw_only=True):
+    sale_id: str
+    status: Literal["completed", "voided"]
+    checkout_id: str | None
+    lane_id: str
+    cashier_id: str
+    member: MemberSummary | None
+    lines: list[LineOut]
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    applied: list[DiscountOut]
+    points_earned: int
+    tier_upgraded_to: str | None
+    payment: PaymentOut
+    receipt: ReceiptOut
+    created_at: str
+    voided_at: str | None = None
+    void_reason: str | None = None
+
+
+class VoidIn(Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class StockIn(Struct, forbid_unknown_fields=True):
+    on_hand: Annotated[int, Meta(ge=0, le=10**7)]
+
+
+class StockItem(Struct, forbid_unknown_fields=True):
+    sku: Id
+    on_hand: Annotated[int, Meta(ge=0, le=10**7)]
+
+
+class BulkStockIn(Struct, forbid_unknown_fields=True):
+    items: Annotated[list[StockItem], Meta(min_length=1, max_length=5000)]
+
+
+class StockOut(Struct):
+    sku: str
+    on_hand: int
+
+
+class CatalogItemOut(Struct, kw_only=True):
+    sku: str
+    name_zh: str
+    name_en: str
+    category: str
+    price_fen: int
+    perishable: bool
+    track_stock: bool
+    on_hand: int | None
+
+
+class JoinRateRowOut(Struct, kw_only=True):
+    key: str
+    transactions: int
+    nonmember_transactions: int
+    joins: int
+    join_rate_bps: int
+
+
+class JoinRateOut(Struct, kw_only=True):
+    from_day: str = msgspec.field(name="from")
+    to_day: str = msgspec.field(name="to")
+    by: str
+    definition: str
+    rows: list[JoinRateRowOut]
+    total: JoinRateRowOut
+
+
+class HealthOut(Struct, kw_only=True):
+    ok: bool
+    version: str
+    store_id: str
+    database_writable: bool
+    outbox_depth: int
+
+
+__all__ = ["Bps"]

@@ -1,0 +1,1 @@
+"""Services: one command = one transaction holding the change and its outbox events."""

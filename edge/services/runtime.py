@@ -1,0 +1,81 @@
+"""One open store: its file, the writer, the readers, config, secrets and cached reference data."""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from ..config import StoreConfig
+from ..domain.clock import Clock, system_clock
+from ..domain.models import MemberDayRule, Sku, Tier
+from ..store import catalog as catalog_repo
+from ..store import meta
+from ..store.connection import open_database
+from ..store.reader import Reader
+from ..store.schema import migrate
+from ..store.writer import Writer
+
+DB_NAME = "store.db"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Catalog, tiers and rules: read on nearly every request, changed rarely, so cached."""
+
+    version: str
+    catalog: dict[str, Sku]
+    tiers: dict[str, Tier]
+    member_days: list[MemberDayRule]
+
+
+class Store:
+    """Opens a store's data dir; `close()` stops its writer. Everything else reaches data through it."""
+
+    def __init__(self, data_dir: Path | str, clock: Clock = system_clock) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_NAME
+        if not self.path.exists():
+            raise FileNotFoundError(f"no store at {self.data_dir}: run `store-edge init` first")
+        db = open_database(self.path)
+        migrate(db)
+        self.config: StoreConfig = meta.load_config(db.conn)
+        self.chain_key = meta.get_secret(db.conn, "chain_key")
+        self.store_key = meta.get_secret(db.conn, "store_key")
+        db.conn.close()
+        self.clock = clock
+        self.writer = Writer(self.path).start()
+        self.reader = Reader(self.path)
+        self._ref: Reference | None = None
+        self._ref_lock = threading.Lock()
+
+    @property
+    def tz(self):  # noqa: ANN201 - ZoneInfo
+        return self.config.tz
+
+    def reference(self) -> Reference:
+        """The cached reference data, reloaded when any process bumped `ref_version`."""
+        conn = self.reader.conn
+        version = meta.get_meta(conn, "ref_version") or "0"
+        ref = self._ref
+        if ref is not None and ref.version == version:
+            return ref
+        with self._ref_lock:
+            ref = Reference(version, catalog_repo.load_catalog(conn), catalog_repo.load_tiers(conn),
+                            catalog_repo.load_member_day_rules(conn))
+            self._ref = ref
+        return ref
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.reader.close()
+
+
+def bump_reference(conn) -> None:  # noqa: ANN001 - sqlite3.Connection
+    """Mark catalog/tiers/rules changed, in the changing transaction, so every process reloads them."""
+    current = int(meta.get_meta(conn, "ref_version") or "0")
+    meta.set_meta(conn, "ref_version", str(current + 1))
+
+
+def encode_struct(value: msgspec.Struct) -> bytes:
+    return msgspec.json.encode(value)

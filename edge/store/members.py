@@ -1,0 +1,89 @@
+"""Members, their consents, points ledger and linked payment identities."""
+
+import sqlite3
+from datetime import datetime
+
+from ..domain.clock import iso
+from ..domain.ids import uuid7
+from ..domain.models import Member
+
+MEMBER_FIELDS = tuple(Member.__struct_fields__)
+_SELECT = f"SELECT {', '.join(MEMBER_FIELDS)} FROM members"
+_BOOLS = {"marketing_consent", "payment_link_consent"}
+
+
+def _member(row: tuple | None) -> Member | None:
+    if row is None:
+        return None
+    values = dict(zip(MEMBER_FIELDS, row, strict=True))
+    for b in _BOOLS:
+        values[b] = bool(values[b])
+    return Member(**values)
+
+
+def by_id(conn: sqlite3.Connection, member_id: str) -> Member | None:
+    return _member(conn.execute(f"{_SELECT} WHERE member_id = ?", (member_id,)).fetchone())
+
+
+def by_phone(conn: sqlite3.Connection, phone_e164: str) -> Member | None:
+    return _member(conn.execute(f"{_SELECT} WHERE phone_e164 = ?", (phone_e164,)).fetchone())
+
+
+def by_payer(conn: sqlite3.Connection, payer_hash: str) -> Member | None:
+    return _member(conn.execute(
+        f"{_SELECT} WHERE member_id = (SELECT member_id FROM payment_identities WHERE payer_hash = ?) "
+        "AND erased_at IS NULL", (payer_hash,)).fetchone())
+
+
+def by_checkout(conn: sqlite3.Connection, checkout_id: str) -> Member | None:
+    return _member(conn.execute(f"{_SELECT} WHERE join_checkout_id = ? ORDER BY joined_at LIMIT 1",
+                                (checkout_id,)).fetchone())
+
+
+def insert_member(conn: sqlite3.Connection, member: Member, phone_hash: str) -> None:
+    """Insert a new member; the UNIQUE phone constraint, not a prior search, stops a duplicate."""
+    cols = ", ".join(MEMBER_FIELDS)
+    marks = ", ".join("?" for _ in MEMBER_FIELDS)
+    conn.execute(f"INSERT INTO members ({cols}, phone_hash, updated_at) VALUES ({marks}, ?, ?)",
+                 (*(getattr(member, f) for f in MEMBER_FIELDS), phone_hash, member.joined_at))
+
+
+def record_consent(conn: sqlite3.Connection, member_id: str, purpose: str, granted: bool, policy_version: str,
+                   channel: str, now: datetime) -> None:
+    conn.execute("INSERT INTO consents (member_id, purpose, granted, policy_version, channel, at) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (member_id, purpose, granted, policy_version, channel, iso(now)))
+
+
+def add_points(conn: sqlite3.Connection, member_id: str, kind: str, points: int, sale_id: str | None,
+               now: datetime) -> str:
+    """Append a ledger entry and move the cached balance with it, in the caller's transaction."""
+    entry_id = uuid7()
+    conn.execute("INSERT INTO points_ledger (entry_id, member_id, kind, points, sale_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+                 (entry_id, member_id, kind, points, sale_id, iso(now)))
+    conn.execute("UPDATE members SET points_balance = points_balance + ?, updated_at = ? WHERE member_id = ?",
+                 (points, iso(now), member_id))
+    return entry_id
+
+
+def add_spend(conn: sqlite3.Connection, member_id: str, paid_fen: int, now: datetime) -> int:
+    """Add to lifetime spend (negative on a void); return the new lifetime spend."""
+    return conn.execute("UPDATE members SET lifetime_spend_fen = lifetime_spend_fen + ?, updated_at = ? "
+                        "WHERE member_id = ? RETURNING lifetime_spend_fen",
+                        (paid_fen, iso(now), member_id)).fetchone()[0]
+
+
+def set_tier(conn: sqlite3.Connection, member_id: str, tier_id: str, now: datetime) -> None:
+    conn.execute("UPDATE members SET tier_id = ?, updated_at = ? WHERE member_id = ?", (tier_id, iso(now), member_id))
+
+
+def link_payer(conn: sqlite3.Connection, payer_hash: str, member_id: str, provider: str, now: datetime) -> bool:
+    """Link a payer hash to a member; False when it already was (to anyone: first link wins)."""
+    cur = conn.execute("INSERT INTO payment_identities (payer_hash, member_id, provider, linked_at) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (payer_hash) DO NOTHING",
+                       (payer_hash, member_id, provider, iso(now)))
+    return cur.rowcount == 1
+
+
+def ledger_sum(conn: sqlite3.Connection, member_id: str) -> int:
+    return conn.execute("SELECT coalesce(sum(points), 0) FROM points_ledger WHERE member_id = ?",
+                        (member_id,)).fetchone()[0]

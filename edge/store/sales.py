@@ -1,0 +1,83 @@
+"""Sales and their lines, stored with the exact answer given so a replay returns the same bytes."""
+
+import sqlite3
+from datetime import datetime
+
+import msgspec
+
+from ..domain.clock import iso
+from ..domain.join_rate import SaleFacts
+
+
+class SaleRow(msgspec.Struct, frozen=True, kw_only=True):
+    sale_id: str
+    request_hash: str
+    status: str
+    checkout_id: str | None
+    lane_id: str
+    cashier_id: str
+    member_id: str | None
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    points_earned: int
+    payer_hash: str | None
+    payment_method: str
+    payment_provider: str | None
+    created_at: str
+    business_day: str
+    nonmember_at_start: bool
+    joined_source: str | None
+    response: bytes
+
+
+SALE_FIELDS = tuple(SaleRow.__struct_fields__)
+
+
+def insert_sale(conn: sqlite3.Connection, sale: SaleRow, lines: list[tuple]) -> None:
+    """Insert the sale and its lines; the sale_id PRIMARY KEY makes a second insert fail."""
+    conn.execute(f"INSERT INTO sales ({', '.join(SALE_FIELDS)}) VALUES ({', '.join('?' for _ in SALE_FIELDS)})",
+                 tuple(getattr(sale, f) for f in SALE_FIELDS))
+    conn.executemany("INSERT INTO sale_lines (sale_id, line_no, sku, qty, unit_price_fen, discount_fen, total_fen, "
+                     "stock_taken) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", lines)
+
+
+def get_sale(conn: sqlite3.Connection, sale_id: str) -> SaleRow | None:
+    row = conn.execute(f"SELECT {', '.join(SALE_FIELDS)} FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
+    if row is None:
+        return None
+    values = dict(zip(SALE_FIELDS, row, strict=True))
+    values["nonmember_at_start"] = bool(values["nonmember_at_start"])
+    values["response"] = bytes(values["response"])
+    return SaleRow(**values)
+
+
+def sale_status(conn: sqlite3.Connection, sale_id: str) -> tuple[str, str] | None:
+    """(status, request hash) of a sale, the cheap read a replay check needs."""
+    return conn.execute("SELECT status, request_hash FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
+
+
+def sale_response(conn: sqlite3.Connection, sale_id: str) -> bytes | None:
+    row = conn.execute("SELECT response FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def stock_taken(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, int]]:
+    """(sku, units) the sale took off the shelf, to give back on a void."""
+    return conn.execute("SELECT sku, stock_taken FROM sale_lines WHERE sale_id = ? AND stock_taken > 0 "
+                        "ORDER BY line_no", (sale_id,)).fetchall()
+
+
+def mark_voided(conn: sqlite3.Connection, sale_id: str, reason: str, response: bytes, now: datetime) -> bool:
+    """Void a completed sale; False if it was already voided (the void is then a replay)."""
+    cur = conn.execute("UPDATE sales SET status = 'voided', voided_at = ?, void_reason = ?, response = ? "
+                       "WHERE sale_id = ? AND status = 'completed'", (iso(now), reason, response, sale_id))
+    return cur.rowcount == 1
+
+
+def sale_facts(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[SaleFacts]:
+    """Completed sales of the business days [first_day, last_day], as the join rate counts them."""
+    rows = conn.execute("SELECT business_day, lane_id, cashier_id, nonmember_at_start, joined_source FROM sales "
+                        "WHERE status = 'completed' AND business_day BETWEEN ? AND ?", (first_day, last_day))
+    return [SaleFacts(business_day=r[0], lane_id=r[1], cashier_id=r[2], nonmember_at_start=bool(r[3]),
+                      joined_source=r[4]) for r in rows]
