@@ -4,12 +4,12 @@ from litestar import Response, get
 
 from .. import __version__
 from ..schemas import HealthOut
-from ..services.runtime import Store
+from .deps import StoreDep
 from ..store.outbox import outbox_depth
 
 
 @get("/healthz", sync_to_thread=False, tags=["health"])
-def healthz(store: Store) -> Response[HealthOut]:
+def healthz(store: StoreDep) -> Response[HealthOut]:
     """ok, version, whether the database takes writes, and the outbox depth."""
     writable = store.writer.healthy()
     out = HealthOut(ok=writable, version=__version__, store_id=store.config.store_id, database_writable=writable,

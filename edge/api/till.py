@@ -3,13 +3,13 @@
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..schemas import (CatalogItemOut, EnrolIn, EnrolOut, MemberSummary, QuoteIn, QuoteOut, SaleIn, SaleOut,
                        VoidIn)
 from ..services import checkout, inventory, members, sales
-from ..services.runtime import Store
+from .deps import StoreDep
 from .auth import roles
 
 JSON = "application/json"
@@ -20,13 +20,13 @@ class TillController(Controller):
     tags = ["till"]
 
     @get("/catalog", opt=roles("lane", "manager"), sync_to_thread=False)
-    def catalog(self, store: Store) -> list[CatalogItemOut]:
+    def catalog(self, store: StoreDep) -> list[CatalogItemOut]:
         """The store's SKUs with price in fen and stock on hand (null where stock is not counted)."""
         return inventory.catalog_with_stock(store)
 
     @post("/members", opt=roles("lane"), status_code=HTTP_201_CREATED,
           responses={200: None})
-    async def enrol(self, store: Store, data: JSONBody[EnrolIn]) -> Response[EnrolOut]:
+    async def enrol(self, store: StoreDep, data: JSONBody[EnrolIn]) -> Response[EnrolOut]:
         """Enrol a member by phone: 201 for a new member, 200 with the existing member at this phone."""
         member, created = await members.enrol(store, data)
         base = members.summary(member, store.reference().tiers)
@@ -35,31 +35,31 @@ class TillController(Controller):
 
     @get("/members/lookup", opt=roles("lane", "manager"), sync_to_thread=False)
     def lookup(
-        self, store: Store,
-        phone: Annotated[str | None, Parameter(query="phone", max_length=40)] = None,
-        member_id: Annotated[str | None, Parameter(query="member_id", max_length=64)] = None,
-        code: Annotated[str | None, Parameter(query="code", max_length=200)] = None,
-        payer: Annotated[str | None, Parameter(query="payer", max_length=200,
+        self, store: StoreDep,
+        phone: Annotated[str | None, QueryParameter(name="phone", max_length=40)] = None,
+        member_id: Annotated[str | None, QueryParameter(name="member_id", max_length=64)] = None,
+        code: Annotated[str | None, QueryParameter(name="code", max_length=200)] = None,
+        payer: Annotated[str | None, QueryParameter(name="payer", max_length=200,
                                                description="provider:payer id")] = None,
-        payer_scope: Annotated[str, Parameter(query="scope", max_length=64)] = "",
+        payer_scope: Annotated[str, QueryParameter(name="scope", max_length=64)] = "",
     ) -> MemberSummary:
         """Find a member by exactly one of phone, member_id, code or payer; 404 when there is none."""
         found = members.find(store, phone=phone, member_id=member_id, code=code, payer=payer, scope=payer_scope)
         return members.summary(found, store.reference().tiers)
 
     @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, sync_to_thread=False)
-    def quote(self, store: Store, data: JSONBody[QuoteIn]) -> QuoteOut:
+    def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> QuoteOut:
         """Price a cart with the member's tier discount and member-day boost, each explained."""
         return checkout.quote(store, data)
 
     @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED)
-    async def record_sale(self, store: Store, data: JSONBody[SaleIn]) -> Response[SaleOut]:
+    async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> Response[SaleOut]:
         """Record a sale once per sale_id: a replay answers the first answer; another body is 409."""
         body = await sales.record_sale(store, data)
         return Response(body, status_code=HTTP_201_CREATED, media_type=JSON)
 
     @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK)
-    async def void_sale(self, store: Store, sale_id: FromPath[str], data: JSONBody[VoidIn]) -> Response[SaleOut]:
+    async def void_sale(self, store: StoreDep, sale_id: FromPath[str], data: JSONBody[VoidIn]) -> Response[SaleOut]:
         """Void a sale: stock and points go back. Voiding again answers the voided sale."""
         body = await sales.void_sale(store, sale_id, data.reason)
         return Response(body, status_code=HTTP_200_OK, media_type=JSON)

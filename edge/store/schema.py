@@ -154,6 +154,11 @@ def m001_core(db: sqlite_utils.Database) -> None:
     """)
 
 
+# Feature packages register their own migration sets here; they apply after the core, in order.
+MIGRATION_SETS: list[Migrations] = [migrations]
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring the database to the current schema."""
-    migrations.apply(db)
+    for migration_set in MIGRATION_SETS:
+        migration_set.apply(db)
