@@ -15,6 +15,7 @@ from .api.deps import provide_store
 from .api.health import healthz
 from .api.manager import ManagerController
 from .api.problems import HANDLERS
+from .api.strict_body import decode_strictly
 from .api.till import TillController
 from .services.keys import KeyVerifier
 from .services.runtime import Store
@@ -61,6 +62,7 @@ def create_app(store: Store) -> Litestar:
         route_handlers=[healthz, TillController, ManagerController],
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         guards=[require_role],
+        before_request=decode_strictly,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         middleware=[access_logger],
         request_max_body_size=MAX_BODY,

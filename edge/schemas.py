@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from .domain.models import Bps, Fen, Qty
+from .domain.models import Fen, Qty
 
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 ShortText = Annotated[str, Meta(max_length=120)]
@@ -236,6 +236,21 @@ class JoinRateOut(Struct, kw_only=True):
     total: JoinRateRowOut
 
 
+class FieldProblem(Struct):
+    field: str
+    reason: str
+
+
+class Problem(Struct, kw_only=True):
+    """application/problem+json (RFC 9457), as every 4xx and 5xx answers."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] = []
+
+
 class HealthOut(Struct, kw_only=True):
     ok: bool
     version: str
@@ -243,5 +258,3 @@ class HealthOut(Struct, kw_only=True):
     database_writable: bool
     outbox_depth: int
 
-
-__all__ = ["Bps"]

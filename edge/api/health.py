@@ -4,8 +4,8 @@ from litestar import Response, get
 
 from .. import __version__
 from ..schemas import HealthOut
-from .deps import StoreDep
 from ..store.outbox import outbox_depth
+from .deps import StoreDep
 
 
 @get("/healthz", sync_to_thread=False, tags=["health"])

@@ -8,25 +8,26 @@ from litestar.status_codes import HTTP_200_OK
 
 from ..schemas import BulkStockIn, JoinRateOut, StockIn, StockItem, StockOut
 from ..services import inventory, reports
-from .deps import StoreDep
 from .auth import roles
+from .deps import StoreDep
+from .responses import problems
 
 
 class ManagerController(Controller):
     path = "/api/v1"
     tags = ["manager"]
 
-    @put("/inventory/{sku:str}", opt=roles("manager"), status_code=HTTP_200_OK)
+    @put("/inventory/{sku:str}", opt=roles("manager"), status_code=HTTP_200_OK, responses=problems(400, 422))
     async def set_one(self, store: StoreDep, sku: FromPath[str], data: JSONBody[StockIn]) -> StockOut:
         """Set the stock on hand of one SKU."""
         return (await inventory.set_stock(store, [StockItem(sku, data.on_hand)], field=""))[0]
 
-    @post("/inventory", opt=roles("manager"), status_code=HTTP_200_OK)
+    @post("/inventory", opt=roles("manager"), status_code=HTTP_200_OK, responses=problems(400, 413, 422))
     async def set_many(self, store: StoreDep, data: JSONBody[BulkStockIn]) -> list[StockOut]:
         """Set stock for many SKUs at once: all of them, or none when any is wrong."""
         return await inventory.set_stock(store, data.items)
 
-    @get("/reports/join-rate", opt=roles("manager"), sync_to_thread=False)
+    @get("/reports/join-rate", opt=roles("manager"), sync_to_thread=False, responses=problems(422))
     def join_rate(
         self, store: StoreDep,
         from_: Annotated[str | None, QueryParameter(name="from", description="first business day, YYYY-MM-DD")] = None,

@@ -28,6 +28,8 @@ def problem(status: int, slug: str, title: str, detail: str, errors: list[dict] 
 def _field_of(item: dict) -> str:
     """Litestar names the object a missing or unknown field sits in; name the field itself."""
     key = str(item.get("key") or "")
+    if key == "data" or key.startswith("data."):  # Litestar names the body "data"; clients know fields
+        key = key[5:]
     message = str(item.get("message", ""))
     found = _MISSING.search(message) or _UNKNOWN.search(message)
     if found:

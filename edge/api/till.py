@@ -3,14 +3,25 @@
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from ..schemas import (CatalogItemOut, EnrolIn, EnrolOut, MemberSummary, QuoteIn, QuoteOut, SaleIn, SaleOut,
-                       VoidIn)
+from ..schemas import (
+    CatalogItemOut,
+    EnrolIn,
+    EnrolOut,
+    MemberSummary,
+    QuoteIn,
+    QuoteOut,
+    SaleIn,
+    SaleOut,
+    VoidIn,
+)
 from ..services import checkout, inventory, members, sales
-from .deps import StoreDep
 from .auth import roles
+from .deps import StoreDep
+from .responses import problems
 
 JSON = "application/json"
 
@@ -19,13 +30,14 @@ class TillController(Controller):
     path = "/api/v1"
     tags = ["till"]
 
-    @get("/catalog", opt=roles("lane", "manager"), sync_to_thread=False)
+    @get("/catalog", opt=roles("lane", "manager"), sync_to_thread=False, responses=problems())
     def catalog(self, store: StoreDep) -> list[CatalogItemOut]:
         """The store's SKUs with price in fen and stock on hand (null where stock is not counted)."""
         return inventory.catalog_with_stock(store)
 
     @post("/members", opt=roles("lane"), status_code=HTTP_201_CREATED,
-          responses={200: None})
+          responses={200: ResponseSpec(data_container=EnrolOut, description="already a member: that member",
+                                       generate_examples=False), **problems(400, 413, 422)})
     async def enrol(self, store: StoreDep, data: JSONBody[EnrolIn]) -> Response[EnrolOut]:
         """Enrol a member by phone: 201 for a new member, 200 with the existing member at this phone."""
         member, created = await members.enrol(store, data)
@@ -33,7 +45,7 @@ class TillController(Controller):
         out = EnrolOut(**{f: getattr(base, f) for f in MemberSummary.__struct_fields__}, created=created)
         return Response(out, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/members/lookup", opt=roles("lane", "manager"), sync_to_thread=False)
+    @get("/members/lookup", opt=roles("lane", "manager"), sync_to_thread=False, responses=problems(404, 422))
     def lookup(
         self, store: StoreDep,
         phone: Annotated[str | None, QueryParameter(name="phone", max_length=40)] = None,
@@ -47,18 +59,20 @@ class TillController(Controller):
         found = members.find(store, phone=phone, member_id=member_id, code=code, payer=payer, scope=payer_scope)
         return members.summary(found, store.reference().tiers)
 
-    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, sync_to_thread=False)
+    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, sync_to_thread=False,
+          responses=problems(400, 404, 413, 422))
     def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> QuoteOut:
         """Price a cart with the member's tier discount and member-day boost, each explained."""
         return checkout.quote(store, data)
 
-    @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED)
+    @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED, responses=problems(400, 404, 409, 413, 422))
     async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> Response[SaleOut]:
         """Record a sale once per sale_id: a replay answers the first answer; another body is 409."""
         body = await sales.record_sale(store, data)
         return Response(body, status_code=HTTP_201_CREATED, media_type=JSON)
 
-    @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK)
+    @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
+          responses=problems(400, 404, 422))
     async def void_sale(self, store: StoreDep, sale_id: FromPath[str], data: JSONBody[VoidIn]) -> Response[SaleOut]:
         """Void a sale: stock and points go back. Voiding again answers the voided sale."""
         body = await sales.void_sale(store, sale_id, data.reason)

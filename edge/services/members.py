@@ -2,9 +2,9 @@
 
 import sqlite3
 
+from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.identity import mask_phone, payer_hash, phone_hash
-from ..domain.clock import iso
 from ..domain.ids import uuid7
 from ..domain.loyalty import entry_tier
 from ..domain.models import Member, Tier

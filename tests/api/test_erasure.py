@@ -1,8 +1,8 @@
 """Erasure removes the person and keeps the sale, unlinked."""
 
 import msgspec
-
 from builders import enrol_body, sale_body
+
 from edge.services.erasure import erase_member
 
 

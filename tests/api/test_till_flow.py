@@ -1,6 +1,6 @@
 """The cashier's path: enrol, look up, quote, sell, void, through the real app and SQLite file."""
 
-from builders import enrol_body, quote_body, sale_body
+from builders import enrol_body, sale_body
 
 
 def test_enrolling_a_new_phone_answers_201_and_the_same_phone_again_answers_200_with_that_member(api):

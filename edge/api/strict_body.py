@@ -1,0 +1,37 @@
+"""Strict body decoding: Litestar converts bodies with strict=False, which would turn "qty": 1.0 or
+"price_fen": "1200" into ints. Money must never pass through a float or a string, so every JSON
+body is first decoded strictly, with msgspec, against the handler's own `data` type."""
+
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
+
+_decoders: dict[Any, msgspec.json.Decoder | None] = {}
+
+
+def _decoder_for(handler: Any) -> msgspec.json.Decoder | None:
+    if handler not in _decoders:
+        field = handler.parsed_fn_signature.parameters.get("data")
+        kind = getattr(getattr(field, "kwarg_definition", None), "media_type", None)
+        wants_json = field is not None and getattr(kind, "value", kind) == "application/json"
+        _decoders[handler] = msgspec.json.Decoder(field.annotation) if wants_json else None
+    return _decoders[handler]
+
+
+async def decode_strictly(request: Request) -> None:
+    """before_request hook: refuse a body the handler's type does not take exactly."""
+    decoder = _decoder_for(request.route_handler)
+    if decoder is None:
+        return
+    body = await request.body()
+    try:
+        decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).partition(" - at `$")
+        key = path.rstrip("`").lstrip(".")
+        raise ValidationException(detail="Validation failed", extra=[{"message": message, "key": key,
+                                                                       "source": "body"}]) from None
+    except msgspec.DecodeError as exc:
+        raise ValidationException(detail=str(exc)) from None
