@@ -23,13 +23,14 @@ def _data_dir(args: argparse.Namespace, default: str | None = None) -> Path:
     return Path(value)
 
 
-def _serve(data_dir: Path, host: str, port: int) -> None:
+def _serve(data_dir: Path, host: str, port: int, access_log: bool = False) -> None:
     import uvicorn
 
     from .app import create_app
     from .services.runtime import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("store_edge.access").setLevel(logging.INFO if access_log else logging.WARNING)
     store = Store(data_dir)
     try:
         config = uvicorn.Config(create_app(store), host=host, port=port, access_log=False,
@@ -76,14 +77,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"api docs: {base}/schema/swagger")
     print(f"openapi: {base}/schema/openapi.json")
     sys.stdout.flush()
-    _serve(data_dir, args.host, args.port)
+    _serve(data_dir, args.host, args.port, args.access_log)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
     data_dir = _data_dir(args)
     if not (data_dir / DB_NAME).exists():
         sys.exit(f"store-edge: no store at {data_dir}; run `store-edge init` first")
-    _serve(data_dir, args.host, args.port)
+    _serve(data_dir, args.host, args.port, args.access_log)
 
 
 def _keys_db(args: argparse.Namespace):  # noqa: ANN202
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     def listen_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--access-log", action="store_true", help="log every request (refused ones always are)")
 
     p = sub.add_parser("demo", help="create (if absent) and serve the demo store; prints a key per role")
     data_dir_arg(p)

@@ -1,17 +1,7 @@
-"""Dependencies handed to handlers."""
+"""Dependencies handed to handlers (provided in create_app)."""
 
-
-
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from ..services.runtime import Store
 
 StoreDep = NamedDependency[Store]
-
-
-def provide_store(state: State) -> Store:
-    return state.store
-
-
-

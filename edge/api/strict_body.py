@@ -8,6 +8,8 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+from .auth import require_role
+
 _decoders: dict[Any, msgspec.json.Decoder | None] = {}
 
 
@@ -20,8 +22,14 @@ def _decoder_for(handler: Any) -> msgspec.json.Decoder | None:
     return _decoders[handler]
 
 
+async def authorize_and_decode(request: Request) -> None:
+    """The app's before_request hook: the caller's role first, then a strict look at the body."""
+    require_role(request)
+    await decode_strictly(request)
+
+
 async def decode_strictly(request: Request) -> None:
-    """before_request hook: refuse a body the handler's type does not take exactly."""
+    """Refuse a body the handler's type does not take exactly."""
     decoder = _decoder_for(request.route_handler)
     if decoder is None:
         return

@@ -1,6 +1,7 @@
 """One open store: its file, the writer, the readers, config, secrets and cached reference data."""
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from ..store import meta
 from ..store.connection import open_database
 from ..store.reader import Reader
 from ..store.schema import migrate
-from ..store.writer import Writer
+from ..store.writer import Writer, after_commit
 
 DB_NAME = "store.db"
+RECHECK_SECONDS = 1.0  # how stale reference data changed by another process may be
+_local_changes = [0]  # bumped after each committed reference change made in this process
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Store:
         self.writer = Writer(self.path).start()
         self.reader = Reader(self.path)
         self._ref: Reference | None = None
+        self._ref_checked = 0.0
+        self._ref_seen = 0
         self._ref_lock = threading.Lock()
 
     @property
@@ -54,10 +59,16 @@ class Store:
         return self.config.tz
 
     def reference(self) -> Reference:
-        """The cached reference data, reloaded when any process bumped `ref_version`."""
+        """The cached reference data: reloaded at once after a change committed through this process's
+        writer, and within RECHECK_SECONDS after another process bumped `ref_version`."""
+        ref = self._ref
+        now = time.monotonic()
+        seen = _local_changes[0]
+        if ref is not None and now - self._ref_checked < RECHECK_SECONDS and seen == self._ref_seen:
+            return ref
         conn = self.reader.conn
         version = meta.get_meta(conn, "ref_version") or "0"
-        ref = self._ref
+        self._ref_checked, self._ref_seen = now, seen
         if ref is not None and ref.version == version:
             return ref
         with self._ref_lock:
@@ -75,6 +86,11 @@ def bump_reference(conn) -> None:  # noqa: ANN001 - sqlite3.Connection
     """Mark catalog/tiers/rules changed, in the changing transaction, so every process reloads them."""
     current = int(meta.get_meta(conn, "ref_version") or "0")
     meta.set_meta(conn, "ref_version", str(current + 1))
+    after_commit(_note_local_change)
+
+
+def _note_local_change() -> None:
+    _local_changes[0] += 1
 
 
 def encode_struct(value: msgspec.Struct) -> bytes:

@@ -23,6 +23,20 @@ T = TypeVar("T")
 Command = Callable[[sqlite3.Connection], Any]
 
 _STOP = object()
+_pending = threading.local()  # after-commit callbacks of the command running on the writer thread
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """From inside a command: run `callback` once the group holding this command has committed.
+
+    Dropped if the command fails or the commit does. Outside the writer (a plain transaction in a
+    script) it runs at once: the caller commits on its own.
+    """
+    callbacks = getattr(_pending, "callbacks", None)
+    if callbacks is None:
+        callback()
+    else:
+        callbacks.append(callback)
 
 
 class WriterStopped(RuntimeError):
@@ -99,10 +113,12 @@ class Writer:
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[Any]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        committed_callbacks: list[Callable[[], None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for command, _, _ in group:
                 conn.execute("SAVEPOINT cmd")
+                _pending.callbacks = []
                 try:
                     result = command(conn)
                 except BaseException as exc:  # the command's own failure: undo it alone
@@ -112,8 +128,16 @@ class Writer:
                 else:
                     conn.execute("RELEASE cmd")
                     outcomes.append((True, result))
+                    committed_callbacks.extend(_pending.callbacks)
+                finally:
+                    _pending.callbacks = None
             conn.execute("COMMIT")
             self.last_commit_failed = False
+            for callback in committed_callbacks:
+                try:
+                    callback()
+                except Exception:  # a cache hook must not fail the commands that committed
+                    log.exception("after-commit callback failed")
         except BaseException as exc:  # the commit itself failed: nobody's change is kept
             log.error("write group of %d failed: %s", len(group), exc)
             if conn.in_transaction:

@@ -80,3 +80,22 @@ def test_a_stopped_writer_refuses_new_commands(db_path):
     w.stop()
     with pytest.raises(WriterStopped):
         w.call(insert("late", 1))
+
+
+def test_after_commit_callbacks_run_only_for_commands_that_committed(writer):
+    from edge.store.writer import after_commit
+
+    ran = []
+
+    def ok(conn):
+        after_commit(lambda: ran.append("ok"))
+        conn.execute("INSERT INTO t (k, v) VALUES ('cb', 1)")
+
+    def fails(conn):
+        after_commit(lambda: ran.append("failed"))
+        raise ValueError("no")
+
+    writer.call(ok)
+    with pytest.raises(ValueError):
+        writer.call(fails)
+    assert ran == ["ok"]

@@ -1,0 +1,158 @@
+"""8 lanes against the running server: quote and sale throughput and latency beside a bare endpoint.
+
+    .venv/bin/python bench/till_bench.py [--seconds 10] [--lanes 8]
+
+Starts uvicorn (1 worker, uvloop + httptools) three times in turn: the bare Litestar endpoint (the
+floor), then a fresh demo store for quotes and for sales, and drives each with wrk (Debian package
+`wrk`) at `--lanes` connections. Prints requests/s, p50 and p99, and the ratios to the floor.
+Sales are real: WAL with synchronous=FULL, a unique sale_id per request, a member with points and a
+counted pastry line, so stock, ledger and outbox are written for each one.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format('RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"non2xx":%d,"errors":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+THREAD_IDS = """
+local next_id = 0
+setup = function(thread) next_id = next_id + 1; thread:set("tid", next_id) end
+"""
+
+
+def lua_post(path: str, body: str, key: str | None, unique: bool) -> str:
+    headers = 'wrk.headers["Content-Type"] = "application/json"\n'
+    if key:
+        headers += f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+    if not unique:
+        return f'wrk.method = "POST"\nwrk.path = "{path}"\nwrk.body = {json.dumps(body)}\n{headers}{DONE}'
+    # each request gets its own sale_id: "<run>-<thread>-<n>"
+    return (f'{THREAD_IDS}{headers}local n = 0\nlocal template = {json.dumps(body)}\n'
+            f'request = function()\n  n = n + 1\n'
+            f'  return wrk.format("POST", "{path}", nil, string.format(template, tid .. "-" .. n))\nend\n{DONE}')
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cmd: list[str], port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"server did not start: {cmd}")
+
+
+def wrk(port: int, script: Path, seconds: int, lanes: int) -> dict:
+    threads = min(lanes, 2)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{lanes}", f"-d{seconds}s", "--latency", "-s", str(script),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 60).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line[7:])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--lanes", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench needs wrk: apt-get install wrk")
+    py = sys.executable
+    work = Path(tempfile.mkdtemp(prefix="till-bench-"))
+    results: dict[str, dict] = {}
+
+    port = free_port()
+    bare = start([py, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--no-access-log",
+                  "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"], port)
+    try:
+        script = work / "bare.lua"
+        script.write_text(lua_post("/bare", '{"lane_id": "L1"}', None, unique=False))
+        wrk(port, script, 2, args.lanes)  # warm-up
+        results["bare"] = wrk(port, script, args.seconds, args.lanes)
+    finally:
+        bare.terminate()
+        bare.wait()
+
+    data = work / "store"
+    port = free_port()
+    env = {**os.environ, "STORE_EDGE_LOG_LEVEL": "warning"}
+    demo = subprocess.Popen([py, "-m", "edge.cli", "demo", "--data-dir", str(data), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert demo.stdout is not None
+        demo.stdout.readline()
+        keys = dict(demo.stdout.readline().strip().split(" key: ") for _ in range(3))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        lane = {"Authorization": f"Bearer {keys['lane']}"}
+        manager = {"Authorization": f"Bearer {keys['manager']}"}
+        base = f"http://127.0.0.1:{port}"
+        httpx.put(f"{base}/api/v1/inventory/CROISSANT", json={"on_hand": 10_000_000}, headers=manager)
+        member = httpx.post(f"{base}/api/v1/members", headers=lane, json={
+            "phone": "13800138000", "consent": {"policy_version": "2026-01", "granted": True},
+            "lane_id": "L1", "cashier_id": "C1"}).json()["member_id"]
+        cart = [{"sku": "LATTE", "qty": 2}, {"sku": "CROISSANT", "qty": 1}]
+        quote = {"lane_id": "L1", "cashier_id": "C1", "member": {"member_id": member}, "lines": cart,
+                 "checkout_id": "bench-checkout"}
+        script = work / "quote.lua"
+        script.write_text(lua_post("/api/v1/checkouts/quote", json.dumps(quote), keys["lane"], unique=False))
+        wrk(port, script, 2, args.lanes)
+        results["quote"] = wrk(port, script, args.seconds, args.lanes)
+
+        run_id = os.urandom(3).hex()
+        sale = json.dumps({"sale_id": f"{run_id}-SALEID", "lane_id": "L1", "cashier_id": "C1", "member_id": member,
+                           "lines": cart, "payment": {"method": "cash"}}).replace("SALEID", "%s")
+        script = work / "sale.lua"
+        script.write_text(lua_post("/api/v1/sales", sale, keys["lane"], unique=True))
+        results["sale"] = wrk(port, script, args.seconds, args.lanes)
+        depth = httpx.get(f"{base}/healthz").json()["outbox_depth"]
+    finally:
+        demo.terminate()
+        demo.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+    floor = results["bare"]["rps"]
+    print(f"till bench: {args.lanes} lanes, {args.seconds}s each, uvicorn 1 worker, {os.cpu_count()} cores")
+    print(f"{'endpoint':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8}")
+    for name in ("bare", "quote", "sale"):
+        r = results[name]
+        print(f"{name:<8} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
+              f"{r['non2xx'] + r['errors']:>8} {r['rps'] / floor:>8.0%}")
+    print(f"sales recorded (outbox events incl. points): {depth}")
+    print("targets: quote >= 60% and sale >= 40% of bare; p99 quote < 10 ms, sale < 20 ms")
+
+
+if __name__ == "__main__":
+    main()
