@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 Clock = Callable[[], datetime]
 
@@ -10,6 +11,7 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=256)  # one command stamps many rows with the same `now`
 def iso(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. 2026-11-23T06:30:00.000Z: sorts as text, reads as time."""
     m = moment.astimezone(UTC)

@@ -3,7 +3,6 @@
 import os
 import threading
 import time
-import uuid
 
 _lock = threading.Lock()
 _last = [0, 0]  # last millisecond and counter, so ids from one process stay strictly ordered
@@ -22,5 +21,5 @@ def uuid7(now_ms: int | None = None) -> str:
             counter = int.from_bytes(os.urandom(2)) & 0x3FF  # leave head-room for the counter
         _last[0], _last[1] = ms, counter
     rand = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
-    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
-    return str(uuid.UUID(int=value))
+    h = f"{(ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"  # str(uuid.UUID(...)) without the object

@@ -112,28 +112,18 @@ class Writer:
             conn.close()
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[Any]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
-        committed_callbacks: list[Callable[[], None]] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for command, _, _ in group:
-                conn.execute("SAVEPOINT cmd")
-                _pending.callbacks = []
-                try:
-                    result = command(conn)
-                except BaseException as exc:  # the command's own failure: undo it alone
-                    conn.execute("ROLLBACK TO cmd")
-                    conn.execute("RELEASE cmd")
-                    outcomes.append((False, exc))
-                else:
-                    conn.execute("RELEASE cmd")
-                    outcomes.append((True, result))
-                    committed_callbacks.extend(_pending.callbacks)
-                finally:
-                    _pending.callbacks = None
+            # Fast path: commands nearly always succeed, so run the group without a SAVEPOINT per
+            # command (two statements each). If any command fails, undo the whole group and replay
+            # it with savepoints so the failure is undone alone. Commands are functions of the
+            # database state, so a replay computes what the first run would have.
+            outcomes, callbacks = self._run_group(conn, group, isolate=False)
+            if not all(ok for ok, _ in outcomes):
+                conn.execute("ROLLBACK")
+                outcomes, callbacks = self._run_group(conn, group, isolate=True)
             conn.execute("COMMIT")
             self.last_commit_failed = False
-            for callback in committed_callbacks:
+            for callback in callbacks:
                 try:
                     callback()
                 except Exception:  # a cache hook must not fail the commands that committed
@@ -157,6 +147,37 @@ class Writer:
                 loop.call_soon_threadsafe(_settle, settled)
             except RuntimeError:  # the loop closed while we wrote; nobody is waiting
                 pass
+
+    @staticmethod
+    def _run_group(conn: sqlite3.Connection, group: list[Any],
+                   isolate: bool) -> tuple[list[tuple[bool, Any]], list[Callable[[], None]]]:
+        """Run each command in one open transaction; with `isolate`, each in its own SAVEPOINT.
+
+        Without `isolate` it stops at the first failure (the caller replays the group isolated).
+        """
+        outcomes: list[tuple[bool, Any]] = []
+        callbacks: list[Callable[[], None]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        for command, _, _ in group:
+            if isolate:
+                conn.execute("SAVEPOINT cmd")
+            _pending.callbacks = []
+            try:
+                result = command(conn)
+            except BaseException as exc:  # the command's own failure
+                outcomes.append((False, exc))
+                if not isolate:
+                    return outcomes, []
+                conn.execute("ROLLBACK TO cmd")
+                conn.execute("RELEASE cmd")
+            else:
+                if isolate:
+                    conn.execute("RELEASE cmd")
+                outcomes.append((True, result))
+                callbacks.extend(_pending.callbacks)
+            finally:
+                _pending.callbacks = None
+        return outcomes, callbacks
 
 
 def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

@@ -1,10 +1,11 @@
 """Keys per role: 401 without a valid key, 403 with the wrong role; revoked keys stop working."""
 
 import pytest
-from builders import enrol_body
 
 from edge.services import keys as key_service
 from edge.store.keys import revoke
+
+from builders import enrol_body
 
 
 @pytest.mark.parametrize(("method", "path", "allowed", "denied"), [

@@ -1,6 +1,7 @@
 """Every bad input: 4xx problem+json naming the field, and nothing written."""
 
 import pytest
+
 from builders import enrol_body, quote_body, sale_body
 
 TABLES = ("members", "sales", "sale_lines", "points_ledger", "outbox", "consents", "payment_identities")

@@ -1,9 +1,10 @@
 """Erasure removes the person and keeps the sale, unlinked."""
 
 import msgspec
-from builders import enrol_body, sale_body
 
 from edge.services.erasure import erase_member
+
+from builders import enrol_body, sale_body
 
 
 def test_erasing_a_member_removes_phone_and_links_but_keeps_the_sale_unlinked(api, store):

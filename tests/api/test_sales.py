@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 import msgspec
+
 from builders import enrol_body, quote_body, sale_body
 
 FRIDAY_NOON_SHANGHAI = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
@@ -90,12 +91,13 @@ def test_two_lanes_selling_the_last_units_at_once_never_take_stock_below_zero(li
 
 
 def test_allow_negative_stock_lets_the_till_sell_past_the_count(tmp_path, clock):
-    from conftest import Api
     from litestar.testing import TestClient
 
     from edge.app import create_app
     from edge.services.runtime import Store
     from edge.services.setup import demo_config, init_store, seed_demo
+
+    from conftest import Api
 
     config = msgspec.structs.replace(demo_config(), allow_negative_stock=True)
     init_store(tmp_path / "neg", config, clock=clock)
