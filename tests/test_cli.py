@@ -63,8 +63,11 @@ def test_init_then_keys_create_prints_the_key_alone_and_it_opens_the_api(tmp_pat
         wait_healthy(url, proc)
         assert httpx.get(f"{url}/api/v1/reports/join-rate", headers={"Authorization": f"Bearer {key}"}).status_code == 200
         key_id = listing.split()[0]
-        assert run("keys", "revoke", key_id, "--data-dir", str(data)).returncode == 0
-        assert run("keys", "revoke", key_id, "--data-dir", str(data)).returncode != 0
+        rotated = run("keys", "rotate", key_id, "--data-dir", str(data))
+        assert rotated.returncode == 0 and rotated.stdout.strip().startswith("se_manager_")
+        assert run("keys", "revoke", key_id, "--data-dir", str(data)).returncode != 0  # rotation revoked it
+        new_id = run("keys", "list", "--data-dir", str(data)).stdout.splitlines()[-1].split()[0]
+        assert new_id != key_id and run("keys", "revoke", new_id, "--data-dir", str(data)).returncode == 0
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+import msgspec
+from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -21,6 +22,7 @@ from ..schemas import (
 from ..services import checkout, inventory, members, sales
 from .auth import roles
 from .deps import StoreDep
+from .idempotency import idempotent
 from .responses import problems
 
 JSON = "application/json"
@@ -38,12 +40,19 @@ class TillController(Controller):
     @post("/members", opt=roles("lane"), status_code=HTTP_201_CREATED,
           responses={200: ResponseSpec(data_container=EnrolOut, description="already a member: that member",
                                        generate_examples=False), **problems(400, 413, 422)})
-    async def enrol(self, store: StoreDep, data: JSONBody[EnrolIn]) -> Response[EnrolOut]:
-        """Enrol a member by phone: 201 for a new member, 200 with the existing member at this phone."""
-        member, created = await members.enrol(store, data)
-        base = members.summary(member, store.reference().tiers)
-        out = EnrolOut(**{f: getattr(base, f) for f in MemberSummary.__struct_fields__}, created=created)
-        return Response(out, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+    async def enrol(self, request: Request, store: StoreDep, data: JSONBody[EnrolIn]) -> Response[EnrolOut]:
+        """Enrol a member by phone: 201 for a new member, 200 with the existing member at this phone.
+
+        With an Idempotency-Key header a retry answers exactly the first answer (201 stays 201).
+        """
+
+        async def run() -> tuple[int, bytes]:
+            member, created = await members.enrol(store, data)
+            base = members.summary(member, store.reference().tiers)
+            out = EnrolOut(**{f: getattr(base, f) for f in MemberSummary.__struct_fields__}, created=created)
+            return (HTTP_201_CREATED if created else HTTP_200_OK), msgspec.json.encode(out)
+
+        return await idempotent(request, store, "members", run)
 
     @get("/members/lookup", opt=roles("lane", "manager"), sync_to_thread=False, responses=problems(404, 422))
     def lookup(

@@ -34,3 +34,13 @@ def test_a_sale_is_recorded_and_its_replay_returns_identical_bytes(api):
     assert first.status_code == second.status_code == 201
     assert first.content == second.content
     assert first.json()["total_fen"] == 2 * 2800 + 1500
+
+
+def test_an_enrolment_retried_with_its_idempotency_key_answers_the_first_answer(api):
+    headers = {"Idempotency-Key": "till-L1-7781"}
+    first = api.post("/api/v1/members", json=enrol_body(), headers=headers)
+    retry = api.post("/api/v1/members", json=enrol_body(), headers=headers)
+    assert first.status_code == retry.status_code == 201 and first.content == retry.content
+    other = api.post("/api/v1/members", json=enrol_body("13900139000"), headers=headers)
+    assert other.status_code == 409 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert api.post("/api/v1/members", json=enrol_body()).status_code == 200  # without the key: existing member
