@@ -10,7 +10,7 @@ from .config import StoreConfig
 from .domain.clock import system_clock
 from .services import keys as key_service
 from .services.runtime import DB_NAME
-from .store.connection import open_database
+from .store.connection import immediate, open_database
 from .store.keys import list_keys, revoke
 
 DEFAULT_DEMO_DIR = "./data/demo"
@@ -67,7 +67,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     else:  # keys are kept hashed: mint fresh demo keys and retire the previous ones
         db = open_database(data_dir / DB_NAME)
         now = system_clock()
-        with db.atomic():
+        with immediate(db.conn):
             for key_id, _, label, _, revoked in list_keys(db.conn):
                 if label.startswith("demo ") and revoked is None:
                     revoke(db.conn, key_id, now)
@@ -102,12 +102,12 @@ def cmd_keys(args: argparse.Namespace) -> None:
     now = system_clock()
     try:
         if args.keys_cmd == "create":
-            with db.atomic():
+            with immediate(db.conn):
                 key_id, token = key_service.create_key(db.conn, args.role, now, args.label)
             print(f"created {args.role} key {key_id}", file=sys.stderr)
             print(token)
         elif args.keys_cmd == "rotate":
-            with db.atomic():
+            with immediate(db.conn):
                 try:
                     key_id, token = key_service.rotate_key(db.conn, args.key_id, now)
                 except LookupError as exc:
@@ -115,7 +115,7 @@ def cmd_keys(args: argparse.Namespace) -> None:
             print(f"revoked {args.key_id}; created {key_id}", file=sys.stderr)
             print(token)
         elif args.keys_cmd == "revoke":
-            with db.atomic():
+            with immediate(db.conn):
                 if revoke(db.conn, args.key_id, now) is None:
                     sys.exit(f"store-edge: no live key {args.key_id}")
             print(f"revoked {args.key_id}")

@@ -11,7 +11,7 @@ from ..domain.ids import uuid7
 from ..domain.models import MemberDayRule, Sku, Tier
 from ..store import catalog as catalog_repo
 from ..store import meta
-from ..store.connection import open_database
+from ..store.connection import immediate, open_database
 from ..store.schema import migrate
 from .keys import create_key
 from .runtime import DB_NAME, bump_reference
@@ -28,7 +28,7 @@ def init_store(data_dir: Path | str, config: StoreConfig, clock: Clock = system_
     db = open_database(path)
     try:
         migrate(db)
-        with db.atomic():
+        with immediate(db.conn):
             meta.save_config(db.conn, config)
             meta.set_meta(db.conn, "store_id", config.store_id)
             meta.set_meta(db.conn, "epoch_id", uuid7())  # a restore from backup starts a new one (sync)
@@ -79,7 +79,7 @@ def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, st
     db = open_database(Path(data_dir) / DB_NAME)
     now = clock()
     try:
-        with db.atomic():
+        with immediate(db.conn):
             catalog_repo.upsert_tiers(db.conn, DEMO_TIERS)
             catalog_repo.upsert_skus(db.conn, DEMO_CATALOG)
             for sku, qty in DEMO_STOCK.items():

@@ -1,6 +1,8 @@
 """Opening the store database: WAL, synchronous=FULL, a busy timeout, on every connection."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -29,3 +31,17 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
 def open_database(path: Path | str) -> sqlite_utils.Database:
     """A sqlite-utils Database over a store connection (for migrations, setup and scripts)."""
     return sqlite_utils.Database(connect(path))
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction outside the writer (CLI, setup): BEGIN IMMEDIATE takes the write lock up
+    front, so the busy timeout applies; a deferred BEGIN could fail later on the lock upgrade."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
