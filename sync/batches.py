@@ -24,6 +24,7 @@ from .wire import BatchEvent, BatchHeader, BatchList, SyncStatus, batch_signatur
 LAST_BATCH = "sync.last_batch_seq"
 LAST_SEALED_EVENT = "sync.last_sealed_event_seq"
 EPOCH_FIRST_BATCH = "sync.epoch_first_batch_seq"
+EPOCH_HISTORY = "sync.past_epochs"
 _HEADER_COLS = "batch_seq, epoch_id, first_seq, last_seq, event_count, sha256, signature, oldest_at, sealed_at, acked_at"
 _msgpack = msgspec.msgpack.Encoder()
 _any_json = msgspec.json.Decoder()
@@ -92,6 +93,8 @@ def start_new_epoch(conn: sqlite3.Connection, now: datetime) -> str:
     all marked acknowledged, and the new epoch's batches start after the last local seq.
     """
     epoch = uuid7()
+    history = msgspec.json.decode(meta.get_meta(conn, EPOCH_HISTORY) or "[]", type=list[str])
+    meta.set_meta(conn, EPOCH_HISTORY, msgspec.json.encode([*history, meta.get_meta(conn, "epoch_id")]).decode())
     meta.set_meta(conn, "epoch_id", epoch)
     meta.set_meta(conn, EPOCH_FIRST_BATCH, str(_int_meta(conn, LAST_BATCH) + 1))
     meta.set_meta(conn, "sync.epoch_started_at", iso(now))
@@ -101,9 +104,17 @@ def start_new_epoch(conn: sqlite3.Connection, now: datetime) -> str:
 
 def seal_for_pull(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now: datetime,
                   hq_epoch: str | None, after: int) -> None:
-    """What a pull does first: notice a restore (HQ is ahead in our own epoch), then seal what is pending."""
-    if hq_epoch is not None and hq_epoch == meta.get_meta(conn, "epoch_id") and after > _int_meta(conn, LAST_BATCH):
-        start_new_epoch(conn, now)
+    """What a pull does first: notice a restore, then seal what is pending.
+
+    Restored from an older backup, this database is behind HQ: HQ's cursor is past our last batch
+    in our own epoch, or names an epoch this database never had (it began after the backup).
+    """
+    if hq_epoch is not None:
+        current = meta.get_meta(conn, "epoch_id")
+        known = msgspec.json.decode(meta.get_meta(conn, EPOCH_HISTORY) or "[]", type=list[str])
+        if (hq_epoch == current and after > _int_meta(conn, LAST_BATCH)) or (
+                hq_epoch != current and hq_epoch not in known):
+            start_new_epoch(conn, now)
     seal_pending(conn, store_id, sync_key, now)
 
 

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from edge.api.auth import roles
 from edge.api.deps import StoreDep
+from edge.domain.errors import Conflict, FieldError
 
 from . import batches, bundles, edge_service
 from .wire import JSON_LINES, MSGPACK, AckIn, AckOut, BatchList, BundleEnvelope, ConfigApplied, SyncStatus
@@ -31,8 +32,13 @@ class SyncController(Controller):
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
         epoch: Annotated[str | None, QueryParameter(name="epoch", max_length=64,
                                                     description="the epoch HQ's cursor belongs to")] = None,
+        store_id: Annotated[str | None, QueryParameter(name="store", max_length=64,
+                                                       description="the store HQ means to pull")] = None,
     ) -> BatchList:
         """Seal pending events, then list sealed batch headers after `after` (in HQ's epoch, if it is ours)."""
+        if store_id is not None and store_id != store.config.store_id:
+            # a stores file pointing at the wrong store must not move this store's epoch
+            raise Conflict(f"this is store {store.config.store_id}", [FieldError("store", "not this store")])
         return await edge_service.batches_for_hq(store, epoch, after, limit)
 
     @get("/batches/{batch_seq:int}", opt=roles("hq"), sync_to_thread=False,

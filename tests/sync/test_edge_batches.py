@@ -4,8 +4,8 @@ import gzip
 import hashlib
 
 import msgspec
-
 from builders import enrol_body, sale_body
+
 from edge.store import meta
 from sync.wire import batch_signature
 
