@@ -173,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     k = ks.add_parser("list", help="list keys (never the keys themselves)")
     data_dir_arg(k)
     p.set_defaults(func=cmd_keys)
+
+    from sync.hq.cli import add_hq_commands  # issue 5: `store-edge hq ...`
+
+    add_hq_commands(sub)
     return parser
 
 

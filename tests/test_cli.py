@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from builders import sale_body
-from conftest import free_port
+from support import free_port
 
 CLI = [sys.executable, "-m", "edge.cli"]
 

@@ -13,6 +13,7 @@ from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
 from ..store import members as repo
 from ..store.outbox import append_event
 from .runtime import Store
+from sync import directory  # issue 5: cross-store recognition
 
 CHANNELS = {"cashier": "till", "import": "import"}  # every other source joined on the join page
 
@@ -99,7 +100,9 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
     field, value = given[0]
     conn = store.reader.conn
     if field == "phone":
-        member = repo.by_phone(conn, normalise_phone(value, store.config.region, field_prefix + "phone"))
+        e164 = normalise_phone(value, store.config.region, field_prefix + "phone")
+        # a member who joined at another store is known here by phone hash once HQ's bundle arrived
+        member = repo.by_phone(conn, e164) or directory.by_phone_hash(conn, phone_hash(store.chain_key, e164))
     elif field == "member_id":
         member = repo.by_id(conn, value)
     elif field == "payer":
@@ -107,6 +110,7 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
         member = repo.by_payer(conn, payer_hash(store.chain_key, provider, scope, payer_id))
     else:
         member = find_by_code(store, value, field_prefix + "code")
+    member = directory.follow_alias(conn, member)  # HQ merged this id into the person's earliest join
     if member is None or member.erased_at is not None:
         raise NotFound(f"no member with this {field}", [FieldError(field_prefix + field, "no member found")])
     return member

@@ -97,7 +97,7 @@ def test_allow_negative_stock_lets_the_till_sell_past_the_count(tmp_path, clock)
     from edge.services.runtime import Store
     from edge.services.setup import demo_config, init_store, seed_demo
 
-    from conftest import Api
+    from support import Api
 
     config = msgspec.structs.replace(demo_config(), allow_negative_stock=True)
     init_store(tmp_path / "neg", config, clock=clock)

@@ -17,7 +17,7 @@ from pos_plugin import (
     new_sale_id,
 )
 
-from conftest import free_port
+from support import free_port
 
 
 @pytest.fixture

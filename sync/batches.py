@@ -1,0 +1,205 @@
+"""Sealing outbox events into immutable, signed batches; listing, serving, acknowledging and pruning them.
+
+Every function taking a connection runs inside the store's writer transaction (or on a reader
+for the read-only ones). A batch is sealed once: its gzip'd JSON-lines body is stored, so every
+pull returns the same bytes. The HMAC covers store, epoch, batch seq, event range, count and the
+body's sha256, so HQ can check a batch without trusting the transport.
+"""
+
+import gzip
+import hashlib
+import sqlite3
+from datetime import datetime, timedelta
+
+import msgspec
+
+from edge.domain.clock import iso
+from edge.domain.errors import Conflict, FieldError, NotFound
+from edge.domain.ids import uuid7
+from edge.store import meta
+
+from . import settings as sync_settings
+from .wire import BatchEvent, BatchHeader, BatchList, SyncStatus, batch_signature
+
+LAST_BATCH = "sync.last_batch_seq"
+LAST_SEALED_EVENT = "sync.last_sealed_event_seq"
+EPOCH_FIRST_BATCH = "sync.epoch_first_batch_seq"
+EPOCH_HISTORY = "sync.past_epochs"
+_HEADER_COLS = "batch_seq, epoch_id, first_seq, last_seq, event_count, sha256, signature, oldest_at, sealed_at, acked_at"
+_msgpack = msgspec.msgpack.Encoder()
+_any_json = msgspec.json.Decoder()
+
+
+def _int_meta(conn: sqlite3.Connection, key: str) -> int:
+    return int(meta.get_meta(conn, key) or "0")
+
+
+def _header(store_id: str, row: tuple) -> BatchHeader:
+    return BatchHeader(store_id=store_id, batch_seq=row[0], epoch_id=row[1], first_seq=row[2], last_seq=row[3],
+                       count=row[4], sha256=row[5], signature=row[6], oldest_at=row[7], sealed_at=row[8],
+                       acked=row[9] is not None)
+
+
+def gzip_fixed(body: bytes) -> bytes:
+    """gzip with no timestamp: the same body always compresses to the same bytes."""
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def encode_lines(rows: list[tuple]) -> bytes:
+    """JSON lines of (seq, event_id, type, occurred_at, payload JSON); payloads are embedded as stored."""
+    enc = msgspec.json.Encoder()
+    out = bytearray()
+    for seq, event_id, type_, occurred_at, payload in rows:
+        out += enc.encode(BatchEvent(seq=seq, event_id=event_id, type=type_, occurred_at=occurred_at,
+                                     payload=msgspec.Raw(bytes(payload))))
+        out += b"\n"
+    return bytes(out)
+
+
+def seal_pending(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now: datetime,
+                 max_events: int | None = None) -> list[int]:
+    """Seal every unsealed outbox event into batches of at most `max_events`; return the new batch seqs."""
+    limit = max_events or sync_settings.load(conn).batch_max_events
+    epoch = meta.get_meta(conn, "epoch_id")
+    assert epoch is not None, "a store always has an epoch"
+    last_event = _int_meta(conn, LAST_SEALED_EVENT)
+    batch_seq = _int_meta(conn, LAST_BATCH)
+    sealed: list[int] = []
+    while True:
+        rows = conn.execute("SELECT seq, event_id, type, occurred_at, payload FROM outbox WHERE seq > ? "
+                            "ORDER BY seq LIMIT ?", (last_event, limit)).fetchall()
+        if not rows:
+            break
+        body = encode_lines(rows)
+        digest = hashlib.sha256(body).hexdigest()
+        batch_seq += 1
+        first, last = rows[0][0], rows[-1][0]
+        signature = batch_signature(sync_key, store_id, epoch, batch_seq, first, last, len(rows), digest)
+        conn.execute(f"INSERT INTO sync_batches ({_HEADER_COLS}, body_gz) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                     (batch_seq, epoch, first, last, len(rows), digest, signature,
+                      min(r[3] for r in rows), iso(now), gzip_fixed(body)))
+        sealed.append(batch_seq)
+        last_event = last
+    if sealed:
+        meta.set_meta(conn, LAST_BATCH, str(batch_seq))
+        meta.set_meta(conn, LAST_SEALED_EVENT, str(last_event))
+    return sealed
+
+
+def start_new_epoch(conn: sqlite3.Connection, now: datetime) -> str:
+    """Begin a new epoch after HQ showed it holds more than this database does (a restore from backup).
+
+    HQ already holds every batch this database has (it acknowledged past our last one), so they are
+    all marked acknowledged, and the new epoch's batches start after the last local seq.
+    """
+    epoch = uuid7()
+    history = msgspec.json.decode(meta.get_meta(conn, EPOCH_HISTORY) or "[]", type=list[str])
+    meta.set_meta(conn, EPOCH_HISTORY, msgspec.json.encode([*history, meta.get_meta(conn, "epoch_id")]).decode())
+    meta.set_meta(conn, "epoch_id", epoch)
+    meta.set_meta(conn, EPOCH_FIRST_BATCH, str(_int_meta(conn, LAST_BATCH) + 1))
+    meta.set_meta(conn, "sync.epoch_started_at", iso(now))
+    conn.execute("UPDATE sync_batches SET acked_at = ? WHERE acked_at IS NULL", (iso(now),))
+    return epoch
+
+
+def seal_for_pull(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now: datetime,
+                  hq_epoch: str | None, after: int) -> None:
+    """What a pull does first: notice a restore, then seal what is pending.
+
+    Restored from an older backup, this database is behind HQ: HQ's cursor is past our last batch
+    in our own epoch, or names an epoch this database never had (it began after the backup).
+    """
+    if hq_epoch is not None:
+        current = meta.get_meta(conn, "epoch_id")
+        known = msgspec.json.decode(meta.get_meta(conn, EPOCH_HISTORY) or "[]", type=list[str])
+        if (hq_epoch == current and after > _int_meta(conn, LAST_BATCH)) or (
+                hq_epoch != current and hq_epoch not in known):
+            start_new_epoch(conn, now)
+    seal_pending(conn, store_id, sync_key, now)
+
+
+def list_batches(conn: sqlite3.Connection, store_id: str, hq_epoch: str | None, after: int,
+                 limit: int) -> BatchList:
+    """Headers of the batches HQ should pull next. A cursor from another epoch resumes at this epoch's start."""
+    epoch = meta.get_meta(conn, "epoch_id") or ""
+    epoch_first = _int_meta(conn, EPOCH_FIRST_BATCH) or 1
+    if hq_epoch is not None and hq_epoch != epoch:
+        after = epoch_first - 1
+    rows = conn.execute(f"SELECT {_HEADER_COLS} FROM sync_batches WHERE batch_seq > ? ORDER BY batch_seq LIMIT ?",
+                        (after, limit)).fetchall()
+    return BatchList(store_id=store_id, epoch_id=epoch, epoch_first_batch_seq=epoch_first,
+                     last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
+                     batches=[_header(store_id, r) for r in rows])
+
+
+def acked_through(conn: sqlite3.Connection) -> int:
+    """The highest batch seq below which every batch is acknowledged."""
+    row = conn.execute("SELECT min(batch_seq) FROM sync_batches WHERE acked_at IS NULL").fetchone()
+    return (row[0] - 1) if row[0] is not None else _int_meta(conn, LAST_BATCH)
+
+
+def batch_body(conn: sqlite3.Connection, store_id: str, batch_seq: int) -> tuple[BatchHeader, bytes]:
+    """The header and the stored gzip body of one batch; NotFound once it is pruned or never existed."""
+    row = conn.execute(f"SELECT {_HEADER_COLS}, body_gz FROM sync_batches WHERE batch_seq = ?",
+                       (batch_seq,)).fetchone()
+    if row is None:
+        raise NotFound(f"no batch {batch_seq} here", [FieldError("batch_seq", "no such batch (or pruned)")])
+    return _header(store_id, row[:-1]), bytes(row[-1])
+
+
+def as_msgpack(json_lines: bytes) -> bytes:
+    """The same events as one MessagePack array: deterministic, since key order survives decoding."""
+    return _msgpack.encode([_any_json.decode(line) for line in json_lines.splitlines() if line])
+
+
+def ack(conn: sqlite3.Connection, hq_epoch: str, through: int, now: datetime) -> int:
+    """Mark batches up to `through` acknowledged; return how many were newly acknowledged."""
+    epoch = meta.get_meta(conn, "epoch_id")
+    if hq_epoch != epoch:
+        raise Conflict("this store is in another epoch: list batches again",
+                       [FieldError("epoch_id", "not the store's current epoch")], epoch_id=epoch)
+    if through > _int_meta(conn, LAST_BATCH):
+        raise Conflict("acknowledging a batch this store never sealed",
+                       [FieldError("through_batch_seq", "beyond the last sealed batch")], epoch_id=epoch)
+    return conn.execute("UPDATE sync_batches SET acked_at = ? WHERE batch_seq <= ? AND acked_at IS NULL",
+                        (iso(now), through)).rowcount
+
+
+def prune(conn: sqlite3.Connection, now: datetime, retention: timedelta | None = None) -> int:
+    """Delete acknowledged batches older than the retention, and their outbox events; return events pruned.
+
+    Only acknowledged batches go, and only once the retention has passed since the ack: an
+    unacknowledged event stays however long HQ is away.
+    """
+    keep = retention if retention is not None else timedelta(hours=sync_settings.load(conn).retention_hours)
+    cutoff = iso(now - keep)
+    rows = conn.execute("SELECT batch_seq, first_seq, last_seq FROM sync_batches "
+                        "WHERE acked_at IS NOT NULL AND acked_at <= ?", (cutoff,)).fetchall()
+    pruned = 0
+    for batch_seq, first, last in rows:
+        pruned += conn.execute("DELETE FROM outbox WHERE seq BETWEEN ? AND ?", (first, last)).rowcount
+        conn.execute("DELETE FROM sync_batches WHERE batch_seq = ?", (batch_seq,))
+    return pruned
+
+
+def status(conn: sqlite3.Connection, store_id: str) -> SyncStatus:
+    last_sealed_event = _int_meta(conn, LAST_SEALED_EVENT)
+    unacked = conn.execute("SELECT count(*), min(oldest_at) FROM sync_batches WHERE acked_at IS NULL").fetchone()
+    unsealed = conn.execute("SELECT count(*), min(occurred_at) FROM outbox WHERE seq > ?",
+                            (last_sealed_event,)).fetchone()
+    oldest = min((t for t in (unacked[1], unsealed[1]) if t), default=None)
+    version = conn.execute("SELECT coalesce(max(version), 0) FROM sync_config").fetchone()[0]
+    return SyncStatus(store_id=store_id, epoch_id=meta.get_meta(conn, "epoch_id") or "",
+                      last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
+                      unacked_batches=unacked[0], unsealed_events=unsealed[0],
+                      outbox_depth=conn.execute("SELECT count(*) FROM outbox").fetchone()[0],
+                      oldest_unacked_at=oldest, config_version=version,
+                      retention_hours=sync_settings.load(conn).retention_hours)
+
+
+def gzip_decompress(body_gz: bytes) -> bytes:
+    return gzip.decompress(body_gz)
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

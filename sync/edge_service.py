@@ -1,0 +1,108 @@
+"""The edge's sync commands over an open Store: each is one writer transaction (or a read)."""
+
+import asyncio
+import logging
+import sqlite3
+from datetime import datetime
+
+from edge.services.runtime import Store
+from edge.store import meta
+
+from . import batches
+from . import settings as sync_settings
+from .join_rate_daily import emit_changed_days
+from .wire import AckIn, AckOut, BatchHeader, BatchList, SyncStatus, batch_signature
+
+log = logging.getLogger("store_edge.sync")
+_keys: dict[str, bytes] = {}
+
+
+def sync_key(store: Store) -> bytes:
+    """The store's sync key (signs batches, verifies bundles); read once per store file."""
+    key = _keys.get(str(store.path))
+    if key is None:
+        key = _keys[str(store.path)] = meta.get_secret(store.reader.conn, "sync_key")
+    return key
+
+
+def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0):  # noqa: ANN202
+    key = sync_key(store)
+    cfg = store.config
+
+    def command(conn: sqlite3.Connection) -> None:
+        now = store.clock()
+        last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
+        emit_changed_days(conn, cfg.store_id, now, cfg.tz, cfg.day_start, last_sealed)
+        batches.seal_for_pull(conn, cfg.store_id, key, now, hq_epoch, after)
+
+    return command
+
+
+async def seal(store: Store) -> None:
+    await store.writer.run(_seal_command(store))
+
+
+async def batches_for_hq(store: Store, hq_epoch: str | None, after: int, limit: int) -> BatchList:
+    """Seal what is pending (noticing a restore first), then list the batches after HQ's cursor."""
+    await store.writer.run(_seal_command(store, hq_epoch, after))
+    return batches.list_batches(store.reader.conn, store.config.store_id, hq_epoch, after, limit)
+
+
+async def acknowledge(store: Store, data: AckIn) -> AckOut:
+    def command(conn: sqlite3.Connection) -> AckOut:
+        now = store.clock()
+        newly = batches.ack(conn, data.epoch_id, data.through_batch_seq, now)
+        pruned = batches.prune(conn, now)
+        return AckOut(epoch_id=data.epoch_id, acked_through=batches.acked_through(conn), newly_acked=newly,
+                      pruned_events=pruned)
+
+    return await store.writer.run(command)
+
+
+def sync_status(store: Store) -> SyncStatus:
+    return batches.status(store.reader.conn, store.config.store_id)
+
+
+async def seal_by_age(store: Store) -> None:
+    """Seal when the oldest unsealed event is older than the configured age, or a full batch waits."""
+    conn = store.reader.conn
+    last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
+    waiting, oldest = conn.execute("SELECT count(*), min(occurred_at) FROM outbox WHERE seq > ?",
+                                   (last_sealed,)).fetchone()
+    if not waiting:
+        return
+    cfg = sync_settings.load(conn)  # read each tick, so a changed setting applies without a restart
+    age = (store.clock() - datetime.fromisoformat(oldest)).total_seconds()
+    if waiting >= cfg.batch_max_events or age >= cfg.seal_max_age_seconds:
+        await seal(store)
+
+
+async def sealer_loop(store: Store, every_seconds: float = 15.0) -> None:
+    """Background task: seal by count and by age, so batches are ready before HQ asks."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await seal_by_age(store)
+        except Exception:  # a failed tick is retried on the next one; the till is never affected
+            log.exception("sealing by age failed")
+
+
+def signature_for(store: Store, header: BatchHeader, sha256: str) -> str:
+    """The signature of another representation (MessagePack) of a sealed batch: same header, its own sha256."""
+    return batch_signature(sync_key(store), header.store_id, header.epoch_id, header.batch_seq, header.first_seq,
+                           header.last_seq, header.count, sha256)
+
+
+async def start_sealer(app) -> None:  # noqa: ANN001 - litestar.Litestar
+    """on_startup: run the sealer beside the app (sealing by age needs no HQ request)."""
+    app.state.sync_sealer = asyncio.get_running_loop().create_task(sealer_loop(app.state.store))
+
+
+async def stop_sealer(app) -> None:  # noqa: ANN001
+    task = getattr(app.state, "sync_sealer", None)
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass

@@ -1,0 +1,1 @@
+"""HQ side: the stores file, the puller, the warehouse, unified identity, reports and config bundles."""

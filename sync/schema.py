@@ -1,0 +1,54 @@
+"""The edge's sync tables, a migration set of their own (applied after the core set).
+
+    sync_batches    sealed, immutable batches: the stored body is what every pull returns
+    sync_join_rate  the last join_rate.daily revision emitted per business day, to emit only changes
+    sync_config     bundles applied (version, sha256, when): the highest is the store's config version
+    sync_directory  members materialised from HQ's directory (they joined at another store)
+    member_aliases  HQ merged this member id into another: lookups follow the alias
+"""
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("store-edge-sync")
+
+
+@migrations()
+def m001_sync(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    CREATE TABLE sync_batches (
+        batch_seq INTEGER PRIMARY KEY,
+        epoch_id TEXT NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        event_count INTEGER NOT NULL CHECK (event_count > 0),
+        sha256 TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        body_gz BLOB NOT NULL,          -- gzip (mtime 0) of the JSON-lines body: same bytes on every pull
+        oldest_at TEXT NOT NULL,        -- occurred_at of the batch's oldest event, for HQ's lag figure
+        sealed_at TEXT NOT NULL,
+        acked_at TEXT
+    );
+    CREATE INDEX sync_batches_unacked ON sync_batches(batch_seq) WHERE acked_at IS NULL;
+    CREATE TABLE sync_join_rate (
+        business_day TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        digest TEXT NOT NULL
+    );
+    CREATE TABLE sync_config (
+        version INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE TABLE sync_directory (
+        member_id TEXT PRIMARY KEY REFERENCES members(member_id),
+        home_store_id TEXT NOT NULL,
+        version INTEGER NOT NULL
+    );
+    CREATE TABLE member_aliases (
+        alias_member_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        version INTEGER NOT NULL
+    );
+    """)
