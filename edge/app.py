@@ -11,6 +11,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api.auth import require_role
+from .api.campaigns import CampaignController
 from .api.deps import provide_store
 from .api.health import healthz
 from .api.manager import ManagerController
@@ -58,7 +59,7 @@ def _redact_path(path: str) -> str:
 def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
-        route_handlers=[healthz, TillController, ManagerController],
+        route_handlers=[healthz, TillController, ManagerController, CampaignController],
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         guards=[require_role],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

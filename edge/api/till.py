@@ -3,12 +3,13 @@
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..schemas import (CatalogItemOut, EnrolIn, EnrolOut, MemberSummary, QuoteIn, QuoteOut, SaleIn, SaleOut,
                        VoidIn)
-from ..services import checkout, inventory, members, sales
+from ..services import checkout, coupons, inventory, members, sales
 from .deps import StoreDep
 from .auth import roles
 
@@ -25,7 +26,7 @@ class TillController(Controller):
         return inventory.catalog_with_stock(store)
 
     @post("/members", opt=roles("lane"), status_code=HTTP_201_CREATED,
-          responses={200: None})
+          responses={200: ResponseSpec(data_container=EnrolOut, description="the member already at this phone")})
     async def enrol(self, store: StoreDep, data: JSONBody[EnrolIn]) -> Response[EnrolOut]:
         """Enrol a member by phone: 201 for a new member, 200 with the existing member at this phone."""
         member, created = await members.enrol(store, data)
@@ -45,7 +46,7 @@ class TillController(Controller):
     ) -> MemberSummary:
         """Find a member by exactly one of phone, member_id, code or payer; 404 when there is none."""
         found = members.find(store, phone=phone, member_id=member_id, code=code, payer=payer, scope=payer_scope)
-        return members.summary(found, store.reference().tiers)
+        return coupons.with_coupons(store, members.summary(found, store.reference().tiers))
 
     @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, sync_to_thread=False)
     def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> QuoteOut:

@@ -10,13 +10,14 @@ from ..domain.errors import FieldError, IdempotencyConflict, InvalidInput, NotFo
 from ..domain.identity import mask_phone, payer_hash
 from ..domain.join_rate import JoinFacts, business_day, classify_sale
 from ..domain.loyalty import points_earned, qualified_tier
-from ..domain.models import Member, PricingMember
-from ..domain.pricing import price_cart, resolve_lines
+from ..domain.models import Member
+from ..domain.pricing import resolve_lines
 from ..schemas import PaymentOut, ReceiptOut, SaleIn, SaleOut
 from ..store import catalog as stock_repo
 from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.outbox import append_event
+from . import campaigns
 from .checkout import applied_out, lines_out
 from .members import summary
 from .runtime import Store
@@ -66,8 +67,10 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         elif payer is not None:
             member = member_repo.by_payer(conn, payer)
             recognised = member is not None
-        who = PricingMember(member.member_id, member.tier_id) if member else None
-        priced = price_cart(cart, ref.catalog, who, ref.tiers, ref.member_days, now, store.tz)
+        day = business_day(now, store.tz, cfg.day_start).isoformat()
+        # caps and flash surplus are read here, in the writer's transaction: lanes cannot overspend them
+        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now)
+        priced = result.cart
         if pay.amount_fen is not None and pay.amount_fen != priced.total_fen:
             raise InvalidInput.on("payment.amount_fen", f"does not match the sale total of {priced.total_fen} fen")
 
@@ -91,7 +94,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         points, upgraded, linked = 0, None, False
         if member is not None:
             tier = ref.tiers[member.tier_id]
-            points = points_earned(priced.total_fen, tier, cfg.fen_per_point)
+            points = points_earned(priced.total_fen, tier, cfg.fen_per_point) * result.points_multiplier_pct // 100
             spend = member_repo.add_spend(conn, member.member_id, priced.total_fen, now)
             better = qualified_tier(tier, spend, ref.tiers)
             if better.tier_id != tier.tier_id:
@@ -110,7 +113,6 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
                         "member_id": member.member_id, "payer_hash": payer, "provider": pay.provider})
             member = member_repo.by_id(conn, member.member_id)
 
-        day = business_day(now, store.tz, cfg.day_start).isoformat()
         out = SaleOut(
             sale_id=data.sale_id, status="completed", checkout_id=data.checkout_id, lane_id=data.lane_id,
             cashier_id=data.cashier_id, member=summary(member, ref.tiers) if member else None,
@@ -131,6 +133,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             joined_source=joined_source, response=body),
             [(data.sale_id, n, ln.sku, ln.qty, ln.unit_price_fen, ln.discount_fen, ln.total_fen, taken[n])
              for n, ln in enumerate(priced.lines)])
+        campaigns.record_uses(conn, store, data.sale_id, result, member, day, now)
         append_event(conn, "sale.completed", now, {
             "sale_id": data.sale_id, "store_id": cfg.store_id, "business_day": day, "created_at": iso(now),
             "lane_id": data.lane_id, "cashier_id": data.cashier_id, "checkout_id": data.checkout_id,
@@ -159,6 +162,7 @@ async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
         now = store.clock()
         for sku, units in repo.stock_taken(conn, sale_id):
             stock_repo.give_back_stock(conn, sku, units, now)
+        campaigns.give_back(conn, sale_id, now)
         member_out = None
         if sale.member_id is not None:
             member_repo.add_spend(conn, sale.member_id, -sale.total_fen, now)

@@ -157,6 +157,10 @@ def m001_core(db: sqlite_utils.Database) -> None:
 # Feature packages register their own migration sets here; they apply after the core, in order.
 MIGRATION_SETS: list[Migrations] = [migrations]
 
+from .campaign_schema import migrations as campaign_migrations  # noqa: E402  (issue 4: campaigns)
+
+MIGRATION_SETS.append(campaign_migrations)
+
 
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring the database to the current schema."""
