@@ -12,7 +12,7 @@ from msgspec import Meta, Struct
 from ..domain.campaigns import EXAMPLES, Campaign
 from ..domain.ids import uuid7
 from ..schemas import CampaignOut, CouponOut, Id
-from ..services import campaigns, coupons
+from ..services import campaigns, coupons, referrals
 from .auth import roles
 from .deps import StoreDep
 
@@ -24,6 +24,11 @@ CampaignBody = Annotated[Campaign, Body(
 class CouponIssueIn(Struct, forbid_unknown_fields=True):
     campaign_id: Id
     member_id: Id
+
+
+class ReferralCodeOut(Struct):
+    member_id: str
+    referral_code: str
 
 
 class CampaignController(Controller):
@@ -55,3 +60,9 @@ class CampaignController(Controller):
             -> list[CouponOut]:
         """The member's coupons usable now, soonest expiry first."""
         return coupons.usable_coupons(store, member_id)
+
+    @get("/members/{member_id:str}/referral-code", opt=roles("lane", "manager"), sync_to_thread=False)
+    def referral_code(self, store: StoreDep, member_id: FromPath[Annotated[str, Meta(max_length=64)]]) \
+            -> ReferralCodeOut:
+        """The member's referral code: give it to a friend, who enrols with `referral_code`."""
+        return ReferralCodeOut(member_id, referrals.code_for(store, member_id))

@@ -17,7 +17,7 @@ from ..store import catalog as stock_repo
 from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.outbox import append_event
-from . import campaigns
+from . import campaigns, referrals
 from .checkout import applied_out, lines_out
 from .members import summary
 from .runtime import Store
@@ -134,6 +134,8 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             [(data.sale_id, n, ln.sku, ln.qty, ln.unit_price_fen, ln.discount_fen, ln.total_fen, taken[n])
              for n, ln in enumerate(priced.lines)])
         campaigns.record_uses(conn, store, data.sale_id, result, member, day, now)
+        if member is not None:
+            referrals.reward_first_sale(conn, store, member, data.sale_id, now)
         append_event(conn, "sale.completed", now, {
             "sale_id": data.sale_id, "store_id": cfg.store_id, "business_day": day, "created_at": iso(now),
             "lane_id": data.lane_id, "cashier_id": data.cashier_id, "checkout_id": data.checkout_id,

@@ -77,3 +77,19 @@ def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str 
 def flash_units_sold(conn: sqlite3.Connection, campaign_id: str) -> int:
     return conn.execute("SELECT coalesce(sum(units), 0) FROM campaign_uses WHERE campaign_id = ? "
                         "AND status = 'active'", (campaign_id,)).fetchone()[0]
+
+
+def referral_rewarded(conn: sqlite3.Connection, referee_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM referral_rewards WHERE referee_id = ?", (referee_id,)).fetchone() is not None
+
+
+def insert_referral_reward(conn: sqlite3.Connection, referee_id: str, referrer_id: str, sale_id: str,
+                           campaign_id: str, now: datetime) -> None:
+    """Once per referee: the primary key refuses a second reward."""
+    conn.execute("INSERT INTO referral_rewards (referee_id, referrer_id, sale_id, campaign_id, at) "
+                 "VALUES (?, ?, ?, ?, ?)", (referee_id, referrer_id, sale_id, campaign_id, iso(now)))
+
+
+def completed_sales(conn: sqlite3.Connection, member_id: str) -> int:
+    return conn.execute("SELECT count(*) FROM sales WHERE member_id = ? AND status = 'completed'",
+                        (member_id,)).fetchone()[0]
