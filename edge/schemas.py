@@ -199,6 +199,8 @@ class SaleOut(Struct, kw_only=True):
     created_at: str
     voided_at: str | None = None
     void_reason: str | None = None
+    points_redeemed: int = 0
+    points_pending_until: str | None = None  # earned points are held until then (a return takes them back)
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):

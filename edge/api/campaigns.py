@@ -12,7 +12,7 @@ from msgspec import Meta, Struct
 from ..domain.campaigns import EXAMPLES, Campaign
 from ..domain.ids import uuid7
 from ..schemas import CampaignOut, CouponOut, Id
-from ..services import campaigns, coupons, referrals
+from ..services import campaigns, coupons, points, referrals
 from .auth import roles
 from .deps import StoreDep
 
@@ -66,3 +66,8 @@ class CampaignController(Controller):
             -> ReferralCodeOut:
         """The member's referral code: give it to a friend, who enrols with `referral_code`."""
         return ReferralCodeOut(member_id, referrals.code_for(store, member_id))
+
+    @post("/campaigns/maintenance", opt=roles("manager", "hq"), status_code=HTTP_200_OK)
+    async def maintain(self, store: StoreDep) -> dict[str, int]:
+        """The periodic sweep: expire due coupons, release held points, expire old points."""
+        return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
