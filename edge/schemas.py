@@ -269,6 +269,25 @@ class CouponOut(Struct, kw_only=True):
     expires_at: str
 
 
+class SegmentMemberOut(Struct, kw_only=True):
+    member_id: str
+    phone_masked: str
+    orders_30d: int
+    last_order_at: str | None
+
+
+class SegmentOut(Struct, kw_only=True):
+    segment: Literal["loyal", "new", "active", "at_risk", "dormant"]
+    count: int
+    members: list[SegmentMemberOut]
+
+
+class SegmentsOut(Struct, kw_only=True):
+    as_of: str
+    definition: str
+    segments: list[SegmentOut]
+
+
 class HealthOut(Struct, kw_only=True):
     ok: bool
     version: str

@@ -5,14 +5,14 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import Meta, Struct
 
 from ..domain.campaigns import EXAMPLES, Campaign
 from ..domain.ids import uuid7
-from ..schemas import CampaignOut, CouponOut, Id
-from ..services import campaigns, coupons, points, referrals
+from ..schemas import CampaignOut, CouponOut, Id, SegmentsOut
+from ..services import campaigns, coupons, points, referrals, segments
 from .auth import roles
 from .deps import StoreDep
 
@@ -71,3 +71,9 @@ class CampaignController(Controller):
     async def maintain(self, store: StoreDep) -> dict[str, int]:
         """The periodic sweep: expire due coupons, release held points, expire old points."""
         return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
+
+    @get("/reports/segments", opt=roles("manager"), sync_to_thread=True)
+    def segments(self, store: StoreDep,
+                 limit: Annotated[int, QueryParameter(name="limit", ge=0, le=1000)] = 100) -> SegmentsOut:
+        """Members by segment (loyal, new, active, at_risk, dormant): counts and up to `limit` members each."""
+        return segments.segments_report(store, limit)
