@@ -13,6 +13,7 @@ from sync.edge_api import SyncController  # issue 5
 from sync.edge_service import start_sealer, stop_sealer  # issue 5
 
 from . import __version__
+from .api.campaigns import CampaignController
 from .api.health import healthz
 from .api.manager import ManagerController
 from .api.problems import HANDLERS
@@ -66,7 +67,8 @@ def _redact_path(path: str) -> str:
 def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
-        route_handlers=[healthz, TillController, ManagerController, SyncController],
+        route_handlers=[healthz, TillController, ManagerController, CampaignController,
+                        SyncController],
         on_startup=[start_sealer], on_shutdown=[stop_sealer],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,

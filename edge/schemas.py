@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from .domain.campaigns import Campaign
 from .domain.models import Fen, Qty
 
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -116,6 +117,16 @@ class JoinOffer(Struct):
     expires_at: str
 
 
+class OfferNoteOut(Struct, kw_only=True):
+    """Why an offer was or was not used: the quote explains the engine's choice."""
+
+    offer_id: str
+    name_zh: str
+    name_en: str
+    applied: bool
+    reason: str
+
+
 class QuoteOut(Struct, kw_only=True):
     checkout_id: str
     lane_id: str
@@ -128,6 +139,8 @@ class QuoteOut(Struct, kw_only=True):
     member: MemberSummary | None
     join: JoinOffer | None
     quoted_at: str
+    notes: list[OfferNoteOut] = []
+    points_multiplier_pct: int = 100
 
 
 class PaymentIn(Struct, forbid_unknown_fields=True):
@@ -147,6 +160,8 @@ class SaleIn(Struct, forbid_unknown_fields=True):
     checkout_id: Id | None = None
     member_id: Id | None = None
     coupon_codes: CouponCodes = []
+    redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # points to spend as a discount
+    member_confirmation: Annotated[str, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
 
 
 class PaymentOut(Struct, kw_only=True):
@@ -184,6 +199,8 @@ class SaleOut(Struct, kw_only=True):
     created_at: str
     voided_at: str | None = None
     void_reason: str | None = None
+    points_redeemed: int = 0
+    points_pending_until: str | None = None  # earned points are held until then (a return takes them back)
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
@@ -249,6 +266,41 @@ class Problem(Struct, kw_only=True):
     status: int
     detail: str
     errors: list[FieldProblem] = []
+
+
+class CampaignOut(Struct, kw_only=True):
+    campaign: Campaign
+    origin: Literal["local", "hq"]
+    updated_at: str
+
+
+class CouponOut(Struct, kw_only=True):
+    code: str
+    campaign_id: str
+    name_zh: str
+    name_en: str
+    status: str
+    issued_at: str
+    expires_at: str
+
+
+class SegmentMemberOut(Struct, kw_only=True):
+    member_id: str
+    phone_masked: str
+    orders_30d: int
+    last_order_at: str | None
+
+
+class SegmentOut(Struct, kw_only=True):
+    segment: Literal["loyal", "new", "active", "at_risk", "dormant"]
+    count: int
+    members: list[SegmentMemberOut]
+
+
+class SegmentsOut(Struct, kw_only=True):
+    as_of: str
+    definition: str
+    segments: list[SegmentOut]
 
 
 class HealthOut(Struct, kw_only=True):

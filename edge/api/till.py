@@ -19,7 +19,7 @@ from ..schemas import (
     SaleOut,
     VoidIn,
 )
-from ..services import checkout, inventory, members, sales
+from ..services import checkout, coupons, inventory, members, sales
 from .auth import roles
 from .deps import StoreDep
 from .idempotency import idempotent
@@ -66,7 +66,7 @@ class TillController(Controller):
     ) -> MemberSummary:
         """Find a member by exactly one of phone, member_id, code or payer; 404 when there is none."""
         found = members.find(store, phone=phone, member_id=member_id, code=code, payer=payer, scope=payer_scope)
-        return members.summary(found, store.reference().tiers)
+        return coupons.with_coupons(store, members.summary(found, store.reference().tiers))
 
     @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, sync_to_thread=False,
           responses=problems(400, 404, 413, 422))

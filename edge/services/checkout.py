@@ -4,18 +4,20 @@ from datetime import datetime
 
 from ..domain.clock import iso
 from ..domain.ids import uuid7
-from ..domain.models import Member, PricedCart, PricingMember
-from ..domain.pricing import price_cart, resolve_lines
-from ..schemas import DiscountOut, LineIn, LineOut, QuoteIn, QuoteOut
+from ..domain.models import Member, PricedCart
+from ..domain.pricing import Priced, resolve_lines
+from ..schemas import DiscountOut, LineIn, LineOut, OfferNoteOut, QuoteIn, QuoteOut
+from . import campaigns
+from .coupons import with_coupons
 from .members import find_ref, summary
 from .runtime import Reference, Store
 
 
-def price_lines(store: Store, ref: Reference, lines: list[LineIn], member: Member | None, now: datetime) -> PricedCart:
-    """Price requested lines for a member (or nobody) at `now` in the store's zone."""
+def price_lines(store: Store, ref: Reference, lines: list[LineIn], member: Member | None, now: datetime,
+                coupon_codes: list[str] | None = None) -> Priced:
+    """Price requested lines for a member (or nobody) at `now` with every campaign that applies."""
     cart = resolve_lines([(x.sku, x.qty, x.unit_price_fen) for x in lines], ref.catalog)
-    who = PricingMember(member.member_id, member.tier_id) if member is not None else None
-    return price_cart(cart, ref.catalog, who, ref.tiers, ref.member_days, now, store.tz)
+    return campaigns.price(store, store.reader.conn, ref, cart, member, coupon_codes or [], now)
 
 
 def lines_out(priced: PricedCart, ref: Reference) -> list[LineOut]:
@@ -40,9 +42,12 @@ def quote(store: Store, data: QuoteIn) -> QuoteOut:
     ref = store.reference()
     member = find_ref(store, data.member) if data.member is not None else None
     checkout_id = data.checkout_id or uuid7()
-    priced = price_lines(store, ref, data.lines, member, now)
+    result = price_lines(store, ref, data.lines, member, now, data.coupon_codes)
+    priced = result.cart
     return QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),
         subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,
-        applied=applied_out(priced), member=summary(member, ref.tiers) if member else None, join=None,
-        quoted_at=iso(now))
+        applied=applied_out(priced), member=with_coupons(store, summary(member, ref.tiers)) if member else None, join=None,
+        quoted_at=iso(now), points_multiplier_pct=result.points_multiplier_pct,
+        notes=[OfferNoteOut(offer_id=n.offer_id, name_zh=n.name_zh, name_en=n.name_en, applied=n.applied,
+                            reason=n.reason) for n in result.notes])

@@ -2,6 +2,8 @@
 
 import sqlite3
 
+from sync import directory  # issue 5: cross-store recognition
+
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.identity import mask_phone, payer_hash, phone_hash
@@ -12,8 +14,8 @@ from ..phones import normalise_phone
 from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
 from ..store import members as repo
 from ..store.outbox import append_event
+from . import referrals
 from .runtime import Store
-from sync import directory  # issue 5: cross-store recognition
 
 CHANNELS = {"cashier": "till", "import": "import"}  # every other source joined on the join page
 
@@ -56,6 +58,7 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
         return existing, False
     ref = store.reference()
     tier = entry_tier(ref.tiers)
+    referrer_id = referrals.resolve_code(store.reader.conn, data.referral_code) if data.referral_code else None
 
     def command(conn: sqlite3.Connection) -> tuple[Member, bool]:
         now = store.clock()
@@ -63,7 +66,7 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
             member_id=uuid7(), phone_e164=phone, name=data.name, birthday=data.birthday, tier_id=tier.tier_id,
             lifetime_spend_fen=0, points_balance=0, joined_at=iso(now), join_store_id=store.config.store_id,
             join_source=data.source, join_lane_id=data.lane_id, join_cashier_id=data.cashier_id,
-            join_checkout_id=data.checkout_id, join_standee_id=data.standee_id,
+            join_checkout_id=data.checkout_id, join_standee_id=data.standee_id, referrer_id=referrer_id,
             marketing_consent=data.consent.marketing, payment_link_consent=data.consent.payment_link)
         try:
             repo.insert_member(conn, member, phone_hash(store.chain_key, phone))

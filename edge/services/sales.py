@@ -10,13 +10,15 @@ from ..domain.errors import FieldError, IdempotencyConflict, InvalidInput, NotFo
 from ..domain.identity import mask_phone, payer_hash
 from ..domain.join_rate import JoinFacts, business_day, classify_sale
 from ..domain.loyalty import points_earned, qualified_tier
-from ..domain.models import Member, PricingMember
-from ..domain.pricing import price_cart, resolve_lines
+from ..domain.models import Member
+from ..domain.pricing import resolve_lines
 from ..schemas import PaymentOut, ReceiptOut, SaleIn, SaleOut
 from ..store import catalog as stock_repo
 from ..store import members as member_repo
+from ..store import points as points_repo
 from ..store import sales as repo
 from ..store.outbox import append_event
+from . import campaigns, points, referrals
 from .checkout import applied_out, lines_out
 from .members import summary
 from .runtime import Store
@@ -51,6 +53,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         raise InvalidInput.on("payment.provider", "a payer_id needs its provider")
     payer = payer_hash(store.chain_key, pay.provider, pay.scope, pay.payer_id) if pay.payer_id and pay.provider else None
     cfg = store.config
+    points.check_redemption_request(data)
 
     def command(conn: sqlite3.Connection) -> bytes:
         seen = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (data.sale_id,)).fetchone()
@@ -66,8 +69,13 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         elif payer is not None:
             member = member_repo.by_payer(conn, payer)
             recognised = member is not None
-        who = PricingMember(member.member_id, member.tier_id) if member else None
-        priced = price_cart(cart, ref.catalog, who, ref.tiers, ref.member_days, now, store.tz)
+        day = business_day(now, store.tz, cfg.day_start).isoformat()
+        # caps and flash surplus are read here, in the writer's transaction: lanes cannot overspend them
+        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now)
+        priced = result.cart
+        policy = points_repo.load_policy(conn)
+        if data.redeem_points and member is not None:
+            priced = points.redeem(conn, policy, member, data, priced, now)
         if pay.amount_fen is not None and pay.amount_fen != priced.total_fen:
             raise InvalidInput.on("payment.amount_fen", f"does not match the sale total of {priced.total_fen} fen")
 
@@ -88,10 +96,10 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         join = JoinFacts(member.join_source, member.join_checkout_id, member.join_receipt_sale_id) if member else None
         nonmember_at_start, joined_source = classify_sale(data.sale_id, data.checkout_id,
                                                           member.member_id if member else None, join)
-        points, upgraded, linked = 0, None, False
+        earned, upgraded, linked, held_until = 0, None, False, None
         if member is not None:
             tier = ref.tiers[member.tier_id]
-            points = points_earned(priced.total_fen, tier, cfg.fen_per_point)
+            earned = points_earned(priced.total_fen, tier, cfg.fen_per_point) * result.points_multiplier_pct // 100
             spend = member_repo.add_spend(conn, member.member_id, priced.total_fen, now)
             better = qualified_tier(tier, spend, ref.tiers)
             if better.tier_id != tier.tier_id:
@@ -99,10 +107,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
                 upgraded = better.tier_id
                 append_event(conn, "member.updated", now, {"member_id": member.member_id, "tier_id": better.tier_id,
                                                            "reason": "tier_upgrade", "sale_id": data.sale_id})
-            if points:
-                entry = member_repo.add_points(conn, member.member_id, "accrue", points, data.sale_id, now)
-                append_event(conn, "points.entry", now, {"entry_id": entry, "member_id": member.member_id,
-                                                         "kind": "accrue", "points": points, "sale_id": data.sale_id})
+            held_until = points.earn(conn, policy, member.member_id, earned, data.sale_id, now)
             if payer is not None and member.payment_link_consent and not recognised:
                 linked = member_repo.link_payer(conn, payer, member.member_id, pay.provider or "", now)
                 if linked:
@@ -110,27 +115,30 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
                         "member_id": member.member_id, "payer_hash": payer, "provider": pay.provider})
             member = member_repo.by_id(conn, member.member_id)
 
-        day = business_day(now, store.tz, cfg.day_start).isoformat()
         out = SaleOut(
             sale_id=data.sale_id, status="completed", checkout_id=data.checkout_id, lane_id=data.lane_id,
             cashier_id=data.cashier_id, member=summary(member, ref.tiers) if member else None,
             lines=lines_out(priced, ref), subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen,
-            total_fen=priced.total_fen, applied=applied_out(priced), points_earned=points, tier_upgraded_to=upgraded,
+            total_fen=priced.total_fen, applied=applied_out(priced), points_earned=earned, tier_upgraded_to=upgraded,
             payment=PaymentOut(method=pay.method, provider=pay.provider, amount_fen=priced.total_fen,
                                payer_linked=linked, recognised_member=recognised),
             receipt=ReceiptOut(store_id=cfg.store_id, store_name=cfg.name, business_day=day,
                                printed_member=mask_phone(member.phone_e164 or "") if member else None, join=None),
-            created_at=iso(now))
+            created_at=iso(now), points_redeemed=data.redeem_points if member is not None else 0,
+            points_pending_until=iso(held_until) if held_until is not None else None)
         body = _encode(out)
         repo.insert_sale(conn, repo.SaleRow(
             sale_id=data.sale_id, request_hash=digest, status="completed", checkout_id=data.checkout_id,
             lane_id=data.lane_id, cashier_id=data.cashier_id, member_id=member.member_id if member else None,
             subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,
-            points_earned=points, payer_hash=payer, payment_method=pay.method, payment_provider=pay.provider,
+            points_earned=earned, payer_hash=payer, payment_method=pay.method, payment_provider=pay.provider,
             created_at=iso(now), business_day=day, nonmember_at_start=nonmember_at_start,
             joined_source=joined_source, response=body),
             [(data.sale_id, n, ln.sku, ln.qty, ln.unit_price_fen, ln.discount_fen, ln.total_fen, taken[n])
              for n, ln in enumerate(priced.lines)])
+        campaigns.record_uses(conn, store, data.sale_id, result, member, day, now)
+        if member is not None:
+            referrals.reward_first_sale(conn, store, member, data.sale_id, now)
         append_event(conn, "sale.completed", now, {
             "sale_id": data.sale_id, "store_id": cfg.store_id, "business_day": day, "created_at": iso(now),
             "lane_id": data.lane_id, "cashier_id": data.cashier_id, "checkout_id": data.checkout_id,
@@ -139,7 +147,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
                        "discount_fen": ln.discount_fen, "total_fen": ln.total_fen} for ln in priced.lines],
             "subtotal_fen": priced.subtotal_fen, "discount_fen": priced.discount_fen, "total_fen": priced.total_fen,
             "applied": [{"rule_id": d.rule_id, "amount_fen": d.amount_fen} for d in priced.applied],
-            "points_earned": points, "payment_method": pay.method, "payment_provider": pay.provider,
+            "points_earned": earned, "payment_method": pay.method, "payment_provider": pay.provider,
             "payer_hash": payer, "nonmember_at_start": nonmember_at_start, "joined_source": joined_source})
         return body
 
@@ -159,14 +167,11 @@ async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
         now = store.clock()
         for sku, units in repo.stock_taken(conn, sale_id):
             stock_repo.give_back_stock(conn, sku, units, now)
+        campaigns.give_back(conn, sale_id, now)
         member_out = None
         if sale.member_id is not None:
             member_repo.add_spend(conn, sale.member_id, -sale.total_fen, now)
-            if sale.points_earned:
-                entry = member_repo.add_points(conn, sale.member_id, "reverse", -sale.points_earned, sale_id, now)
-                append_event(conn, "points.entry", now, {"entry_id": entry, "member_id": sale.member_id,
-                                                         "kind": "reverse", "points": -sale.points_earned,
-                                                         "sale_id": sale_id})
+            points.take_back(conn, sale_id, sale.member_id, sale.points_earned, now)
             member = member_repo.by_id(conn, sale.member_id)
             member_out = summary(member, ref.tiers) if member and member.erased_at is None else None
         voided = msgspec.structs.replace(_decode_sale(sale.response), status="voided", voided_at=iso(now),

@@ -6,6 +6,16 @@ from pathlib import Path
 import msgspec
 
 from ..config import StoreConfig
+from ..domain.campaigns import (
+    AmountOff,
+    Campaign,
+    Conditions,
+    CouponInstances,
+    Flash,
+    Limits,
+    PercentOff,
+    Scope,
+)
 from ..domain.clock import Clock, iso, system_clock
 from ..domain.ids import uuid7
 from ..domain.models import MemberDayRule, Sku, Tier
@@ -74,6 +84,21 @@ DEMO_MEMBER_DAY = MemberDayRule(campaign_id="member-day-friday", name_zh="周五
                                 weekdays=[5], boost_bps=500)
 
 
+# The demo's campaigns, in the campaign engine's JSON (docs/campaigns.md): idle-hour pastry, a welcome
+# coupon for standee joins, and the referral reward.
+DEMO_CAMPAIGNS = [
+    Campaign(campaign_id="flash-pastry", kind="flash_inventory", name_zh="闲时烘焙半价",
+             name_en="Idle-hour pastry half price", benefit=PercentOff(5000), applies_to="unit",
+             scope=Scope(skus=["CROISSANT", "EGG-TART"]), flash=Flash(start="16:00", threshold=10)),
+    Campaign(campaign_id="welcome-5", kind="welcome", name_zh="新人立减5元", name_en="Welcome ¥5 off",
+             benefit=AmountOff(500), conditions=Conditions(min_spend_fen=2000),
+             issuance=CouponInstances(valid_days=14), limits=Limits(per_member=1)),
+    Campaign(campaign_id="referral-10", kind="referral", name_zh="邀请有礼10元", name_en="Referral ¥10 off",
+             benefit=AmountOff(1000), conditions=Conditions(min_spend_fen=3000),
+             issuance=CouponInstances(valid_days=30), limits=Limits(per_member=5)),
+]
+
+
 def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, str]:
     """Fill a new store with the demo catalog, tiers, member day and stock; return one key per role."""
     db = open_database(Path(data_dir) / DB_NAME)
@@ -86,6 +111,9 @@ def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, st
                 catalog_repo.set_stock(db.conn, sku, qty, now)
             catalog_repo.upsert_campaign(db.conn, DEMO_MEMBER_DAY.campaign_id, "member_day",
                                          msgspec.json.encode(DEMO_MEMBER_DAY), "hq", now)
+            for campaign in DEMO_CAMPAIGNS:
+                catalog_repo.upsert_campaign(db.conn, campaign.campaign_id, campaign.kind,
+                                             msgspec.json.encode(campaign), "local", now)
             bump_reference(db.conn)
             keys = {role: create_key(db.conn, role, now, label=f"demo {role}")[1] for role in ("lane", "manager", "hq")}
     finally:

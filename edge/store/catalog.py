@@ -77,7 +77,13 @@ def upsert_tiers(conn: sqlite3.Connection, tiers: list[Tier]) -> None:
 
 def load_member_day_rules(conn: sqlite3.Connection) -> list[MemberDayRule]:
     rows = conn.execute("SELECT body FROM campaigns WHERE kind = 'member_day' AND active = 1").fetchall()
-    return [msgspec.json.decode(r[0], type=MemberDayRule) for r in rows]
+    rules = []
+    for (body,) in rows:
+        try:
+            rules.append(msgspec.json.decode(body, type=MemberDayRule))
+        except msgspec.ValidationError:  # a member day in the campaign engine's form: edge.store.campaigns reads it
+            continue
+    return rules
 
 
 def upsert_campaign(conn: sqlite3.Connection, campaign_id: str, kind: str, body: bytes, origin: str,

@@ -157,7 +157,12 @@ def m001_core(db: sqlite_utils.Database) -> None:
 # Feature packages register their own migration sets here; they apply after the core, in order.
 MIGRATION_SETS: list[Migrations] = [migrations]
 from sync.schema import migrations as sync_migrations  # noqa: E402  (issue 5: batches, bundles)
+
 MIGRATION_SETS.append(sync_migrations)
+
+from .campaign_schema import migrations as campaign_migrations  # noqa: E402  (issue 4: campaigns)
+
+MIGRATION_SETS.append(campaign_migrations)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

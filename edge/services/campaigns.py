@@ -1,0 +1,207 @@
+"""Campaigns at the till: which offers a cart may use (caps counted in the caller's transaction),
+pricing with them, recording their uses on a sale; and the manager's list and create."""
+
+import sqlite3
+import weakref
+from datetime import datetime
+
+import msgspec
+
+from ..domain.campaigns import (
+    Automatic,
+    Campaign,
+    CouponInstances,
+    Customer,
+    Limits,
+    SharedCode,
+    check_campaign,
+    expires_at,
+)
+from ..domain.clock import iso, parse_iso
+from ..domain.errors import CapReached, Conflict, FieldError, InvalidInput
+from ..domain.join_rate import business_day
+from ..domain.models import CartLine, Member
+from ..domain.pricing import Offer, Priced, price_order
+from ..schemas import CampaignOut
+from ..store import campaigns as repo
+from ..store import catalog as catalog_repo
+from ..store import coupons as coupon_repo
+from ..store.outbox import append_event
+from .runtime import Reference, Store, bump_reference
+
+_NO_LIMITS = Limits()
+_cache: "weakref.WeakKeyDictionary[Store, tuple[str, list[repo.StoredCampaign]]]" = weakref.WeakKeyDictionary()
+
+
+def active_campaigns(store: Store, ref: Reference) -> list[repo.StoredCampaign]:
+    """The store's campaigns, decoded once per reference version (a campaign change bumps it)."""
+    hit = _cache.get(store)
+    if hit is not None and hit[0] == ref.version:
+        return hit[1]
+    loaded = repo.load_campaigns(store.reader.conn)
+    _cache[store] = (ref.version, loaded)
+    return loaded
+
+
+def customer_of(member: Member | None, store: Store) -> Customer:
+    if member is None:
+        return Customer()
+    joined = parse_iso(member.joined_at).astimezone(store.tz).date().isoformat()
+    return Customer(member_id=member.member_id, tier_id=member.tier_id, birthday=member.birthday, joined_on=joined)
+
+
+def remaining(c: Campaign, origin: str, used: repo.Usage | None, member_id: str | None) -> int | None:
+    """Uses left under every limit; None when nothing limits it.
+
+    An HQ campaign's `total` is chain-wide: this store spends only its lease (`store_cap`) and
+    nothing at all when HQ gave it none, so the chain can never overspend while offline.
+    """
+    used = used or repo.Usage()
+    lim = c.limits
+    caps: list[int] = []
+    if lim.store_cap is not None:
+        caps.append(lim.store_cap - used.total)
+    elif lim.total is not None:
+        caps.append(lim.total - used.total if origin == "local" else 0)
+    if lim.per_day is not None:
+        caps.append(lim.per_day - used.today)
+    if lim.per_member is not None and not isinstance(c.issuance, CouponInstances):  # coupons: capped at issue
+        caps.append(lim.per_member - used.member if member_id is not None else 0)
+    return max(0, min(caps)) if caps else None
+
+
+def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member: Member | None,
+                 codes: list[str], now: datetime, day: str) -> list[Offer]:
+    """Automatic offers, the member's own coupons, and the codes presented; a bad code names its field."""
+    stored = active_campaigns(store, ref)
+    by_id = {s.campaign.campaign_id: s for s in stored}
+    member_id = member.member_id if member else None
+    limited = [s.campaign.campaign_id for s in stored if s.campaign.limits != _NO_LIMITS]
+    used = repo.usage(conn, limited, day, member_id)
+    left = {cid: remaining(by_id[cid].campaign, by_id[cid].origin, used.get(cid), member_id) for cid in limited}
+    tz = store.tz
+    offers = []
+    for s in stored:
+        c = s.campaign
+        if isinstance(c.issuance, Automatic):
+            offers.append(Offer(offer_id=c.campaign_id, campaign=c, expires_at=expires_at(c, tz),
+                                remaining=left.get(c.campaign_id)))
+    presented = set()
+    for i, code in enumerate(codes):
+        field = f"coupon_codes[{i}]"
+        offer = _code_offer(conn, by_id, code, member_id, now, tz, left, field)
+        if offer.remaining == 0:
+            raise CapReached(f"{code} has reached its cap", [FieldError(field, "this offer is used up")])
+        presented.add(offer.code)
+        offers.append(offer)
+    if member_id is not None:
+        for coupon in coupon_repo.usable_for(conn, member_id, now):
+            s = by_id.get(coupon.campaign_id)
+            if s is not None and coupon.code not in presented:
+                offers.append(_coupon_offer(s.campaign, coupon, left))
+    return offers
+
+
+def _coupon_offer(c: Campaign, coupon: coupon_repo.CouponRow, left: dict[str, int | None]) -> Offer:
+    cap = left.get(c.campaign_id)
+    return Offer(offer_id=f"coupon:{coupon.code}", campaign=c, code=coupon.code,
+                 expires_at=parse_iso(coupon.expires_at), remaining=1 if cap is None else min(1, cap))
+
+
+def _code_offer(conn: sqlite3.Connection, by_id: dict[str, repo.StoredCampaign], code: str, member_id: str | None,
+                now: datetime, tz, left: dict[str, int | None], field: str) -> Offer:  # noqa: ANN001
+    coupon = coupon_repo.by_code(conn, code)
+    if coupon is not None:
+        if coupon.member_id is not None and coupon.member_id != member_id:
+            raise Conflict("this coupon belongs to another member", [FieldError(field, "issued to another member")])
+        if coupon.status == "redeemed":
+            raise Conflict(f"coupon {code} was already used", [FieldError(field, "already used")])
+        if coupon.status != "issued" or parse_iso(coupon.expires_at) <= now:
+            raise Conflict(f"coupon {code} has expired", [FieldError(field, "expired")])
+        s = by_id.get(coupon.campaign_id)
+        if s is None:
+            raise Conflict(f"the campaign of coupon {code} has ended", [FieldError(field, "campaign ended")])
+        return _coupon_offer(s.campaign, coupon, left)
+    for s in by_id.values():
+        c = s.campaign
+        if isinstance(c.issuance, SharedCode) and c.issuance.code.upper() == code.upper():
+            return Offer(offer_id=f"code:{c.issuance.code}", campaign=c, code=c.issuance.code,
+                         expires_at=expires_at(c, tz), remaining=left.get(c.campaign_id))
+    raise InvalidInput.on(field, "no such coupon or offer code")
+
+
+def flash_surplus(conn: sqlite3.Connection, offers: list[Offer]) -> dict[str, int]:
+    """Stock above each flash SKU's threshold, read in the caller's transaction (the writer's, on a sale)."""
+    threshold: dict[str, int] = {}
+    for o in offers:
+        f = o.campaign.flash
+        if f is not None:
+            for sku in o.campaign.scope.skus or []:
+                threshold[sku] = max(threshold.get(sku, 0), f.threshold)
+    out = {}
+    for sku, t in threshold.items():
+        have = catalog_repo.on_hand(conn, sku)
+        out[sku] = max(0, (have or 0) - t)
+    return out
+
+
+def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[CartLine], member: Member | None,
+          codes: list[str], now: datetime) -> Priced:
+    """Price the cart with every campaign that may apply, counting caps through `conn`."""
+    day = business_day(now, store.tz, store.config.day_start).isoformat()
+    offers = build_offers(store, conn, ref, member, codes, now, day)
+    return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers,
+                       flash_surplus(conn, offers), now, store.tz, store.config.store_id, store.config.day_start)
+
+
+def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Priced, member: Member | None,
+                day: str, now: datetime) -> None:
+    """In the sale's transaction: count each use against its caps and redeem the coupons it used."""
+    member_id = member.member_id if member else None
+    for use in priced.uses:
+        repo.record_use(conn, sale_id, use.offer_id, use.campaign_id, use.code, member_id, day, use.units,
+                        use.amount_fen, now)
+        if use.offer_id.startswith("coupon:"):
+            assert use.code is not None
+            if not coupon_repo.redeem(conn, use.code, sale_id, now):  # another lane used it a moment ago
+                raise Conflict(f"coupon {use.code} was already used", [FieldError("coupon_codes", "already used")])
+            append_event(conn, "coupon.redeemed", now, {"code": use.code, "campaign_id": use.campaign_id,
+                                                        "member_id": member_id, "sale_id": sale_id,
+                                                        "amount_fen": use.amount_fen})
+
+
+def give_back(conn: sqlite3.Connection, sale_id: str, now: datetime) -> None:
+    """In the void's transaction: the sale's uses leave the counters and its coupons are usable again."""
+    repo.void_uses(conn, sale_id)
+    for coupon in coupon_repo.restore_for_sale(conn, sale_id):
+        append_event(conn, "coupon.restored", now, {"code": coupon.code, "campaign_id": coupon.campaign_id,
+                                                    "member_id": coupon.member_id, "sale_id": sale_id})
+
+
+# --- the manager's campaigns -------------------------------------------------------------------------
+
+def campaign_out(s: repo.StoredCampaign) -> CampaignOut:
+    return CampaignOut(campaign=s.campaign, origin=s.origin, updated_at=s.updated_at)
+
+
+def list_campaigns(store: Store) -> list[CampaignOut]:
+    return [campaign_out(s) for s in repo.load_campaigns(store.reader.conn)]
+
+
+async def save_campaign(store: Store, campaign: Campaign) -> tuple[CampaignOut, bool]:
+    """Create or replace a local campaign; HQ's campaigns are not changed here. Returns (campaign, created)."""
+    check_campaign(campaign)
+
+    def command(conn: sqlite3.Connection) -> tuple[CampaignOut, bool]:
+        now = store.clock()
+        origin = repo.origin_of(conn, campaign.campaign_id)
+        if origin == "hq":
+            raise Conflict("HQ owns this campaign", [FieldError("campaign_id", "an HQ campaign: change it at HQ")])
+        catalog_repo.upsert_campaign(conn, campaign.campaign_id, campaign.kind, msgspec.json.encode(campaign),
+                                     "local", now)
+        bump_reference(conn)
+        append_event(conn, "campaign.saved", now, {"campaign_id": campaign.campaign_id, "origin": "local",
+                                                   "campaign": msgspec.to_builtins(campaign)})
+        return CampaignOut(campaign=campaign, origin="local", updated_at=iso(now)), origin is None
+
+    return await store.writer.run(command)

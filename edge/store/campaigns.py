@@ -1,0 +1,95 @@
+"""Campaign rows, their use counters (the caps), coupons and referral rewards."""
+
+import sqlite3
+from datetime import datetime
+
+from ..domain.campaigns import Campaign, decode_campaign
+from ..domain.clock import iso
+
+
+class StoredCampaign:
+    __slots__ = ("campaign", "origin", "updated_at")
+
+    def __init__(self, campaign: Campaign, origin: str, updated_at: str) -> None:
+        self.campaign, self.origin, self.updated_at = campaign, origin, updated_at
+
+
+def load_campaigns(conn: sqlite3.Connection) -> list[StoredCampaign]:
+    """Every active campaign, local and from HQ, in id order."""
+    rows = conn.execute("SELECT body, origin, updated_at FROM campaigns WHERE active = 1 ORDER BY campaign_id")
+    return [StoredCampaign(decode_campaign(r[0]), r[1], r[2]) for r in rows]
+
+
+def get_campaign(conn: sqlite3.Connection, campaign_id: str) -> StoredCampaign | None:
+    row = conn.execute("SELECT body, origin, updated_at FROM campaigns WHERE campaign_id = ?",
+                       (campaign_id,)).fetchone()
+    return None if row is None else StoredCampaign(decode_campaign(row[0]), row[1], row[2])
+
+
+def origin_of(conn: sqlite3.Connection, campaign_id: str) -> str | None:
+    row = conn.execute("SELECT origin FROM campaigns WHERE campaign_id = ?", (campaign_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+class Usage:
+    """Uses of one campaign so far: counted in orders, or in units for flash offers."""
+
+    __slots__ = ("total", "today", "member")
+
+    def __init__(self, total: int = 0, today: int = 0, member: int = 0) -> None:
+        self.total, self.today, self.member = total, today, member
+
+
+def usage(conn: sqlite3.Connection, campaign_ids: list[str], business_day: str,
+          member_id: str | None) -> dict[str, Usage]:
+    """Active (not voided) uses per campaign: in total, on this business day, by this member."""
+    if not campaign_ids:
+        return {}
+    marks = ", ".join("?" for _ in campaign_ids)
+    rows = conn.execute(
+        "SELECT campaign_id, sum(CASE WHEN units > 0 THEN units ELSE 1 END), "
+        "sum(CASE WHEN business_day = ? THEN (CASE WHEN units > 0 THEN units ELSE 1 END) ELSE 0 END), "
+        "sum(CASE WHEN member_id IS ? THEN (CASE WHEN units > 0 THEN units ELSE 1 END) ELSE 0 END) "
+        f"FROM campaign_uses WHERE status = 'active' AND campaign_id IN ({marks}) GROUP BY campaign_id",
+        (business_day, member_id, *campaign_ids))
+    return {r[0]: Usage(r[1], r[2], r[3] if member_id is not None else 0) for r in rows}
+
+
+def record_use(conn: sqlite3.Connection, sale_id: str, offer_id: str, campaign_id: str, code: str | None,
+               member_id: str | None, business_day: str, units: int, amount_fen: int, now: datetime) -> None:
+    conn.execute("INSERT INTO campaign_uses (sale_id, offer_id, campaign_id, code, member_id, business_day, units, "
+                 "amount_fen, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (sale_id, offer_id, campaign_id, code, member_id, business_day, units, amount_fen, iso(now)))
+
+
+def void_uses(conn: sqlite3.Connection, sale_id: str) -> int:
+    """Give a voided sale's uses back to their campaigns' caps; return how many rows."""
+    return conn.execute("UPDATE campaign_uses SET status = 'voided' WHERE sale_id = ? AND status = 'active'",
+                        (sale_id,)).rowcount
+
+
+def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str | None, int, int]]:
+    """(campaign id, code, units, amount) of one sale."""
+    return conn.execute("SELECT campaign_id, code, units, amount_fen FROM campaign_uses WHERE sale_id = ? "
+                        "ORDER BY offer_id", (sale_id,)).fetchall()
+
+
+def flash_units_sold(conn: sqlite3.Connection, campaign_id: str) -> int:
+    return conn.execute("SELECT coalesce(sum(units), 0) FROM campaign_uses WHERE campaign_id = ? "
+                        "AND status = 'active'", (campaign_id,)).fetchone()[0]
+
+
+def referral_rewarded(conn: sqlite3.Connection, referee_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM referral_rewards WHERE referee_id = ?", (referee_id,)).fetchone() is not None
+
+
+def insert_referral_reward(conn: sqlite3.Connection, referee_id: str, referrer_id: str, sale_id: str,
+                           campaign_id: str, now: datetime) -> None:
+    """Once per referee: the primary key refuses a second reward."""
+    conn.execute("INSERT INTO referral_rewards (referee_id, referrer_id, sale_id, campaign_id, at) "
+                 "VALUES (?, ?, ?, ?, ?)", (referee_id, referrer_id, sale_id, campaign_id, iso(now)))
+
+
+def completed_sales(conn: sqlite3.Connection, member_id: str) -> int:
+    return conn.execute("SELECT count(*) FROM sales WHERE member_id = ? AND status = 'completed'",
+                        (member_id,)).fetchone()[0]

@@ -1,0 +1,62 @@
+"""Caps under concurrent lanes, through a real uvicorn server: 16 sales at once against 10 offers."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import httpx
+
+from builders import sale_body
+
+TUESDAY_5PM_SHANGHAI = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+LANES = 16
+
+
+def sell_at_once(server, keys, bodies: list[dict]) -> list[httpx.Response]:
+    """Post every body at the same time from its own connection, like lanes do."""
+    headers = {"Authorization": f"Bearer {keys['lane']}"}
+
+    def post(body: dict) -> httpx.Response:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            return client.post("/api/v1/sales", json=body)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_sixteen_lanes_sell_exactly_the_flash_surplus_of_ten_and_stock_adds_up(live, store, clock):
+    server, keys = live
+    clock.set(TUESDAY_5PM_SHANGHAI)
+    manager = {"Authorization": f"Bearer {keys['manager']}"}
+    httpx.put(f"{server.url}/api/v1/inventory/CROISSANT", json={"on_hand": 20}, headers=manager, timeout=10)
+    answers = sell_at_once(server, keys, [sale_body(("CROISSANT", 1), sale_id=f"flash-{n}") for n in range(LANES)])
+
+    assert [r.status_code for r in answers] == [201] * LANES
+    totals = sorted(r.json()["total_fen"] for r in answers)
+    assert totals == [750] * 10 + [1500] * 6
+    conn = store.reader.conn
+    assert conn.execute("SELECT on_hand FROM inventory WHERE sku = 'CROISSANT'").fetchone()[0] == 4
+    units = tuple(conn.execute("SELECT sum(units), count(*) FROM campaign_uses WHERE campaign_id = 'flash-pastry'").fetchone())
+    assert units == (10, 10)
+    flash_sales = {r.json()["sale_id"] for r in answers if r.json()["total_fen"] == 750}
+    recorded = {row[0] for row in conn.execute("SELECT sale_id FROM campaign_uses WHERE campaign_id = 'flash-pastry'")}
+    assert recorded == flash_sales
+
+
+def test_sixteen_lanes_redeem_a_code_capped_at_ten_exactly_ten_times_the_rest_get_409(live, store, clock):
+    server, keys = live
+    manager = {"Authorization": f"Bearer {keys['manager']}"}
+    capped = {"campaign_id": "ten-only", "kind": "manual", "name_zh": "限量10张", "name_en": "Ten only",
+              "benefit": {"type": "amount_off", "fen": 300}, "issuance": {"type": "code", "code": "TEN"},
+              "limits": {"total": 10}}
+    assert httpx.post(f"{server.url}/api/v1/campaigns", json=capped, headers=manager, timeout=10).status_code == 201
+    bodies = [sale_body(("LATTE", 1), sale_id=f"code-{n}", coupon_codes=["TEN"]) for n in range(LANES)]
+    answers = sell_at_once(server, keys, bodies)
+
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [201] * 10 + [409] * 6
+    assert all(r.json()["total_fen"] == 2500 for r in answers if r.status_code == 201)
+    refused = [r.json() for r in answers if r.status_code == 409]
+    assert all(p["type"].endswith("cap-reached") and p["errors"][0]["field"] == "coupon_codes[0]" for p in refused)
+    conn = store.reader.conn
+    assert conn.execute("SELECT count(*) FROM campaign_uses WHERE campaign_id = 'ten-only'").fetchone()[0] == 10
+    assert conn.execute("SELECT count(*) FROM sales").fetchone()[0] == 10

@@ -1,0 +1,152 @@
+"""Campaigns over HTTP: the manager's list and create, flash offers in quotes, the coupon lifecycle."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from edge.domain.campaigns import EXAMPLES
+from edge.services import coupons
+
+from builders import enrol_body, quote_body, sale_body
+
+FRIDAY_5PM_SHANGHAI = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+TUESDAY_5PM_SHANGHAI = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def test_the_manager_lists_the_demo_flash_and_member_day_campaigns(api):
+    r = api.get("/api/v1/campaigns", role="manager")
+    assert r.status_code == 200
+    kinds = {c["campaign"]["campaign_id"]: (c["campaign"]["kind"], c["origin"]) for c in r.json()}
+    assert kinds["flash-pastry"] == ("flash_inventory", "local")
+    assert kinds["member-day-friday"] == ("member_day", "hq")
+
+
+def test_a_lane_may_not_create_campaigns(api):
+    assert api.post("/api/v1/campaigns", json=EXAMPLES["manual"], role="lane").status_code == 403
+
+
+def test_a_campaign_is_created_then_replaced_by_the_same_id(api):
+    r = api.post("/api/v1/campaigns", json=EXAMPLES["manual"], role="manager")
+    assert r.status_code == 201 and r.json()["origin"] == "local"
+    changed = dict(EXAMPLES["manual"], name_en="Beans: ¥20 off ¥100", benefit={"type": "amount_off", "fen": 2000})
+    r = api.post("/api/v1/campaigns", json=changed, role="manager")
+    assert r.status_code == 200
+    listed = {c["campaign"]["campaign_id"]: c["campaign"] for c in api.get("/api/v1/campaigns", role="manager").json()}
+    assert listed["beans-poster"]["benefit"] == {"type": "amount_off", "fen": 2000}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**EXAMPLES["flash_inventory"], "scope": {}}, "scope.skus"),
+    ({**EXAMPLES["manual"], "benefit": {"type": "percent_off", "bps": 20000}}, "benefit.bps"),
+    ({**EXAMPLES["manual"], "conditions": {"time_from": "25:00", "time_to": "02:00"}}, "conditions.time_from"),
+    ({**EXAMPLES["welcome"], "issuance": {"type": "automatic"}}, "issuance"),
+])
+def test_a_bad_campaign_is_refused_naming_the_field(api, body, field):
+    r = api.post("/api/v1/campaigns", json=body, role="manager")
+    assert r.status_code in (400, 422), r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert any(field in e["field"] or field in e.get("reason", "") for e in r.json()["errors"]), r.json()
+
+
+def test_an_hq_campaign_cannot_be_replaced_locally(api):
+    body = {**EXAMPLES["member_day"], "campaign_id": "member-day-friday"}
+    r = api.post("/api/v1/campaigns", json=body, role="manager")
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "campaign_id"
+
+
+def test_the_openapi_document_carries_one_campaign_example_per_kind(api):
+    doc = api.get("/schema/openapi.json", role=None).json()
+    body = doc["paths"]["/api/v1/campaigns"]["post"]["requestBody"]["content"]["application/json"]
+    kinds = {example["kind"] for example in body["schema"]["examples"]}
+    assert kinds == set(EXAMPLES)
+
+
+def test_the_quote_shows_flash_prices_only_during_idle_hours(api, clock):
+    assert api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 2))).json()["discount_fen"] == 0
+    clock.set(TUESDAY_5PM_SHANGHAI)
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 2))).json()
+    assert q["total_fen"] == 1500
+    assert q["lines"][0]["discounts"][0]["rule_id"] == "flash-pastry"
+
+
+def test_flash_units_stop_at_the_threshold_and_a_void_gives_them_back(api, clock):
+    clock.set(TUESDAY_5PM_SHANGHAI)
+    api.put("/api/v1/inventory/CROISSANT", json={"on_hand": 13})
+    first = api.post("/api/v1/sales", json=sale_body(("CROISSANT", 5))).json()
+    assert first["total_fen"] == 3 * 750 + 2 * 1500  # surplus 3 above the threshold of 10
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 1))).json()
+    assert q["discount_fen"] == 0
+    api.post(f"/api/v1/sales/{first['sale_id']}/void", json={"reason": "customer changed mind"})
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 4))).json()
+    assert q["total_fen"] == 3 * 750 + 1500
+
+
+def member(api, phone="13800138000") -> str:
+    return api.post("/api/v1/members", json=enrol_body(phone)).json()["member_id"]
+
+
+def test_a_coupon_is_listed_used_once_restored_on_void_and_expires(api, clock):
+    mid = member(api)
+    issued = api.post("/api/v1/coupons", json={"campaign_id": "welcome-5", "member_id": mid}, role="manager")
+    assert issued.status_code == 201
+    code = issued.json()["code"]
+    looked = api.get("/api/v1/members/lookup", params={"member_id": mid}).json()
+    assert [c["code"] for c in looked["coupons"]] == [code]
+
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"member_id": mid})).json()
+    assert q["discount_fen"] == 500 and q["applied"][0]["rule_id"] == f"coupon:{code}"
+    sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid)).json()
+    assert sale["total_fen"] == 2300
+    assert api.get(f"/api/v1/members/{mid}/coupons").json() == []
+    again = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, coupon_codes=[code]))
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "coupon_codes[0]"
+
+    api.post(f"/api/v1/sales/{sale['sale_id']}/void", json={"reason": "wrong order"})
+    assert [c["code"] for c in api.get(f"/api/v1/members/{mid}/coupons").json()] == [code]
+
+    clock.advance(days=15)
+    assert api.get(f"/api/v1/members/{mid}/coupons").json() == []
+    late = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, coupon_codes=[code]))
+    assert late.status_code == 409 and late.json()["errors"][0]["reason"] == "expired"
+
+
+def test_expiry_marks_due_coupons_expired_with_an_event(api, store, clock):
+    mid = member(api)
+    api.post("/api/v1/coupons", json={"campaign_id": "welcome-5", "member_id": mid}, role="manager")
+    clock.advance(days=14, seconds=1)
+    import asyncio
+    assert asyncio.run(coupons.expire_due(store)) == 1
+    events = store.reader.conn.execute("SELECT count(*) FROM outbox WHERE type = 'coupon.expired'").fetchone()[0]
+    assert events == 1
+
+
+def test_a_welcome_coupon_is_issued_once_per_member_and_campaign(api, store, clock):
+    mid = member(api)
+    first = store.writer.call(lambda conn: coupons.issue_welcome_coupon(conn, store, mid, "welcome-5", clock()))
+    again = store.writer.call(lambda conn: coupons.issue_welcome_coupon(conn, store, mid, "welcome-5", clock()))
+    assert first is not None and again is not None and first.code == again.code
+    assert store.writer.call(lambda conn: coupons.issue_welcome_coupon(conn, store, mid, "no-such", clock())) is None
+
+
+def test_a_coupon_of_another_member_is_refused(api):
+    owner, other = member(api, "13800138000"), member(api, "13900139000")
+    code = api.post("/api/v1/coupons", json={"campaign_id": "welcome-5", "member_id": owner},
+                    role="manager").json()["code"]
+    r = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"member_id": other},
+                                                             coupon_codes=[code]))
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "coupon_codes[0]"
+
+
+def test_an_unknown_coupon_code_is_a_422_naming_it(api):
+    r = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), coupon_codes=["NOPE"]))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "coupon_codes[0]"
+
+
+def test_member_day_boost_and_double_points_apply_on_friday(api, clock):
+    api.post("/api/v1/campaigns", json={**EXAMPLES["anniversary"], "campaign_id": "friday-double",
+                                        "kind": "manual", "conditions": {"weekdays": [5]}}, role="manager")
+    mid = member(api)
+    clock.set(FRIDAY_5PM_SHANGHAI)
+    sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid)).json()
+    assert sale["discount_fen"] == 140  # 5% member-day boost on a regular member
+    assert sale["points_earned"] == 2660 // 100 * 2

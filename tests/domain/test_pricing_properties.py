@@ -1,0 +1,148 @@
+"""Property tests of the campaign engine over random carts, members and campaign sets."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.domain.campaigns import (
+    AmountOff,
+    Campaign,
+    Conditions,
+    Customer,
+    FixedPrice,
+    Flash,
+    PercentOff,
+    PointsMultiplier,
+    Scope,
+    Stacking,
+)
+from edge.domain.models import CartLine, Sku, Tier
+from edge.domain.pricing import Offer, allowed, evaluate_set, price_order, price_with
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Friday 17:00 in Shanghai: member day, flash hours
+CATALOG = {
+    "A": Sku(sku="A", name_zh="甲", name_en="A", category="coffee", price_fen=2200),
+    "B": Sku(sku="B", name_zh="乙", name_en="B", category="coffee", price_fen=2800),
+    "C": Sku(sku="C", name_zh="丙", name_en="C", category="pastry", price_fen=999, perishable=True),
+    "D": Sku(sku="D", name_zh="丁", name_en="D", category="gift", price_fen=10000, member_discount=False),
+}
+TIERS = {
+    "regular": Tier(tier_id="regular", name_zh="普通", name_en="Regular", rank=0),
+    "gold": Tier(tier_id="gold", name_zh="金卡", name_en="Gold", rank=2, discount_bps=1000),
+}
+
+lines_st = st.lists(st.tuples(st.sampled_from(sorted(CATALOG)), st.integers(1, 4),
+                              st.one_of(st.none(), st.integers(0, 5000))), min_size=1, max_size=4)
+benefit_st = st.one_of(st.builds(PercentOff, st.integers(1, 10_000)), st.builds(AmountOff, st.integers(1, 6000)),
+                       st.builds(FixedPrice, st.integers(0, 3000)), st.builds(PointsMultiplier, st.integers(100, 300)))
+scope_st = st.one_of(st.just(Scope()), st.builds(Scope, skus=st.lists(st.sampled_from(sorted(CATALOG)), min_size=1,
+                                                                          max_size=2, unique=True)),
+                     st.builds(Scope, categories=st.lists(st.sampled_from(["coffee", "pastry", "gift"]), min_size=1,
+                                                          max_size=2, unique=True)))
+
+
+@st.composite
+def offer_st(draw, n: int) -> Offer:
+    kind = draw(st.sampled_from(["manual", "manual", "member_day", "flash_inventory", "birthday"]))
+    benefit = draw(benefit_st)
+    scope = draw(scope_st)
+    applies_to = draw(st.sampled_from(["unit", "order"]))
+    flash = None
+    if kind == "member_day":
+        benefit = draw(st.builds(PercentOff, st.integers(1, 3000)))
+        applies_to = "order"
+    if kind == "flash_inventory":
+        applies_to = "unit"
+        benefit = draw(st.one_of(st.builds(PercentOff, st.integers(1, 9000)), st.builds(FixedPrice, st.integers(0, 2000))))
+        scope = Scope(skus=draw(st.lists(st.sampled_from(sorted(CATALOG)), min_size=1, max_size=2, unique=True)))
+        flash = Flash(start="16:00", threshold=0)
+    if isinstance(benefit, FixedPrice):
+        applies_to = "unit"
+    campaign = Campaign(
+        campaign_id=f"c{n}", kind=kind, name_zh=f"活动{n}", name_en=f"Campaign {n}", benefit=benefit,
+        applies_to=applies_to, scope=scope, flash=flash,
+        conditions=Conditions(min_spend_fen=draw(st.sampled_from([0, 0, 0, 3000, 8000])),
+                              weekdays=draw(st.sampled_from([None, None, [5], [1]]))),
+        stacking=Stacking(priority=draw(st.integers(-2, 2)),
+                          exclusive_group=draw(st.sampled_from([None, "x", "x", "y"])),
+                          stackable=draw(st.booleans())))
+    expires = draw(st.one_of(st.none(), st.integers(1, 5).map(lambda d: NOW + timedelta(days=d))))
+    return Offer(offer_id=campaign.campaign_id, campaign=campaign, expires_at=expires,
+                 remaining=draw(st.sampled_from([None, None, None, 0, 1, 3])))
+
+
+@st.composite
+def scenario(draw):
+    raw = draw(lines_st)
+    lines = [CartLine(sku, qty, CATALOG[sku].price_fen if p is None else p) for sku, qty, p in raw]
+    member = draw(st.sampled_from([None, "regular", "gold"]))
+    who = Customer(member_id="m1", tier_id=member, birthday="11-27") if member else Customer()
+    offers = [draw(offer_st(n)) for n in range(draw(st.integers(0, 6)))]
+    surplus = {sku: draw(st.integers(0, 5)) for sku in CATALOG}
+    return lines, who, offers, surplus
+
+
+def run(lines, who, offers, surplus):
+    return price_order(lines, CATALOG, who, TIERS, offers, surplus, NOW, SHANGHAI, store_id="s1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario())
+def test_no_discount_exceeds_its_line_and_no_total_is_negative(case):
+    priced = run(*case).cart
+    for line in priced.lines:
+        assert 0 <= line.discount_fen <= line.subtotal_fen
+        assert line.total_fen == line.subtotal_fen - line.discount_fen >= 0
+        assert sum(d.amount_fen for d in line.discounts) == line.discount_fen
+        assert all(d.amount_fen > 0 for d in line.discounts)
+    assert priced.total_fen >= 0
+    assert priced.discount_fen == sum(x.discount_fen for x in priced.lines) == sum(d.amount_fen for d in priced.applied)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario())
+def test_flash_units_never_exceed_the_surplus_of_their_sku(case):
+    lines, who, offers, surplus = case
+    priced = run(*case)
+    by_offer = {o.offer_id: o for o in offers}
+    sold: dict[str, int] = {}
+    for line in priced.cart.lines:
+        for d in line.discounts:
+            o = by_offer.get(d.rule_id)
+            if o is not None and o.campaign.flash is not None:
+                sold[line.sku] = sold.get(line.sku, 0) + 1
+    flash_units = sum(u.units for u in priced.uses)
+    assert flash_units <= sum(surplus.values())
+    for use in priced.uses:
+        o = by_offer[use.offer_id]
+        if o.remaining is not None:
+            assert o.campaign.flash is None or use.units <= o.remaining
+
+
+@settings(max_examples=250, deadline=None)
+@given(scenario())
+def test_the_chosen_combination_is_at_least_as_good_as_every_allowed_combination(case):
+    lines, who, offers, surplus = case
+    priced = run(*case)
+    cart, fitting = price_with(lines, CATALOG, who, TIERS, offers, surplus, NOW, SHANGHAI, store_id="s1")
+    pricing = [o for o in fitting if not isinstance(o.campaign.benefit, PointsMultiplier)]
+    best_by_brute_force = 0
+    for size in range(len(pricing) + 1):
+        for subset in combinations(pricing, size):
+            if allowed(subset):
+                best_by_brute_force = max(best_by_brute_force, evaluate_set(cart, subset))
+    assert priced.cart.discount_fen == best_by_brute_force
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenario(), st.randoms(use_true_random=False))
+def test_the_result_does_not_depend_on_the_order_of_the_campaigns(case, rnd: random.Random):
+    lines, who, offers, surplus = case
+    shuffled = list(offers)
+    rnd.shuffle(shuffled)
+    assert run(lines, who, offers, surplus) == run(lines, who, shuffled, surplus)
