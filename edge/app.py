@@ -16,6 +16,9 @@ from .api.health import healthz
 from .api.manager import ManagerController
 from .api.problems import HANDLERS
 from .api.till import TillController
+from .api.standees import StandeeController
+from .api.checkouts import CheckoutController
+from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
 from .services.runtime import Store
 
@@ -58,7 +61,7 @@ def _redact_path(path: str) -> str:
 def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
-        route_handlers=[healthz, TillController, ManagerController],
+        route_handlers=[healthz, TillController, ManagerController, StandeeController, CheckoutController, *PAGES],
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         guards=[require_role],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
@@ -76,4 +79,5 @@ def create_app(store: Store) -> Litestar:
     )
     app.state.store = store
     app.state.key_verifier = KeyVerifier(lambda: store.reader.conn)
+    app.state.rate_limits = RateLimits()  # public pages: per address and per phone, in memory
     return app

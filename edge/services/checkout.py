@@ -7,6 +7,7 @@ from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart, PricingMember
 from ..domain.pricing import price_cart, resolve_lines
 from ..schemas import DiscountOut, LineIn, LineOut, QuoteIn, QuoteOut
+from . import join
 from .members import find_ref, summary
 from .runtime import Reference, Store
 
@@ -38,11 +39,13 @@ def quote(store: Store, data: QuoteIn) -> QuoteOut:
     """Price the cart for the member named (or found through the checkout's join); writes nothing."""
     now = store.clock()
     ref = store.reference()
-    member = find_ref(store, data.member) if data.member is not None else None
+    member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(store,
+                                                                                                 data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
     priced = price_lines(store, ref, data.lines, member, now)
-    return QuoteOut(
+    out = QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),
         subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,
         applied=applied_out(priced), member=summary(member, ref.tiers) if member else None, join=None,
         quoted_at=iso(now))
+    return join.present_checkout(store, out, now)  # the display's join QR for a non-member

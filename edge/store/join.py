@@ -148,3 +148,12 @@ def attribute_sale(conn: sqlite3.Connection, sale_id: str, member_id: str, point
                        "WHERE sale_id = ? AND member_id IS NULL AND status = 'completed'",
                        (member_id, points, sale_id))
     return cur.rowcount == 1
+
+
+def clear_consent(conn: sqlite3.Connection, member_id: str, purpose: str, now: datetime) -> None:
+    column = {"marketing": "marketing_consent", "payment_link": "payment_link_consent"}[purpose]
+    conn.execute(f"UPDATE members SET {column} = 0, updated_at = ? WHERE member_id = ?", (iso(now), member_id))
+
+
+def unlink_payers(conn: sqlite3.Connection, member_id: str) -> int:
+    return conn.execute("DELETE FROM payment_identities WHERE member_id = ?", (member_id,)).rowcount
