@@ -61,7 +61,9 @@ def verify(key: bytes, text: str, now: datetime) -> QrToken:
         body, mac = _unb64(body_part), _unb64(mac_part)
     except ValueError:
         raise TokenRefused("tampered") from None
-    if not dot or not hmac.compare_digest(mac, _mac(key, body)):
+    # canonical base64 only: otherwise the spare bits of the last character give one token many spellings
+    canonical = _b64(body) == body_part and _b64(mac) == mac_part
+    if not dot or not canonical or not hmac.compare_digest(mac, _mac(key, body)):
         raise TokenRefused("tampered")
     kind, subject, expires = body.decode().split("|")
     token = QrToken(kind, subject, int(expires))  # type: ignore[arg-type] - signed by us, so well formed
