@@ -3,7 +3,8 @@
 from .join_pages import JoinPages
 from .member_pages import MemberPages
 from .ratelimit import RateLimits
+from .staff_pages import StaffPages
 
-PAGES = [JoinPages, MemberPages]
+PAGES = [JoinPages, MemberPages, StaffPages]
 
 __all__ = ["PAGES", "RateLimits"]
