@@ -11,13 +11,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api.auth import require_role
+from .api.checkouts import CheckoutController
 from .api.deps import provide_store
 from .api.health import healthz
 from .api.manager import ManagerController
 from .api.problems import HANDLERS
-from .api.till import TillController
 from .api.standees import StandeeController
-from .api.checkouts import CheckoutController
+from .api.till import TillController
 from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
 from .services.runtime import Store

@@ -8,8 +8,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..schemas import StandeeIn, StandeeOut
 from ..services import join, posters
-from .auth import roles
 from ..services.runtime import Store
+from .auth import roles
 from .deps import StoreDep
 
 MEDIA = {"png": "image/png", "pdf": "application/pdf"}

@@ -3,6 +3,8 @@
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from printers.qr import qr_png
+
 from ..api.deps import StoreDep
 from ..domain.errors import InvalidInput
 from ..domain.identity import phone_hash
@@ -13,7 +15,6 @@ from ..services import join
 from ..store import join as join_repo
 from .texts import TEXTS
 from .web import client_address, csrf, csrf_ok, lang_of, member_cookie, page, redirect
-from printers.qr import qr_png
 
 REFUSED_STATUS = {"tampered": 400, "expired": 410, "revoked": 410, "used": 410}
 

@@ -4,13 +4,14 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from printers.qr import qr_png
+
 from ..api.deps import StoreDep
 from ..domain.member_code import make_code, time_step
 from ..services import join, member_rights
 from ..services.members import summary
 from .texts import TEXTS
 from .web import MEMBER_COOKIE, client_address, csrf, csrf_ok, lang_of, member_cookie, page, redirect
-from printers.qr import qr_png
 
 
 def no_session(store, lang: str) -> Response[str]:  # noqa: ANN001

@@ -14,9 +14,9 @@ from litestar.params import FromPath, QueryParameter
 from ..api.deps import StoreDep
 from ..api.standees import poster_response
 from ..domain.errors import StoreEdgeError
-from ..domain.member_code import looks_like_code
 from ..domain.join_rate import business_day
-from ..schemas import ConsentIn, EnrolIn, StandeeIn
+from ..domain.member_code import looks_like_code
+from ..schemas import EnrolIn, StandeeIn
 from ..services import join, members, reports
 from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
 

@@ -5,6 +5,7 @@ from printers.posters import poster_bytes
 from . import join
 from .runtime import Store
 
+
 def standee_poster(store: Store, standee_id: str, size: str, fmt: str) -> bytes:
     s = join.get_standee(store, standee_id)
     out = join.standee_out(store, s)

@@ -15,8 +15,8 @@ from ..domain.pricing import price_cart, resolve_lines
 from ..schemas import PaymentOut, ReceiptOut, SaleIn, SaleOut
 from ..store import catalog as stock_repo
 from ..store import members as member_repo
-from ..store.join import checkout_join
 from ..store import sales as repo
+from ..store.join import checkout_join
 from ..store.outbox import append_event
 from .checkout import applied_out, lines_out
 from .join import receipt_offer

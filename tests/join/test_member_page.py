@@ -5,8 +5,8 @@ import types
 
 import msgspec
 from builders import sale_body
-from litestar.testing import TestClient
 from join_helpers import csrf_of, join_by_form
+from litestar.testing import TestClient
 
 from edge.app import create_app
 from edge.pages.ratelimit import RateLimits, TokenBucket

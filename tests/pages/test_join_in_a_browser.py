@@ -1,10 +1,10 @@
+# ruff: noqa: F811 - the browser fixtures are imported by name (a second conftest would shadow the root one)
 """Scan-to-join in a real browser on a phone-sized screen: QR decoded, URL followed, page used."""
 
+from browser_fixtures import FRIDAY_10AM_SHANGHAI, browser, desk, phone, site  # noqa: F401 - fixtures
 from builders import quote_body
 from join_helpers import decode_qr, path_of
 from playwright.sync_api import expect
-
-from browser_fixtures import FRIDAY_10AM_SHANGHAI, browser, desk, phone, site  # noqa: F401 - fixtures
 
 
 def fill_and_join(page, phone_number: str = "13800138000") -> None:
