@@ -3,6 +3,7 @@
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -27,7 +28,8 @@ class StandeeController(Controller):
     path = "/api/v1/standees"
     tags = ["manager"]
 
-    @post("", opt=roles("manager"), status_code=HTTP_201_CREATED, responses={200: None})
+    @post("", opt=roles("manager"), status_code=HTTP_201_CREATED,
+          responses={200: ResponseSpec(data_container=StandeeOut, description="created before with this standee_id")})
     async def create(self, store: StoreDep, data: JSONBody[StandeeIn]) -> Response[StandeeOut]:
         """Create a standee: 201 new; 200 when the same standee_id and body were sent before."""
         out, created = await join.create_standee(store, data)

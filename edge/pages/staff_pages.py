@@ -43,6 +43,17 @@ def till_page(request: Request, store, lane_id: str, cashier_id: str, status: in
                 cashier_id=cashier_id, **context)
 
 
+async def _till_form(request: Request, store) -> Response[str] | tuple[dict, str, str]:  # noqa: ANN001
+    """A till form post from a signed-in lane with its CSRF token: (form, lane, cashier), or the page to answer."""
+    if (denied := _needs(request, store, "/till")) is not None:
+        return denied
+    form = dict(await request.form())
+    lane_id, cashier_id = str(form.get("lane_id", "L1"))[:64], str(form.get("cashier_id", "C1"))[:64]
+    if not csrf_ok(request, store, "staff", form.get("csrf")):
+        return till_page(request, store, lane_id, cashier_id, 403, error="页面已过期，请刷新 Reload the page")
+    return form, lane_id, cashier_id
+
+
 def display_state(checkout) -> str:  # noqa: ANN001
     """What the display shows, as a short fingerprint the page polls to know when to reload."""
     if checkout is None:
@@ -93,12 +104,10 @@ class StaffPages(Controller):
 
     @post("/till/lookup")
     async def till_lookup(self, request: Request, store: StoreDep) -> Response[str]:
-        if (denied := _needs(request, store, "/till")) is not None:
-            return denied
-        form = dict(await request.form())
-        lane_id, cashier_id = str(form.get("lane_id", "L1"))[:64], str(form.get("cashier_id", "C1"))[:64]
-        if not csrf_ok(request, store, "staff", form.get("csrf")):
-            return till_page(request, store, lane_id, cashier_id, 403, error="页面已过期，请刷新 Reload the page")
+        checked = await _till_form(request, store)
+        if isinstance(checked, Response):
+            return checked
+        form, lane_id, cashier_id = checked
         q = str(form.get("q", "")).strip()[:200]
         try:
             member = members.find(store, code=q) if looks_like_code(q) else members.find(store, phone=q)
@@ -111,12 +120,10 @@ class StaffPages(Controller):
 
     @post("/till/enrol")
     async def till_enrol(self, request: Request, store: StoreDep) -> Response[str]:
-        if (denied := _needs(request, store, "/till")) is not None:
-            return denied
-        form = dict(await request.form())
-        lane_id, cashier_id = str(form.get("lane_id", "L1"))[:64], str(form.get("cashier_id", "C1"))[:64]
-        if not csrf_ok(request, store, "staff", form.get("csrf")):
-            return till_page(request, store, lane_id, cashier_id, 403, error="页面已过期，请刷新 Reload the page")
+        checked = await _till_form(request, store)
+        if isinstance(checked, Response):
+            return checked
+        form, lane_id, cashier_id = checked
         phone = str(form.get("phone", ""))[:40]
         try:
             body = msgspec.convert({"phone": phone, "source": "cashier", "lane_id": lane_id, "cashier_id": cashier_id,

@@ -67,6 +67,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
                 raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
         elif data.checkout_id is not None and (joined := checkout_join(conn, data.checkout_id)) is not None:
             member = member_repo.by_id(conn, joined[0])  # the customer joined through this checkout's QR
+            member = member if member is not None and member.erased_at is None else None
         elif payer is not None:
             member = member_repo.by_payer(conn, payer)
             recognised = member is not None

@@ -2,6 +2,13 @@
 
 from builders import quote_body, sale_body
 from join_helpers import csrf_of, decode_qr, join_by_form, path_of
+from litestar import Litestar
+from litestar.di import Provide
+
+from edge.api.checkouts import CheckoutController
+from edge.api.deps import provide_store
+from edge.api.standees import StandeeController
+from edge.pages import PAGES
 
 
 def standee(api, **over) -> dict:
@@ -159,3 +166,38 @@ def test_the_english_join_page_is_served_with_lang_en(api):
     page = api.client.get(path_of(standee(api)["url"]) + "?lang=en")
     assert 'lang="en"' in page.text and "Join now" in page.text
 
+
+
+def test_a_receipt_join_with_payment_link_consent_links_the_sales_payer_to_the_new_member(api, store):
+    pay = {"method": "wechat_pay", "provider": "wechat", "payer_id": "o6_receipt"}
+    sale = api.post("/api/v1/sales", json=sale_body(payment=pay)).json()
+    assert join_by_form(api.client, sale["receipt"]["join"]["url"], payment_link="yes").status_code == 303
+    found = api.get("/api/v1/members/lookup", params={"payer": "wechat:o6_receipt"})
+    assert found.status_code == 200 and found.json()["phone_masked"] == "138****8000"
+    linked = store.reader.conn.execute("SELECT count(*) FROM outbox WHERE type = 'payment_identity.linked'")
+    assert linked.fetchone()[0] == 1
+
+
+def test_a_receipt_join_without_payment_link_consent_links_no_payer(api):
+    pay = {"method": "wechat_pay", "provider": "wechat", "payer_id": "o6_private"}
+    sale = api.post("/api/v1/sales", json=sale_body(payment=pay)).json()
+    join_by_form(api.client, sale["receipt"]["join"]["url"])
+    assert api.get("/api/v1/members/lookup", params={"payer": "wechat:o6_private"}).status_code == 404
+
+
+def test_the_openapi_document_describes_standees_and_checkouts_but_not_the_html_pages():
+    # built from this feature's handlers alone: the spine's own document is the lead's to keep whole
+    app = Litestar([StandeeController, CheckoutController, *PAGES],
+                   dependencies={"store": Provide(provide_store, sync_to_thread=False)})
+    paths = app.openapi_schema.to_schema()["paths"]
+    assert {"/api/v1/standees", "/api/v1/standees/{standee_id}/poster.png", "/api/v1/checkouts/{checkout_id}"} <= set(paths)
+    assert not any(p.startswith(("/j/", "/m", "/till", "/manager", "/display")) for p in paths)
+
+
+def test_a_member_quote_carries_no_join_offer_and_a_member_sale_no_receipt_join(api):
+    member_id = api.post("/api/v1/members", json={"phone": "13800138000", "lane_id": "L1", "cashier_id": "C1",
+                                                  "consent": {"policy_version": "2026-01", "granted": True}}).json()[
+        "member_id"]
+    quote = api.post("/api/v1/checkouts/quote", json=quote_body(member={"member_id": member_id})).json()
+    sale = api.post("/api/v1/sales", json=sale_body(member_id=member_id)).json()
+    assert quote["join"] is None and sale["receipt"]["join"] is None

@@ -15,6 +15,13 @@ def sign_in(api, role: str, next_: str) -> None:
     assert answer.status_code == 303 and answer.headers["location"] == next_
 
 
+def till_post(api, path: str, **fields):  # noqa: ANN201
+    """Sign in as a lane, open the till, and post one of its forms with the page's CSRF token."""
+    sign_in(api, "lane", "/till")
+    token = csrf_of(api.client.get("/till").text)
+    return api.client.post(path, data={"csrf": token, "lane_id": "L1", "cashier_id": "C1", **fields})
+
+
 def test_the_till_page_asks_for_a_key_first_and_refuses_a_manager_key_for_the_till(api):
     assert api.client.get("/till", follow_redirects=False).headers["location"] == "/staff/login?next=/till"
     form = api.client.get("/staff/login", params={"next": "/till"})
@@ -25,31 +32,21 @@ def test_the_till_page_asks_for_a_key_first_and_refuses_a_manager_key_for_the_ti
 
 def test_the_till_finds_a_member_by_a_scanned_member_code(api, store):
     member_id = api.post("/api/v1/members", json=enrol_body()).json()["member_id"]
-    sign_in(api, "lane", "/till")
-    page = api.client.get("/till")
-    found = api.client.post("/till/lookup", data={"csrf": csrf_of(page.text), "lane_id": "L1", "cashier_id": "C1",
-                                                  "q": make_code(store.chain_key, member_id, store.clock())})
+    found = till_post(api, "/till/lookup", q=make_code(store.chain_key, member_id, store.clock()))
     assert found.status_code == 200 and "138****8000" in found.text and member_id in found.text
 
 
 def test_the_till_offers_enrolment_for_an_unknown_phone_and_enrols_with_consent(api, store):
-    sign_in(api, "lane", "/till")
-    token = csrf_of(api.client.get("/till").text)
-    missing = api.client.post("/till/lookup", data={"csrf": token, "lane_id": "L2", "cashier_id": "C7",
-                                                    "q": "13900139000"})
+    missing = till_post(api, "/till/lookup", q="13900139000", lane_id="L2", cashier_id="C7")
     assert missing.status_code == 404 and 'id="enrol"' in missing.text
-    enrolled = api.client.post("/till/enrol", data={"csrf": token, "lane_id": "L2", "cashier_id": "C7",
-                                                    "phone": "13900139000", "consent": "yes"})
+    enrolled = till_post(api, "/till/enrol", phone="13900139000", consent="yes", lane_id="L2", cashier_id="C7")
     assert enrolled.status_code == 201 and 'id="enrolled"' in enrolled.text
     row = tuple(store.reader.conn.execute("SELECT join_source, join_lane_id, join_cashier_id FROM members").fetchone())
     assert row == ("cashier", "L2", "C7")
 
 
 def test_the_till_does_not_enrol_without_consent(api, store):
-    sign_in(api, "lane", "/till")
-    token = csrf_of(api.client.get("/till").text)
-    r = api.client.post("/till/enrol", data={"csrf": token, "lane_id": "L1", "cashier_id": "C1",
-                                             "phone": "13900139000"})
+    r = till_post(api, "/till/enrol", phone="13900139000")
     assert r.status_code == 422 and "consent.granted" in r.text
     assert store.reader.conn.execute("SELECT count(*) FROM members").fetchone()[0] == 0
 
