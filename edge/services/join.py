@@ -34,6 +34,7 @@ from .runtime import Store
 
 SESSION_LIFETIME = timedelta(days=180)
 REUSE_CHECKOUT_TOKEN_FOR = timedelta(minutes=3)  # a re-quote keeps the same QR while it has this long left
+DISPLAY_RENEWS_BEFORE = timedelta(minutes=1)  # the display never shows a QR that dies while being scanned
 _SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: it is typed by hand from paper
 
 
@@ -141,8 +142,18 @@ def checkout_view(store: Store, checkout_id: str) -> CheckoutOut:
 
 
 def lane_checkout(store: Store, lane_id: str) -> CheckoutOut | None:
+    """The lane's latest checkout for its display; a join QR about to expire is renewed first."""
     checkout_id = board(store).by_lane.get(lane_id)
-    return checkout_view(store, checkout_id) if checkout_id else None
+    if checkout_id is None:
+        return None
+    view = checkout_view(store, checkout_id)
+    entry = board(store).by_id.get(checkout_id)
+    now = store.clock()
+    if view.status == "open" and view.member is None and entry is not None and \
+            entry.token.expires - now.timestamp() < DISPLAY_RENEWS_BEFORE.total_seconds():
+        present_checkout(store, entry.quote, now)
+        view = checkout_view(store, checkout_id)
+    return view
 
 
 # --- standees ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def m001_scan_to_join(db: sqlite_utils.Database) -> None:
         used_at TEXT NOT NULL,
         PRIMARY KEY (member_id, step)
     );
+    CREATE INDEX member_code_uses_step ON member_code_uses(step);
     CREATE TABLE member_sessions (
         session_hash TEXT PRIMARY KEY,
         member_id TEXT NOT NULL REFERENCES members(member_id),
@@ -119,11 +120,9 @@ def accept_member_code(conn: sqlite3.Connection, member_id: str, step: int, now:
     """Record a member code as used here; False when this store accepted it before."""
     cur = conn.execute("INSERT INTO member_code_uses (member_id, step, used_at) VALUES (?, ?, ?) "
                        "ON CONFLICT DO NOTHING", (member_id, step, iso(now)))
+    # steps this old fail verification anyway: keep the table to the last few minutes
+    conn.execute("DELETE FROM member_code_uses WHERE step < ?", (step - 10,))
     return cur.rowcount == 1
-
-
-def prune_member_code_uses(conn: sqlite3.Connection, before_step: int) -> None:
-    conn.execute("DELETE FROM member_code_uses WHERE step < ?", (before_step,))
 
 
 def insert_session(conn: sqlite3.Connection, session_hash: str, member_id: str, now: datetime,

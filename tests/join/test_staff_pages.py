@@ -85,3 +85,14 @@ def test_the_manager_creates_a_standee_from_the_page(api):
     token = csrf_of(api.client.get("/manager").text)
     api.client.post("/manager/standees", data={"csrf": token, "label": "收银台", "location": "till"})
     assert [s["label"] for s in api.get("/api/v1/standees", role="manager").json()] == ["收银台"]
+
+
+def test_the_display_renews_a_checkout_qr_that_is_about_to_expire(api, clock):
+    quote = api.post("/api/v1/checkouts/quote", json=quote_body(lane_id="L4")).json()
+    sign_in(api, "lane", "/display/L4")
+    clock.advance(minutes=4, seconds=30)
+    page = api.client.get("/display/L4")
+    shown = "/j/" + page.text.split('src="/j/', 1)[1].split('"', 1)[0]
+    assert shown != "/j/" + quote["join"]["qr_png_url"].split("/j/", 1)[1]
+    clock.advance(minutes=1)  # the quote's own token has expired; the renewed one still works
+    assert api.client.get(shown.removesuffix("/qr.png")).status_code == 200
