@@ -127,8 +127,7 @@ def checkout_view(store: Store, checkout_id: str) -> CheckoutOut:
     entry = board(store).by_id.get(checkout_id)
     conn = store.reader.conn
     joined = repo.checkout_join(conn, checkout_id)
-    sale = conn.execute("SELECT sale_id FROM sales WHERE checkout_id = ? AND status = 'completed' "
-                        "ORDER BY created_at DESC LIMIT 1", (checkout_id,)).fetchone()
+    sale = repo.sale_of_checkout(conn, checkout_id)
     if entry is None and joined is None and sale is None:
         raise NotFound(f"no checkout {checkout_id}", [FieldError("checkout_id", "no such checkout")])
     member = member_of_checkout(store, checkout_id)
@@ -138,7 +137,7 @@ def checkout_view(store: Store, checkout_id: str) -> CheckoutOut:
         lane_id=quote.lane_id if quote else None, cashier_id=quote.cashier_id if quote else None, quote=quote,
         member=summary(member, store.reference().tiers) if member else None,
         joined_at=joined[2] if joined else None, new_member=bool(joined and joined[1]),
-        join=entry.offer if entry and member is None else None, sale_id=sale[0] if sale else None)
+        join=entry.offer if entry and member is None else None, sale_id=sale)
 
 
 def lane_checkout(store: Store, lane_id: str) -> CheckoutOut | None:
@@ -233,8 +232,7 @@ def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
             raise TokenRefused("revoked", token)
         return Invitation(inv.text, token, standee)
     if token.kind == "checkout":
-        if repo.checkout_join(conn, token.subject) is not None or conn.execute(
-                "SELECT 1 FROM sales WHERE checkout_id = ?", (token.subject,)).fetchone():
+        if repo.checkout_join(conn, token.subject) is not None or repo.sale_of_checkout(conn, token.subject):
             raise TokenRefused("used", token)  # joined already, or paid: this checkout is over
     elif token.kind == "receipt":
         sale = sale_repo.get_sale(conn, token.subject)

@@ -27,23 +27,9 @@ def session_member(store: Store, secret: str | None) -> Member | None:
 
 def data_export(store: Store, member: Member) -> dict:
     """Everything this store keeps about the member, as the member may download it."""
-    conn = store.reader.conn
-
-    def rows(sql: str) -> list[dict]:
-        cur = conn.execute(sql, (member.member_id,))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
     return {
         "store_id": store.config.store_id, "exported_at": iso(store.clock()),
-        "member": structs.asdict(member),
-        "consents": rows("SELECT purpose, granted, policy_version, channel, at FROM consents WHERE member_id = ? "
-                         "ORDER BY id"),
-        "points": rows("SELECT kind, points, sale_id, at FROM points_ledger WHERE member_id = ? ORDER BY at"),
-        "payment_identities": rows("SELECT provider, linked_at FROM payment_identities WHERE member_id = ?"),
-        "sales": rows("SELECT sale_id, created_at, total_fen, discount_fen, points_earned, status FROM sales "
-                      "WHERE member_id = ? ORDER BY created_at"),
-    }
+        "member": structs.asdict(member), **join_repo.member_records(store.reader.conn, member.member_id)}
 
 
 async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:

@@ -156,3 +156,29 @@ def clear_consent(conn: sqlite3.Connection, member_id: str, purpose: str, now: d
 
 def unlink_payers(conn: sqlite3.Connection, member_id: str) -> int:
     return conn.execute("DELETE FROM payment_identities WHERE member_id = ?", (member_id,)).rowcount
+
+
+def sale_of_checkout(conn: sqlite3.Connection, checkout_id: str) -> str | None:
+    """The completed sale that paid this checkout, if it was paid."""
+    row = conn.execute("SELECT sale_id FROM sales WHERE checkout_id = ? AND status = 'completed' "
+                       "ORDER BY created_at DESC LIMIT 1", (checkout_id,)).fetchone()
+    return row[0] if row else None
+
+
+_MEMBER_RECORDS = {
+    "consents": "SELECT purpose, granted, policy_version, channel, at FROM consents WHERE member_id = ? ORDER BY id",
+    "points": "SELECT kind, points, sale_id, at FROM points_ledger WHERE member_id = ? ORDER BY at",
+    "payment_identities": "SELECT provider, linked_at FROM payment_identities WHERE member_id = ?",
+    "sales": "SELECT sale_id, created_at, total_fen, discount_fen, points_earned, status FROM sales "
+             "WHERE member_id = ? ORDER BY created_at",
+}
+
+
+def member_records(conn: sqlite3.Connection, member_id: str) -> dict[str, list[dict]]:
+    """The member's consents, points, payer links (providers only) and sales, for their data download."""
+    out = {}
+    for name, sql in _MEMBER_RECORDS.items():
+        cur = conn.execute(sql, (member_id,))
+        columns = [d[0] for d in cur.description]
+        out[name] = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+    return out
