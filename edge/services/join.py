@@ -18,7 +18,7 @@ import msgspec
 
 from ..domain import tokens
 from ..domain.clock import iso
-from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound, StoreEdgeError
 from ..domain.ids import uuid7
 from ..domain.loyalty import points_earned, qualified_tier
 from ..domain.models import Member
@@ -268,7 +268,17 @@ def _welcome_coupon(conn: sqlite3.Connection, store: Store, member_id: str, camp
     except ModuleNotFoundError:
         return None
     issue = getattr(coupons, "issue_welcome_coupon", None)
-    return issue(conn, store, member_id, campaign_id, now) if issue else None
+    if issue is None:
+        return None
+    # A used-up or ended campaign must not cost the customer their membership: undo the coupon alone.
+    conn.execute("SAVEPOINT welcome_coupon")
+    try:
+        return issue(conn, store, member_id, campaign_id, now)
+    except StoreEdgeError:
+        conn.execute("ROLLBACK TO welcome_coupon")
+        return None
+    finally:
+        conn.execute("RELEASE welcome_coupon")
 
 
 def _attribute_receipt_sale(conn: sqlite3.Connection, store: Store, member: Member, sale_id: str,
