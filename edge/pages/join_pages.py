@@ -14,21 +14,24 @@ from ..schemas import ConsentIn
 from ..services import join
 from ..store import join as join_repo
 from .texts import TEXTS
-from .web import client_address, csrf, csrf_ok, lang_of, member_cookie, page, redirect
+from .web import (
+    client_address,
+    csrf,
+    csrf_ok,
+    form_expired,
+    lang_of,
+    limited,
+    member_cookie,
+    message,
+    page,
+    redirect,
+)
 
 REFUSED_STATUS = {"tampered": 400, "expired": 410, "revoked": 410, "used": 410}
 
 
 def refused(store, lang: str, reason: str) -> Response[str]:  # noqa: ANN001
-    t = TEXTS[lang]
-    return page("message.html", REFUSED_STATUS[reason], lang, store_name=store.config.name,
-                title=t["refused_title"], body=t[f"refused_{reason}"], reason=reason)
-
-
-def limited(store, lang: str) -> Response[str]:  # noqa: ANN001
-    t = TEXTS[lang]
-    return page("message.html", 429, lang, headers={"Retry-After": "60"}, store_name=store.config.name,
-                title=t["limited_title"], body=t["limited_body"], reason="rate-limited")
+    return message(store, lang, REFUSED_STATUS[reason], "refused", reason, body_key=f"refused_{reason}")
 
 
 def join_form(request: Request, store, inv: join.Invitation, lang: str, status: int = 200,  # noqa: ANN001
@@ -63,8 +66,7 @@ class JoinPages(Controller):
         if not limits.address.allow(client_address(request)):
             return limited(store, lang)
         if not csrf_ok(request, store, "join", form.get("csrf")):
-            return page("message.html", 403, lang, store_name=store.config.name, title=t["csrf_title"],
-                        body=t["csrf_body"], reason="csrf")
+            return form_expired(store, lang)
         try:
             inv = join.invitation(store, token)
         except TokenRefused as exc:
@@ -85,9 +87,8 @@ class JoinPages(Controller):
         except TokenRefused as exc:
             return refused(store, lang, exc.reason)
         if not joined.created:  # no session for a number typed on a page: it may not be theirs
-            return page("message.html", 200, lang, store_name=store.config.name, title=t["already_title"],
-                        body=t["already_checkout"] if inv.token.kind == "checkout" else t["already_body"],
-                        reason="already-member")
+            return message(store, lang, 200, "already", "already-member",
+                           body_key="already_checkout" if inv.token.kind == "checkout" else None)
         cookie = member_cookie(joined.session, int(join.SESSION_LIFETIME.total_seconds()))
         suffix = "&coupon=1" if joined.coupon else ""
         return redirect(f"/m?welcome=1&lang={lang}{suffix}", [cookie])

@@ -11,13 +11,23 @@ from ..domain.member_code import make_code, time_step
 from ..services import join, member_rights
 from ..services.members import summary
 from .texts import TEXTS
-from .web import MEMBER_COOKIE, client_address, csrf, csrf_ok, lang_of, member_cookie, page, redirect
+from .web import (
+    MEMBER_COOKIE,
+    client_address,
+    csrf,
+    csrf_ok,
+    form_expired,
+    lang_of,
+    limited,
+    member_cookie,
+    message,
+    page,
+    redirect,
+)
 
 
 def no_session(store, lang: str) -> Response[str]:  # noqa: ANN001
-    t = TEXTS[lang]
-    return page("message.html", 401, lang, store_name=store.config.name, title=t["no_session_title"],
-                body=t["no_session_body"], reason="no-session")
+    return message(store, lang, 401, "no_session", "no-session")
 
 
 class MemberPages(Controller):
@@ -86,23 +96,18 @@ class MemberPages(Controller):
         if form.get("confirm") != "yes":
             return redirect(f"/m?lang={lang}")
         await member_rights.delete_membership(store, checked)
-        t = TEXTS[lang]
-        resp = page("message.html", 200, lang, store_name=store.config.name, title=t["deleted_title"],
-                    body=t["deleted_body"], reason="deleted")
+        resp = message(store, lang, 200, "deleted", "deleted")
         resp.delete_cookie(MEMBER_COOKIE, path="/")
         return resp
 
     async def _checked(self, request: Request, store, form: dict) -> str | Response[str]:  # noqa: ANN001
         """The member id behind a form post with a session, a CSRF token and room in the rate limit."""
         lang = lang_of(request, form)
-        t = TEXTS[lang]
         if not request.app.state.rate_limits.address.allow(client_address(request)):
-            return page("message.html", 429, lang, store_name=store.config.name, title=t["limited_title"],
-                        body=t["limited_body"], reason="rate-limited")
+            return limited(store, lang)
         member = member_rights.session_member(store, request.cookies.get(MEMBER_COOKIE))
         if member is None:
             return no_session(store, lang)
         if not csrf_ok(request, store, "member", form.get("csrf")):
-            return page("message.html", 403, lang, store_name=store.config.name, title=t["csrf_title"],
-                        body=t["csrf_body"], reason="csrf")
+            return form_expired(store, lang)
         return member.member_id

@@ -37,6 +37,22 @@ def page(template: str, status: int = 200, lang: str = "zh", cookies: list[Cooki
     return Response(html, status_code=status, media_type=HTML, cookies=cookies or [], headers={**base, **(headers or {})})
 
 
+def message(store: Store, lang: str, status: int, key: str, reason: str, headers: dict | None = None,
+            body_key: str | None = None) -> Response[str]:
+    """A one-message page (refused token, expired form, rate limit...); `reason` is for machines and tests."""
+    t = TEXTS[lang]
+    return page("message.html", status, lang, headers=headers, store_name=store.config.name, title=t[f"{key}_title"],
+                body=t[body_key or f"{key}_body"], reason=reason)
+
+
+def limited(store: Store, lang: str) -> Response[str]:
+    return message(store, lang, 429, "limited", "rate-limited", {"Retry-After": "60"})
+
+
+def form_expired(store: Store, lang: str) -> Response[str]:
+    return message(store, lang, 403, "csrf", "csrf")
+
+
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:
     return Response("", status_code=303, headers={"Location": location}, cookies=cookies or [])
 
