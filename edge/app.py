@@ -14,11 +14,14 @@ from sync.edge_service import start_sealer, stop_sealer  # issue 5
 
 from . import __version__
 from .api.campaigns import CampaignController
+from .api.checkouts import CheckoutController
 from .api.health import healthz
 from .api.manager import ManagerController
 from .api.problems import HANDLERS
+from .api.standees import StandeeController
 from .api.strict_body import authorize_and_decode
 from .api.till import TillController
+from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
 from .services.runtime import Store
 
@@ -67,8 +70,8 @@ def _redact_path(path: str) -> str:
 def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
-        route_handlers=[healthz, TillController, ManagerController, CampaignController,
-                        SyncController],
+        route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
+                        CheckoutController, SyncController, *PAGES],
         on_startup=[start_sealer], on_shutdown=[stop_sealer],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,
@@ -88,4 +91,5 @@ def create_app(store: Store) -> Litestar:
     )
     app.state.store = store
     app.state.key_verifier = KeyVerifier(lambda: store.reader.conn)
+    app.state.rate_limits = RateLimits()  # public pages: per address and per phone, in memory
     return app

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_standees as standees_cli
 from .config import StoreConfig
 from .domain.clock import system_clock
 from .services import keys as key_service
@@ -76,6 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"store-edge demo store at {data_dir.resolve()}")
     for role in ("lane", "manager", "hq"):
         print(f"{role} key: {keys[role]}")
+    print(f"till: {base}/till  display: {base}/display/L1  manager: {base}/manager (sign in with a key)")
     print(f"health: {base}/healthz")
     print(f"api docs: {base}/schema/swagger")
     print(f"openapi: {base}/schema/openapi.json")
@@ -177,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sync.hq.cli import add_hq_commands  # issue 5: `store-edge hq ...`
 
     add_hq_commands(sub)
+    standees_cli.register(sub, data_dir_arg)  # scan-to-join: standees and posters
     return parser
 
 

@@ -310,3 +310,42 @@ class HealthOut(Struct, kw_only=True):
     database_writable: bool
     outbox_depth: int
 
+
+
+# --- scan-to-join (issue 3) ---
+
+class StandeeIn(Struct, forbid_unknown_fields=True):
+    label: Annotated[str, Meta(min_length=1, max_length=60)]
+    location: Annotated[str, Meta(max_length=60)] = ""
+    welcome_campaign_id: Id | None = None
+    standee_id: Id | None = None  # client-chosen, so a retried create is safe
+
+
+class StandeeOut(Struct, kw_only=True):
+    standee_id: str
+    short_code: str
+    label: str
+    location: str
+    welcome_campaign_id: str | None
+    url: str  # what the QR encodes
+    short_url: str  # printed under the QR for typing by hand
+    qr_png_url: str
+    poster_png_url: str
+    poster_pdf_url: str
+    scans: int
+    joins: int
+    created_at: str
+    revoked_at: str | None
+
+
+class CheckoutOut(Struct, kw_only=True):
+    checkout_id: str
+    status: Literal["open", "paid", "unknown"]  # unknown: no quote since the service started, but a join
+    lane_id: str | None
+    cashier_id: str | None
+    quote: QuoteOut | None  # the last quote the lane made for it
+    member: MemberSummary | None  # once the customer joined (or identified) through its QR
+    joined_at: str | None
+    new_member: bool  # the member joined through this checkout (counts in the join rate)
+    join: JoinOffer | None
+    sale_id: str | None

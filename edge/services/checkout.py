@@ -7,7 +7,7 @@ from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart
 from ..domain.pricing import Priced, resolve_lines
 from ..schemas import DiscountOut, LineIn, LineOut, OfferNoteOut, QuoteIn, QuoteOut
-from . import campaigns
+from . import campaigns, join
 from .coupons import with_coupons
 from .members import find_ref, summary
 from .runtime import Reference, Store
@@ -40,14 +40,16 @@ def quote(store: Store, data: QuoteIn) -> QuoteOut:
     """Price the cart for the member named (or found through the checkout's join); writes nothing."""
     now = store.clock()
     ref = store.reference()
-    member = find_ref(store, data.member) if data.member is not None else None
+    member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(store,
+                                                                                                 data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
     result = price_lines(store, ref, data.lines, member, now, data.coupon_codes)
     priced = result.cart
-    return QuoteOut(
+    out = QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),
         subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,
-        applied=applied_out(priced), member=with_coupons(store, summary(member, ref.tiers)) if member else None, join=None,
-        quoted_at=iso(now), points_multiplier_pct=result.points_multiplier_pct,
+        applied=applied_out(priced), member=with_coupons(store, summary(member, ref.tiers)) if member else None,
+        join=None, quoted_at=iso(now), points_multiplier_pct=result.points_multiplier_pct,
         notes=[OfferNoteOut(offer_id=n.offer_id, name_zh=n.name_zh, name_en=n.name_en, applied=n.applied,
                             reason=n.reason) for n in result.notes])
+    return join.present_checkout(store, out, now)  # the display's join QR for a non-member

@@ -34,6 +34,7 @@ def erase_member(conn: sqlite3.Connection, store_id: str, member_id: str, now: d
     conn.execute("DELETE FROM payment_identities WHERE member_id = ?", (member_id,))
     conn.execute("DELETE FROM consents WHERE member_id = ?", (member_id,))
     conn.execute("DELETE FROM points_ledger WHERE member_id = ?", (member_id,))
+    conn.execute("DELETE FROM points_pending WHERE member_id = ?", (member_id,))
     # Sales stay for the books and the join rate, but no longer point at the person, even in the
     # stored answers a replay would return.
     for sale_id, response in conn.execute("SELECT sale_id, response FROM sales WHERE member_id = ?",

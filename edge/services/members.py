@@ -9,14 +9,19 @@ from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.identity import mask_phone, payer_hash, phone_hash
 from ..domain.ids import uuid7
 from ..domain.loyalty import entry_tier
+from ..domain.member_code import CodeRefused, verify_code
 from ..domain.models import Member, Tier
 from ..phones import normalise_phone
 from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
+from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event
 from . import referrals
 from .runtime import Store
 
+CODE_REASONS = {"malformed": "not a member code", "forged": "not a valid member code",
+                "expired": "the member code expired: ask for a fresh one",
+                "replayed": "this member code was already used at this store"}
 CHANNELS = {"cashier": "till", "import": "import"}  # every other source joined on the join page
 
 
@@ -56,33 +61,35 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
     existing = repo.by_phone(store.reader.conn, phone)
     if existing is not None:
         return existing, False
-    ref = store.reference()
-    tier = entry_tier(ref.tiers)
     referrer_id = referrals.resolve_code(store.reader.conn, data.referral_code) if data.referral_code else None
+    return await store.writer.run(lambda conn: enrol_in(conn, store, data, phone, referrer_id=referrer_id))
 
-    def command(conn: sqlite3.Connection) -> tuple[Member, bool]:
-        now = store.clock()
-        member = Member(
-            member_id=uuid7(), phone_e164=phone, name=data.name, birthday=data.birthday, tier_id=tier.tier_id,
-            lifetime_spend_fen=0, points_balance=0, joined_at=iso(now), join_store_id=store.config.store_id,
-            join_source=data.source, join_lane_id=data.lane_id, join_cashier_id=data.cashier_id,
-            join_checkout_id=data.checkout_id, join_standee_id=data.standee_id, referrer_id=referrer_id,
-            marketing_consent=data.consent.marketing, payment_link_consent=data.consent.payment_link)
-        try:
-            repo.insert_member(conn, member, phone_hash(store.chain_key, phone))
-        except sqlite3.IntegrityError:  # joined on another lane a moment ago: that member it is
-            found = repo.by_phone(conn, phone)
-            if found is None:
-                raise
-            return found, False
-        channel = CHANNELS.get(data.source, "join_page")
-        for purpose, granted in (("membership", True), ("marketing", data.consent.marketing),
-                                 ("payment_link", data.consent.payment_link)):
-            repo.record_consent(conn, member.member_id, purpose, granted, data.consent.policy_version, channel, now)
-        append_event(conn, "member.joined", now, joined_event(store, member, phone))
-        return member, True
 
-    return await store.writer.run(command)
+def enrol_in(conn: sqlite3.Connection, store: Store, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
+             receipt_sale_id: str | None = None) -> tuple[Member, bool]:
+    """Enrol inside the caller's writer command (the join page adds its attribution to the same one)."""
+    now = store.clock()
+    member = Member(
+        member_id=uuid7(), phone_e164=phone, name=data.name, birthday=data.birthday,
+        tier_id=entry_tier(store.reference().tiers).tier_id,
+        lifetime_spend_fen=0, points_balance=0, joined_at=iso(now), join_store_id=store.config.store_id,
+        join_source=data.source, join_lane_id=data.lane_id, join_cashier_id=data.cashier_id,
+        join_checkout_id=data.checkout_id, join_standee_id=data.standee_id, join_receipt_sale_id=receipt_sale_id,
+        referrer_id=referrer_id, marketing_consent=data.consent.marketing,
+        payment_link_consent=data.consent.payment_link)
+    try:
+        repo.insert_member(conn, member, phone_hash(store.chain_key, phone))
+    except sqlite3.IntegrityError:  # joined on another lane a moment ago: that member it is
+        found = repo.by_phone(conn, phone)
+        if found is None:
+            raise
+        return found, False
+    channel = CHANNELS.get(data.source, "join_page")
+    for purpose, granted in (("membership", True), ("marketing", data.consent.marketing),
+                             ("payment_link", data.consent.payment_link)):
+        repo.record_consent(conn, member.member_id, purpose, granted, data.consent.policy_version, channel, now)
+    append_event(conn, "member.joined", now, joined_event(store, member, phone))
+    return member, True
 
 
 def parse_payer(payer: str, scope: str = "") -> tuple[str, str, str]:
@@ -120,8 +127,15 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
 
 
 def find_by_code(store: Store, code: str, field: str) -> Member | None:
-    """Dynamic member codes come with scan-to-join; until then a code identifies nobody."""
-    raise InvalidInput.on(field, "member codes are not enabled on this store yet")
+    """The member a dynamic member code names: verified offline with the chain key, accepted once here."""
+    now = store.clock()
+    try:
+        found = verify_code(store.chain_key, code, now)
+    except CodeRefused as refused:
+        raise InvalidInput.on(field, CODE_REASONS[refused.reason]) from None
+    if not store.writer.call(lambda conn: join_repo.accept_member_code(conn, found.member_id, found.step, now)):
+        raise InvalidInput.on(field, CODE_REASONS["replayed"])
+    return repo.by_id(store.reader.conn, found.member_id)
 
 
 def find_ref(store: Store, ref: MemberRef) -> Member:

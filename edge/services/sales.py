@@ -17,9 +17,11 @@ from ..store import catalog as stock_repo
 from ..store import members as member_repo
 from ..store import points as points_repo
 from ..store import sales as repo
+from ..store.join import checkout_join
 from ..store.outbox import append_event
 from . import campaigns, points, referrals
 from .checkout import applied_out, lines_out
+from .join import receipt_offer
 from .members import summary
 from .runtime import Store
 
@@ -66,6 +68,9 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             member = member_repo.by_id(conn, data.member_id)
             if member is None or member.erased_at is not None:
                 raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
+        elif data.checkout_id is not None and (joined := checkout_join(conn, data.checkout_id)) is not None:
+            member = member_repo.by_id(conn, joined[0])  # the customer joined through this checkout's QR
+            member = member if member is not None and member.erased_at is None else None
         elif payer is not None:
             member = member_repo.by_payer(conn, payer)
             recognised = member is not None
@@ -123,7 +128,8 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             payment=PaymentOut(method=pay.method, provider=pay.provider, amount_fen=priced.total_fen,
                                payer_linked=linked, recognised_member=recognised),
             receipt=ReceiptOut(store_id=cfg.store_id, store_name=cfg.name, business_day=day,
-                               printed_member=mask_phone(member.phone_e164 or "") if member else None, join=None),
+                               printed_member=mask_phone(member.phone_e164 or "") if member else None,
+                               join=None if member else receipt_offer(store, data.sale_id, now)),
             created_at=iso(now), points_redeemed=data.redeem_points if member is not None else 0,
             points_pending_until=iso(held_until) if held_until is not None else None)
         body = _encode(out)

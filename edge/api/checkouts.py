@@ -1,0 +1,19 @@
+"""An open checkout as the lane sees it: its last quote and, once the customer joined, the member."""
+
+from litestar import Controller, get
+from litestar.params import FromPath
+
+from ..schemas import CheckoutOut
+from ..services import join
+from .auth import roles
+from .deps import StoreDep
+
+
+class CheckoutController(Controller):
+    path = "/api/v1/checkouts"
+    tags = ["till"]
+
+    @get("/{checkout_id:str}", opt=roles("lane", "manager"), sync_to_thread=False)
+    def get_checkout(self, store: StoreDep, checkout_id: FromPath[str]) -> CheckoutOut:
+        """The checkout with the member who joined through its QR; re-quote to apply member pricing."""
+        return join.checkout_view(store, checkout_id)

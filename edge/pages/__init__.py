@@ -1,0 +1,10 @@
+"""HTML pages the edge serves: the public join and member pages, and the till, display and manager pages."""
+
+from .join_pages import JoinPages
+from .member_pages import MemberPages
+from .ratelimit import RateLimits
+from .staff_pages import StaffPages
+
+PAGES = [JoinPages, MemberPages, StaffPages]
+
+__all__ = ["PAGES", "RateLimits"]

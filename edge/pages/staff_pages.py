@@ -1,0 +1,205 @@
+"""Pages for the store's own people: the till (lane key), the customer display, the manager page.
+
+A browser cannot send a bearer key on every request, so the key is typed once at /staff/login and
+its role kept in a signed cookie (12 hours). Forms carry a CSRF token like the public ones.
+"""
+
+import hashlib
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, QueryParameter
+
+from ..api.deps import StoreDep
+from ..api.standees import poster_response
+from ..domain.errors import StoreEdgeError
+from ..domain.join_rate import business_day
+from ..domain.member_code import looks_like_code
+from ..schemas import EnrolIn, StandeeIn
+from ..services import join, members, reports
+from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
+
+PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
+PAGE_ROLES = {"/till": ("lane",), "/display": ("lane",), "/manager": ("manager",)}
+
+
+def _needs(request: Request, store, path: str) -> Response[str] | None:  # noqa: ANN001
+    """A redirect to sign in unless the staff cookie grants a role this page takes."""
+    role = staff_role(request, store)
+    if role in PAGE_ROLES["/" + path.strip("/").split("/")[0]]:
+        return None
+    return redirect(f"/staff/login?next={path}")
+
+
+def _form_error(exc: StoreEdgeError) -> str:
+    return "; ".join(f"{e.field}: {e.reason}" for e in exc.errors) or exc.detail
+
+
+def till_page(request: Request, store, lane_id: str, cashier_id: str, status: int = 200,  # noqa: ANN001
+              **context: object) -> Response[str]:
+    token, cookies = csrf(request, store, "staff")
+    return page("till.html", status, cookies=cookies, store_name=store.config.name, csrf=token, lane_id=lane_id,
+                cashier_id=cashier_id, **context)
+
+
+async def _till_form(request: Request, store) -> Response[str] | tuple[dict, str, str]:  # noqa: ANN001
+    """A till form post from a signed-in lane with its CSRF token: (form, lane, cashier), or the page to answer."""
+    if (denied := _needs(request, store, "/till")) is not None:
+        return denied
+    form = dict(await request.form())
+    lane_id, cashier_id = str(form.get("lane_id", "L1"))[:64], str(form.get("cashier_id", "C1"))[:64]
+    if not csrf_ok(request, store, "staff", form.get("csrf")):
+        return till_page(request, store, lane_id, cashier_id, 403, error="页面已过期，请刷新 Reload the page")
+    return form, lane_id, cashier_id
+
+
+def display_state(checkout) -> str:  # noqa: ANN001
+    """What the display shows, as a short fingerprint the page polls to know when to reload."""
+    if checkout is None:
+        return "idle"
+    raw = msgspec.json.encode([checkout.checkout_id, checkout.status, checkout.member and checkout.member.member_id,
+                               checkout.quote and checkout.quote.total_fen, checkout.join and checkout.join.url])
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+class StaffPages(Controller):
+    path = ""
+    include_in_schema = False
+
+    @get("/staff/login", sync_to_thread=False)
+    def login_form(self, request: Request, store: StoreDep,
+                   next_: Annotated[str, QueryParameter(name="next")] = "/till") -> Response[str]:
+        token, cookies = csrf(request, store, "staff")
+        role = "manager" if next_.startswith("/manager") else "lane"
+        return page("login.html", cookies=cookies, store_name=store.config.name, csrf=token, next=next_, role=role)
+
+    @post("/staff/login")
+    async def login(self, request: Request, store: StoreDep) -> Response[str]:
+        form = dict(await request.form())
+        next_ = str(form.get("next") or "/till")
+        if not next_.startswith("/") or next_.startswith("//"):
+            next_ = "/till"  # only pages of this service: no open redirect
+        role = "manager" if next_.startswith("/manager") else "lane"
+        if not request.app.state.rate_limits.address.allow(client_address(request)):
+            return page("login.html", 429, store_name=store.config.name, csrf="", next=next_, role=role,
+                        error="请求太频繁 Too many attempts")
+        if not csrf_ok(request, store, "staff", form.get("csrf")):
+            return page("login.html", 403, store_name=store.config.name, csrf="", next=next_, role=role,
+                        error="页面已过期，请刷新 The page expired: reload it")
+        granted = request.app.state.key_verifier.role(str(form.get("key", "")).strip())
+        if granted is None or granted not in PAGE_ROLES["/" + next_.strip("/").split("/")[0]]:
+            token, _ = csrf(request, store, "staff")
+            return page("login.html", 401, store_name=store.config.name, csrf=token, next=next_, role=role,
+                        error="密钥无效 That key is not valid here")
+        return redirect(next_, [staff_cookie(store, granted)])
+
+    # --- till ------------------------------------------------------------------------------------
+
+    @get("/till", sync_to_thread=False)
+    def till(self, request: Request, store: StoreDep,
+             lane_id: Annotated[str, QueryParameter(name="lane", max_length=64)] = "L1",
+             cashier_id: Annotated[str, QueryParameter(name="cashier", max_length=64)] = "C1") -> Response[str]:
+        return _needs(request, store, "/till") or till_page(request, store, lane_id, cashier_id)
+
+    @post("/till/lookup")
+    async def till_lookup(self, request: Request, store: StoreDep) -> Response[str]:
+        checked = await _till_form(request, store)
+        if isinstance(checked, Response):
+            return checked
+        form, lane_id, cashier_id = checked
+        q = str(form.get("q", "")).strip()[:200]
+        try:
+            member = members.find(store, code=q) if looks_like_code(q) else members.find(store, phone=q)
+        except StoreEdgeError as exc:
+            not_found = exc.status == 404 and not looks_like_code(q)
+            return till_page(request, store, lane_id, cashier_id, exc.status, q=q, error=_form_error(exc),
+                             offer_enrol=not_found, phone=q if not_found else None)
+        return till_page(request, store, lane_id, cashier_id, q=q,
+                         member=members.summary(member, store.reference().tiers))
+
+    @post("/till/enrol")
+    async def till_enrol(self, request: Request, store: StoreDep) -> Response[str]:
+        checked = await _till_form(request, store)
+        if isinstance(checked, Response):
+            return checked
+        form, lane_id, cashier_id = checked
+        phone = str(form.get("phone", ""))[:40]
+        try:
+            body = msgspec.convert({"phone": phone, "source": "cashier", "lane_id": lane_id, "cashier_id": cashier_id,
+                                    "consent": {"policy_version": store.config.consent_policy_version,
+                                                "granted": form.get("consent") == "yes",
+                                                "marketing": form.get("marketing") == "yes"}}, EnrolIn)
+            member, created = await members.enrol(store, body)
+        except msgspec.ValidationError as exc:
+            return till_page(request, store, lane_id, cashier_id, 422, error=str(exc), offer_enrol=True, phone=phone)
+        except StoreEdgeError as exc:
+            return till_page(request, store, lane_id, cashier_id, exc.status, error=_form_error(exc),
+                             offer_enrol=True, phone=phone)
+        return till_page(request, store, lane_id, cashier_id, 201 if created else 200, enrolled=created,
+                         member=members.summary(member, store.reference().tiers))
+
+    # --- customer display ------------------------------------------------------------------------
+
+    @get("/display/{lane_id:str}", sync_to_thread=False)
+    def display(self, request: Request, store: StoreDep, lane_id: FromPath[str]) -> Response[str]:
+        if (denied := _needs(request, store, f"/display/{lane_id}")) is not None:
+            return denied
+        checkout = join.lane_checkout(store, lane_id)
+        qr_src = None
+        if checkout is not None and checkout.join is not None:
+            qr_src = "/j/" + checkout.join.qr_png_url.split("/j/", 1)[1]
+        return page("display.html", store_name=store.config.name, lane_id=lane_id, checkout=checkout,
+                    state=display_state(checkout), qr_src=qr_src)
+
+    @get("/display/{lane_id:str}/state", sync_to_thread=False)
+    def display_poll(self, request: Request, store: StoreDep, lane_id: FromPath[str]) -> Response[str]:
+        if staff_role(request, store) != "lane":
+            return Response("signed-out", status_code=401, media_type="text/plain")
+        return Response(display_state(join.lane_checkout(store, lane_id)), media_type="text/plain",
+                        headers={"Cache-Control": "no-store"})
+
+    # --- manager ---------------------------------------------------------------------------------
+
+    @get("/manager", sync_to_thread=False)
+    def manager(self, request: Request, store: StoreDep) -> Response[str]:
+        if (denied := _needs(request, store, "/manager")) is not None:
+            return denied
+        token, cookies = csrf(request, store, "staff")
+        day = business_day(store.clock(), store.tz, store.config.day_start).isoformat()
+        by = {key: reports.join_rate_report(store, day, day, key) for key in ("lane", "cashier", "source")}
+        return page("manager.html", cookies=cookies, store_name=store.config.name, csrf=token, day=day,
+                    total=by["lane"].total, rates={k: v.rows for k, v in by.items()},
+                    standees=join.list_standees(store))
+
+    @post("/manager/standees")
+    async def create_standee(self, request: Request, store: StoreDep) -> Response[str]:
+        if (denied := _needs(request, store, "/manager")) is not None:
+            return denied
+        form = dict(await request.form())
+        if not csrf_ok(request, store, "staff", form.get("csrf")):
+            return redirect("/manager")
+        try:
+            data = msgspec.convert({"label": form.get("label", ""), "location": form.get("location", ""),
+                                    "welcome_campaign_id": form.get("welcome_campaign_id") or None}, StandeeIn)
+        except msgspec.ValidationError:
+            return redirect("/manager")
+        await join.create_standee(store, data)
+        return redirect("/manager")
+
+    @post("/manager/standees/{standee_id:str}/revoke")
+    async def revoke_standee(self, request: Request, store: StoreDep, standee_id: FromPath[str]) -> Response[str]:
+        if (denied := _needs(request, store, "/manager")) is not None:
+            return denied
+        form = dict(await request.form())
+        if csrf_ok(request, store, "staff", form.get("csrf")):
+            await join.revoke_standee(store, standee_id)
+        return redirect("/manager")
+
+    @get("/manager/standees/{standee_id:str}/poster.png", sync_to_thread=True)
+    def poster_png(self, request: Request, store: StoreDep, standee_id: FromPath[str], size: PosterSize = "a4") -> Response:
+        return _needs(request, store, "/manager") or poster_response(store, standee_id, size, "png")
+
+    @get("/manager/standees/{standee_id:str}/poster.pdf", sync_to_thread=True)
+    def poster_pdf(self, request: Request, store: StoreDep, standee_id: FromPath[str], size: PosterSize = "a4") -> Response:
+        return _needs(request, store, "/manager") or poster_response(store, standee_id, size, "pdf")
