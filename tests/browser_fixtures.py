@@ -21,8 +21,9 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 FRIDAY_10AM_SHANGHAI = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # member day: member pricing shows
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module: each test module imports this fixture, and one Playwright must stop before the next starts.
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield b
