@@ -54,8 +54,8 @@ class TillController(Controller):
 
         return await idempotent(request, store, "members", run)
 
-    @get("/members/lookup", opt=roles("lane", "manager"), sync_to_thread=False, responses=problems(404, 422))
-    def lookup(
+    @get("/members/lookup", opt=roles("lane", "manager"), responses=problems(404, 422))
+    async def lookup(
         self, store: StoreDep,
         phone: Annotated[str | None, QueryParameter(name="phone", max_length=40)] = None,
         member_id: Annotated[str | None, QueryParameter(name="member_id", max_length=64)] = None,
@@ -65,14 +65,18 @@ class TillController(Controller):
         payer_scope: Annotated[str, QueryParameter(name="scope", max_length=64)] = "",
     ) -> MemberSummary:
         """Find a member by exactly one of phone, member_id, code or payer; 404 when there is none."""
-        found = members.find(store, phone=phone, member_id=member_id, code=code, payer=payer, scope=payer_scope)
+        found = await members.find_async(store, phone=phone, member_id=member_id, code=code, payer=payer,
+                                         scope=payer_scope)
         return coupons.with_coupons(store, members.summary(found, store.reference().tiers))
 
-    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, sync_to_thread=False,
-          responses=problems(400, 404, 413, 422))
-    def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> QuoteOut:
-        """Price a cart with the member's tier discount and member-day boost, each explained."""
-        return checkout.quote(store, data)
+    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, responses=problems(400, 404, 413, 422))
+    async def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> QuoteOut:
+        """Price a cart with the member's tier discount and member-day boost, each explained.
+
+        A member code is accepted once per store: after the first quote, re-quote by member_id.
+        """
+        member = await members.find_ref_async(store, data.member) if data.member is not None else None
+        return checkout.quote(store, data, member)
 
     @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED, responses=problems(400, 404, 409, 413, 422))
     async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> Response[SaleOut]:

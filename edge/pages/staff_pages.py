@@ -110,7 +110,7 @@ class StaffPages(Controller):
         form, lane_id, cashier_id = checked
         q = str(form.get("q", "")).strip()[:200]
         try:
-            member = members.find(store, code=q) if looks_like_code(q) else members.find(store, phone=q)
+            member = await (members.find_async(store, code=q) if looks_like_code(q) else members.find_async(store, phone=q))
         except StoreEdgeError as exc:
             not_found = exc.status == 404 and not looks_like_code(q)
             return till_page(request, store, lane_id, cashier_id, exc.status, q=q, error=_form_error(exc),

@@ -36,12 +36,14 @@ def applied_out(priced: PricedCart) -> list[DiscountOut]:
     return [DiscountOut(d.rule_id, d.name_zh, d.name_en, d.amount_fen) for d in priced.applied]
 
 
-def quote(store: Store, data: QuoteIn) -> QuoteOut:
-    """Price the cart for the member named (or found through the checkout's join); writes nothing."""
+def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut:
+    """Price the cart for the member named (`member` when the caller already resolved `data.member`),
+    or found through the checkout's join; writes nothing."""
     now = store.clock()
     ref = store.reference()
-    member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(store,
-                                                                                                 data.checkout_id)
+    if member is None:
+        member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(
+            store, data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
     result = price_lines(store, ref, data.lines, member, now, data.coupon_codes)
     priced = result.cart

@@ -1,6 +1,7 @@
 """Enrol and find members. Enrolling a phone that is already a member returns that member."""
 
 import sqlite3
+from datetime import datetime
 
 from sync import directory  # issue 5: cross-store recognition
 
@@ -126,18 +127,47 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
     return member
 
 
-def find_by_code(store: Store, code: str, field: str) -> Member | None:
-    """The member a dynamic member code names: verified offline with the chain key, accepted once here."""
+def _verified_code(store: Store, code: str, field: str) -> tuple[str, int, datetime]:
+    """Check a dynamic member code offline with the chain key: (member id, time step, now)."""
     now = store.clock()
     try:
         found = verify_code(store.chain_key, code, now)
     except CodeRefused as refused:
         raise InvalidInput.on(field, CODE_REASONS[refused.reason]) from None
-    if not store.writer.call(lambda conn: join_repo.accept_member_code(conn, found.member_id, found.step, now)):
+    return found.member_id, found.step, now
+
+
+def find_by_code(store: Store, code: str, field: str) -> Member | None:
+    """The member a dynamic member code names, accepted once here. Blocks on a commit: call it only
+    off the event loop (a thread); async callers use `find_async`."""
+    member_id, step, now = _verified_code(store, code, field)
+    if not store.writer.call(lambda conn: join_repo.accept_member_code(conn, member_id, step, now)):
         raise InvalidInput.on(field, CODE_REASONS["replayed"])
-    return repo.by_id(store.reader.conn, found.member_id)
+    return repo.by_id(store.reader.conn, member_id)
+
+
+async def find_async(store: Store, *, phone: str | None = None, member_id: str | None = None,
+                     payer: str | None = None, scope: str = "", code: str | None = None,
+                     field_prefix: str = "") -> Member:
+    """`find` for the event loop: a member code's one-time acceptance awaits the writer instead of
+    blocking the loop for a commit."""
+    if code is None or any(v is not None for v in (phone, member_id, payer)):
+        return find(store, phone=phone, member_id=member_id, payer=payer, scope=scope, code=code,
+                    field_prefix=field_prefix)
+    field = field_prefix + "code"
+    found_id, step, now = _verified_code(store, code, field)
+    if not await store.writer.run(lambda conn: join_repo.accept_member_code(conn, found_id, step, now)):
+        raise InvalidInput.on(field, CODE_REASONS["replayed"])
+    member = repo.by_id(store.reader.conn, found_id)
+    if member is None or member.erased_at is not None:
+        raise NotFound("no member with this code", [FieldError(field, "no member found")])
+    return member
 
 
 def find_ref(store: Store, ref: MemberRef) -> Member:
     return find(store, phone=ref.phone, member_id=ref.member_id, code=ref.code, field_prefix="member.")
+
+
+async def find_ref_async(store: Store, ref: MemberRef) -> Member:
+    return await find_async(store, phone=ref.phone, member_id=ref.member_id, code=ref.code, field_prefix="member.")
 

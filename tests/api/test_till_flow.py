@@ -1,6 +1,6 @@
 """The cashier's path: enrol, look up, quote, sell, void, through the real app and SQLite file."""
 
-from builders import enrol_body, sale_body
+from builders import enrol_body, quote_body, sale_body
 
 
 def test_enrolling_a_new_phone_answers_201_and_the_same_phone_again_answers_200_with_that_member(api):
@@ -44,3 +44,16 @@ def test_an_enrolment_retried_with_its_idempotency_key_answers_the_first_answer(
     other = api.post("/api/v1/members", json=enrol_body("13900139000"), headers=headers)
     assert other.status_code == 409 and other.json()["errors"][0]["field"] == "Idempotency-Key"
     assert api.post("/api/v1/members", json=enrol_body()).status_code == 200  # without the key: existing member
+
+
+def test_a_quote_by_member_code_prices_for_the_member_once_and_a_replayed_code_is_refused(api, store):
+    from edge.domain.member_code import make_code
+
+    member_id = api.post("/api/v1/members", json=enrol_body()).json()["member_id"]
+    code = make_code(store.chain_key, member_id, store.clock())
+    first = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"code": code}))
+    assert first.status_code == 200 and first.json()["member"]["member_id"] == member_id
+    replay = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"code": code}))
+    assert replay.status_code == 422 and replay.json()["errors"][0]["field"] == "member.code"
+    again = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"member_id": member_id}))
+    assert again.status_code == 200  # the lane re-quotes by member_id after the first scan
