@@ -104,7 +104,7 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
         # a member who joined at another store is known here by phone hash once HQ's bundle arrived
         member = repo.by_phone(conn, e164) or directory.by_phone_hash(conn, phone_hash(store.chain_key, e164))
     elif field == "member_id":
-        member = repo.by_id(conn, value)
+        member = repo.by_id(conn, value) or directory.by_alias(conn, value)
     elif field == "payer":
         provider, scope, payer_id = parse_payer(value, scope)
         member = repo.by_payer(conn, payer_hash(store.chain_key, provider, scope, payer_id))

@@ -89,9 +89,11 @@ def cursor(conn: sqlite3.Connection, store_id: str) -> tuple[str | None, int]:
 
 
 def note_epoch(conn: sqlite3.Connection, store_id: str, epoch_id: str, first_batch_seq: int, now: datetime) -> bool:
-    """Record the store's current epoch; True when it is new (a restored store), moving the cursor to it."""
+    """Record the store's current epoch, moving the cursor to it when it is new; True when it replaced
+    an earlier epoch (the store was restored from a backup)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        had = conn.execute("SELECT epoch_id FROM stores WHERE store_id = ?", (store_id,)).fetchone()
         seen = conn.execute("SELECT 1 FROM epochs WHERE store_id = ? AND epoch_id = ?", (store_id, epoch_id)).fetchone()
         if not seen:
             conn.execute("INSERT INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) VALUES (?, ?, ?, ?)",
@@ -104,7 +106,7 @@ def note_epoch(conn: sqlite3.Connection, store_id: str, epoch_id: str, first_bat
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return not seen
+    return not seen and had is not None and had[0] is not None
 
 
 def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, header: BatchHeader,
