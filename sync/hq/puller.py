@@ -210,12 +210,20 @@ def _record_error(conn: sqlite3.Connection, store_id: str, now: datetime, error:
                           last_batch_seq=listing.last_batch_seq if listing else None, oldest_unpulled_at=oldest)
 
 
+def _run(coro):  # noqa: ANN001, ANN202
+    try:
+        import uvloop  # a faster event loop (a dependency, except on Windows): ~30% more events/s
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
 def pull(conn: sqlite3.Connection, entries: list[StoreEntry], opts: PullOptions | None = None,
          on_batch: Callable[[str, int], None] | None = None,
          on_store: Callable[[StoreResult], None] | None = None) -> PullReport:
     """Pull every store once, to the end; return what happened per store."""
     puller = Puller(conn, opts, on_batch, on_store)
     try:
-        return asyncio.run(puller.pull_all(entries))
+        return _run(puller.pull_all(entries))
     finally:
         puller.close()
