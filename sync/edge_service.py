@@ -25,26 +25,36 @@ def sync_key(store: Store) -> bytes:
     return key
 
 
-def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0):  # noqa: ANN202
+# Batches sealed per writer transaction: ~10k events, a few hundred ms at most, so a week of
+# backlog sealed when HQ returns never holds the tills' writer for long.
+SEAL_BATCHES_PER_COMMAND = 10
+
+
+def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0, first: bool = True):  # noqa: ANN202
     key = sync_key(store)
     cfg = store.config
 
-    def command(conn: sqlite3.Connection) -> None:
+    def command(conn: sqlite3.Connection) -> list[int]:
         now = store.clock()
-        last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
-        emit_changed_days(conn, cfg.store_id, now, cfg.tz, cfg.day_start, last_sealed)
-        batches.seal_for_pull(conn, cfg.store_id, key, now, hq_epoch, after)
+        if first:  # join_rate.daily events first, so they are sealed with the sales that changed them
+            last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
+            emit_changed_days(conn, cfg.store_id, now, cfg.tz, cfg.day_start, last_sealed)
+        return batches.seal_for_pull(conn, cfg.store_id, key, now, hq_epoch if first else None, after,
+                                     max_batches=SEAL_BATCHES_PER_COMMAND)
 
     return command
 
 
-async def seal(store: Store) -> None:
-    await store.writer.run(_seal_command(store))
+async def seal(store: Store, hq_epoch: str | None = None, after: int = 0) -> None:
+    """Seal everything pending, a few batches per writer transaction."""
+    sealed = await store.writer.run(_seal_command(store, hq_epoch, after))
+    while len(sealed) == SEAL_BATCHES_PER_COMMAND:
+        sealed = await store.writer.run(_seal_command(store, first=False))
 
 
 async def batches_for_hq(store: Store, hq_epoch: str | None, after: int, limit: int) -> BatchList:
     """Seal what is pending (noticing a restore first), then list the batches after HQ's cursor."""
-    await store.writer.run(_seal_command(store, hq_epoch, after))
+    await seal(store, hq_epoch, after)
     return batches.list_batches(store.reader.conn, store.config.store_id, hq_epoch, after, limit)
 
 

@@ -146,3 +146,19 @@ def test_a_restore_from_an_older_backup_starts_a_new_epoch_when_hq_is_ahead(api)
     resumed = api.get("/sync/v1/batches", role="hq", params={"after": 5, "epoch": epoch}).json()
     assert [b["batch_seq"] for b in resumed["batches"]] == [2]
     assert resumed["batches"][0]["epoch_id"] == ahead["epoch_id"]
+
+
+def test_a_long_backlog_is_sealed_in_several_short_writer_transactions_into_contiguous_batches(api, store):
+    from sync import settings
+    from sync.edge_service import SEAL_BATCHES_PER_COMMAND
+
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(batch_max_events=1)))
+    for _ in range(SEAL_BATCHES_PER_COMMAND + 5):
+        api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    groups_before = store.writer.groups
+    listing = api.get("/sync/v1/batches", role="hq", params={"limit": 1000}).json()
+    assert store.writer.groups - groups_before >= 2
+    seqs = [(b["first_seq"], b["last_seq"]) for b in listing["batches"]]
+    assert len(seqs) == listing["last_batch_seq"] > SEAL_BATCHES_PER_COMMAND
+    assert all(first == last for first, last in seqs)
+    assert [s[0] for s in seqs] == list(range(seqs[0][0], seqs[0][0] + len(seqs)))
