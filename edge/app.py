@@ -19,7 +19,7 @@ from .api.till import TillController
 from .services.keys import KeyVerifier
 from .services.runtime import Store
 from sync.edge_api import SyncController  # issue 5
-from sync.edge_service import start_sealer, stop_sealer  # issue 5
+from sync.background import start_sync_loop, stop_sync_loop  # issue 5
 
 MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
 access_log = logging.getLogger("store_edge.access")
@@ -61,7 +61,7 @@ def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, SyncController],
-        on_startup=[start_sealer], on_shutdown=[stop_sealer],
+        on_startup=[start_sync_loop], on_shutdown=[stop_sync_loop],
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         guards=[require_role],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

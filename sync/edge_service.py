@@ -1,7 +1,5 @@
 """The edge's sync commands over an open Store: each is one writer transaction (or a read)."""
 
-import asyncio
-import logging
 import sqlite3
 from datetime import datetime
 
@@ -13,7 +11,6 @@ from . import settings as sync_settings
 from .join_rate_daily import emit_changed_days
 from .wire import AckIn, AckOut, BatchHeader, BatchList, SyncStatus, batch_signature
 
-log = logging.getLogger("store_edge.sync")
 _keys: dict[str, bytes] = {}
 
 
@@ -87,32 +84,7 @@ async def seal_by_age(store: Store) -> None:
         await seal(store)
 
 
-async def sealer_loop(store: Store, every_seconds: float = 15.0) -> None:
-    """Background task: seal by count and by age, so batches are ready before HQ asks."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            await seal_by_age(store)
-        except Exception:  # a failed tick is retried on the next one; the till is never affected
-            log.exception("sealing by age failed")
-
-
 def signature_for(store: Store, header: BatchHeader, sha256: str) -> str:
     """The signature of another representation (MessagePack) of a sealed batch: same header, its own sha256."""
     return batch_signature(sync_key(store), header.store_id, header.epoch_id, header.batch_seq, header.first_seq,
                            header.last_seq, header.count, sha256)
-
-
-async def start_sealer(app) -> None:  # noqa: ANN001 - litestar.Litestar
-    """on_startup: run the sealer beside the app (sealing by age needs no HQ request)."""
-    app.state.sync_sealer = asyncio.get_running_loop().create_task(sealer_loop(app.state.store))
-
-
-async def stop_sealer(app) -> None:  # noqa: ANN001
-    task = getattr(app.state, "sync_sealer", None)
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from harness import EdgeProcess, make_chain
 
+
 class Chain:
     """Edge processes of one chain; every one started is stopped at the end of the test."""
 

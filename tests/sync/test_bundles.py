@@ -1,8 +1,8 @@
 """Config bundles from HQ apply atomically on the edge; bad ones are refused with nothing applied."""
 
 import msgspec
-
 from builders import sale_body
+
 from edge.domain.identity import phone_hash
 from edge.domain.models import Sku, Tier
 from edge.store import meta

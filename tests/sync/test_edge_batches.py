@@ -162,3 +162,24 @@ def test_a_long_backlog_is_sealed_in_several_short_writer_transactions_into_cont
     assert len(seqs) == listing["last_batch_seq"] > SEAL_BATCHES_PER_COMMAND
     assert all(first == last for first, last in seqs)
     assert [s[0] for s in seqs] == list(range(seqs[0][0], seqs[0][0] + len(seqs)))
+
+
+def test_the_background_sealer_seals_by_age_and_by_count_without_hq_asking(api, store, clock):
+    import asyncio
+
+    from sync import settings
+    from sync.edge_service import seal_by_age
+
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(seal_max_age_seconds=60, batch_max_events=50)))
+    api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    asyncio.run(seal_by_age(store))
+    assert api.get("/sync/v1/status", role="hq").json()["last_batch_seq"] == 0  # young, and few: not yet
+    clock.advance(seconds=61)
+    asyncio.run(seal_by_age(store))
+    status = api.get("/sync/v1/status", role="hq").json()
+    assert status["last_batch_seq"] == 1 and status["unsealed_events"] == 0
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(seal_max_age_seconds=3600, batch_max_events=2)))
+    api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    asyncio.run(seal_by_age(store))
+    assert api.get("/sync/v1/status", role="hq").json()["unsealed_events"] == 0

@@ -100,8 +100,8 @@ def test_two_pullers_at_once_on_the_same_store_duplicate_nothing(chain):
 
 def test_acks_that_time_out_duplicate_nothing_and_no_unacknowledged_event_is_pruned(chain):
     edge = chain.edge("slowack", start=False)
-    from sync import settings
     from edge.store.connection import open_database
+    from sync import settings
 
     db = open_database(edge.data_dir / "store.db")  # prune acknowledged batches at once
     with db.atomic():
