@@ -153,10 +153,10 @@ def as_msgpack(json_lines: bytes) -> bytes:
     return _msgpack.encode([_any_json.decode(line) for line in json_lines.splitlines() if line])
 
 
-def ack(conn: sqlite3.Connection, hq_epoch: str, through: int, now: datetime) -> int:
+def ack(conn: sqlite3.Connection, hq_epoch: str | None, through: int, now: datetime) -> int:
     """Mark batches up to `through` acknowledged; return how many were newly acknowledged."""
     epoch = meta.get_meta(conn, "epoch_id")
-    if hq_epoch != epoch:
+    if hq_epoch is not None and hq_epoch != epoch:
         raise Conflict("this store is in another epoch: list batches again",
                        [FieldError("epoch_id", "not the store's current epoch")], epoch_id=epoch)
     if through > _int_meta(conn, LAST_BATCH):

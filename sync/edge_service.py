@@ -60,7 +60,7 @@ async def acknowledge(store: Store, data: AckIn) -> AckOut:
         now = store.clock()
         newly = batches.ack(conn, data.epoch_id, data.through_batch_seq, now)
         pruned = batches.prune(conn, now)
-        return AckOut(epoch_id=data.epoch_id, acked_through=batches.acked_through(conn), newly_acked=newly,
+        return AckOut(epoch_id=meta.get_meta(conn, "epoch_id") or "", acked_through=batches.acked_through(conn), newly_acked=newly,
                       pruned_events=pruned)
 
     return await store.writer.run(command)

@@ -50,8 +50,8 @@ class BatchEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AckIn(msgspec.Struct, frozen=True, kw_only=True):
-    epoch_id: str
     through_batch_seq: Annotated[int, msgspec.Meta(ge=0)]
+    epoch_id: str | None = None  # the puller always sends it; without it the ack is for the current epoch
 
 
 class AckOut(msgspec.Struct, kw_only=True):

@@ -1,5 +1,7 @@
 """Config bundles from HQ apply atomically on the edge; bad ones are refused with nothing applied."""
 
+import hashlib
+
 import msgspec
 from builders import sale_body
 
@@ -55,7 +57,7 @@ def test_a_bundle_with_one_byte_changed_or_the_wrong_key_or_address_is_refused_a
     good = seal_bundle(_key(store), _body(1, tiers=[GOLD_PLUS]))
     flipped = msgspec.structs.replace(good, body=good.body.replace('"discount_bps":1500', '"discount_bps":9500'))
     assert _post(api, flipped).json()["errors"][0]["field"] == "sha256"
-    resigned = msgspec.structs.replace(flipped, sha256=__import__("hashlib").sha256(flipped.body.encode()).hexdigest())
+    resigned = msgspec.structs.replace(flipped, sha256=hashlib.sha256(flipped.body.encode()).hexdigest())
     assert _post(api, resigned).json()["errors"][0]["field"] == "signature"
     forged = seal_bundle(b"k" * 32, _body(1, tiers=[GOLD_PLUS]))
     wrong = _post(api, forged)

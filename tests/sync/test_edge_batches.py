@@ -106,6 +106,9 @@ def test_an_ack_beyond_the_last_batch_or_in_another_epoch_is_a_409_naming_the_fi
     assert other.status_code == 409 and other.json()["errors"][0]["field"] == "epoch_id"
     bad = api.post("/sync/v1/ack", role="hq", json={"epoch_id": epoch, "through_batch_seq": -1})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "through_batch_seq"
+    plain = api.post("/sync/v1/ack", role="hq", json={"through_batch_seq": 1})  # API.md's minimal body
+    assert plain.status_code == 200 and plain.json()["epoch_id"] == epoch and plain.json()["acked_through"] == 1
 
 
 def test_sync_endpoints_need_the_hq_key(api):
