@@ -250,7 +250,11 @@ def farm_app(template: list[tuple[int, int, int, str, bytes, str]]):  # noqa: AN
 
 
 def run_farm(port: int, sales: int, ready) -> None:  # noqa: ANN001
+    import socket
+
     import uvicorn
+
+    sock = socket.create_server(("127.0.0.1", port), backlog=4096)  # listening before "ready": no polling
 
     rows = synthetic_day(sales, random.Random(7))
     template = []
@@ -260,8 +264,7 @@ def run_farm(port: int, sales: int, ready) -> None:  # noqa: ANN001
         template.append((chunk[0][0], chunk[-1][0], len(chunk), hashlib.sha256(body).hexdigest(),
                          batches.gzip_fixed(body), min(r[3] for r in chunk)))
     ready.put(sum(t[2] for t in template))
-    uvicorn.run(farm_app(template), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                backlog=4096)
+    uvicorn.run(farm_app(template), fd=sock.fileno(), log_level="warning", access_log=False)
 
 
 def bench_many(stores: int, sales: int, concurrency: int, tmp: Path) -> None:
@@ -271,15 +274,6 @@ def bench_many(stores: int, sales: int, concurrency: int, tmp: Path) -> None:
     farm = ctx.Process(target=run_farm, args=(port, sales, ready), daemon=True)
     farm.start()
     per_store = ready.get(timeout=300)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/s/x/sync/v1/batches", timeout=1)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
     entries = [StoreEntry(store_id=f"st{n:05d}", url=f"http://127.0.0.1:{port}/s/st{n:05d}", key="bench",
                           sync_key=store_key(f"st{n:05d}").hex()) for n in range(stores)]
     conn = warehouse.connect(tmp / "many.db")

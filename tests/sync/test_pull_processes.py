@@ -11,6 +11,15 @@ def pull(chain, *extra: str, stores=None):  # noqa: ANN001, ANN201
                "--quiet", "--attempts", "3", *extra)
 
 
+def pull_through(chain, edge, rule, *extra: str):  # noqa: ANN001, ANN201
+    """Pull one store through a FaultyProxy with `rule`; the stores file points at the store again after."""
+    with FaultyProxy(edge.port, rule) as proxy:
+        write_stores(chain.stores_file, [edge.entry.__class__(**{**_fields(edge.entry), "url": proxy.url})])
+        done = pull(chain, *extra)
+    write_stores(chain.stores_file, [edge.entry])
+    return done, proxy
+
+
 def assert_exactly_once(chain, edge) -> None:  # noqa: ANN001
     at_hq = hq_event_ids(chain.warehouse, edge.store_id)
     assert len(at_hq) == len(set(at_hq))
@@ -40,9 +49,7 @@ def test_several_stores_pulled_at_once_land_at_hq_exactly_once_and_are_acknowled
 def test_a_connection_cut_in_the_middle_of_a_batch_body_is_retried_and_nothing_is_lost_or_doubled(chain):
     edge = chain.edge("cut")
     sell(edge, 6)
-    with FaultyProxy(edge.port, once("cut", "GET", "/sync/v1/batches/1")) as proxy:
-        write_stores(chain.stores_file, [edge.entry.__class__(**{**_fields(edge.entry), "url": proxy.url})])
-        done = pull(chain)
+    done, proxy = pull_through(chain, edge, once("cut", "GET", "/sync/v1/batches/1"))
     assert done.returncode == 0 and "0 failed" in done.stdout, done.stdout + done.stderr
     assert [a for _, _, a in proxy.seen].count("cut") == 1
     assert_exactly_once(chain, edge)
@@ -51,14 +58,11 @@ def test_a_connection_cut_in_the_middle_of_a_batch_body_is_retried_and_nothing_i
 def test_a_cut_body_with_no_retries_left_ingests_nothing_and_the_next_pull_resumes(chain):
     edge = chain.edge("cut2")
     sell(edge, 3)
-    with FaultyProxy(edge.port, always("cut", "GET", "/sync/v1/batches/1")) as proxy:
-        write_stores(chain.stores_file, [edge.entry.__class__(**{**_fields(edge.entry), "url": proxy.url})])
-        failed = pull(chain)
+    failed, _ = pull_through(chain, edge, always("cut", "GET", "/sync/v1/batches/1"))
     assert "1 failed" in failed.stdout and "cut2" in failed.stderr
     assert hq_event_ids(chain.warehouse, "cut2") == []
     status = cli("hq", "status", "--stores", str(chain.stores_file), "--warehouse", str(chain.warehouse), "--json")
     assert '"last_error":' in status.stdout and '"last_error":null' not in status.stdout
-    write_stores(chain.stores_file, [edge.entry])
     assert "0 failed" in pull(chain).stdout
     assert_exactly_once(chain, edge)
 
@@ -66,15 +70,12 @@ def test_a_cut_body_with_no_retries_left_ingests_nothing_and_the_next_pull_resum
 def test_an_edge_killed_between_seal_and_ack_resumes_with_every_event_once(chain):
     edge = chain.edge("kill")
     sell(edge, 5)
-    with FaultyProxy(edge.port, always("drop", "POST", "/sync/v1/ack")) as proxy:
-        write_stores(chain.stores_file, [edge.entry.__class__(**{**_fields(edge.entry), "url": proxy.url})])
-        lost_ack = pull(chain)
+    lost_ack, _ = pull_through(chain, edge, always("drop", "POST", "/sync/v1/ack"))
     assert "1 failed" in lost_ack.stdout and "ack" in lost_ack.stderr
     edge.kill()  # sealed and ingested at HQ, never acknowledged at the store
     edge.start()
     assert edge.status()["unacked_batches"] >= 1
     sell(edge, 3, prefix="after")
-    write_stores(chain.stores_file, [edge.entry])
     assert "0 failed" in pull(chain).stdout
     assert_exactly_once(chain, edge)
     assert edge.status()["unacked_batches"] == 0
@@ -110,9 +111,8 @@ def test_acks_that_time_out_duplicate_nothing_and_no_unacknowledged_event_is_pru
     edge.start()
     sell(edge, 6)
     before = edge.outbox_ids()
-    with FaultyProxy(edge.port, always("hold", "POST", "/sync/v1/ack")) as proxy:
-        write_stores(chain.stores_file, [edge.entry.__class__(**{**_fields(edge.entry), "url": proxy.url})])
-        timed_out = pull(chain, "--ack-timeout", "0.5", "--attempts", "1")
+    timed_out, _ = pull_through(chain, edge, always("hold", "POST", "/sync/v1/ack"), "--ack-timeout", "0.5",
+                                "--attempts", "1")
     assert "1 failed" in timed_out.stdout and "ack" in timed_out.stderr
     at_hq = hq_event_ids(chain.warehouse, "slowack")
     assert len(at_hq) == len(set(at_hq)) and set(at_hq) >= before  # sealing added a join_rate.daily too
@@ -125,7 +125,6 @@ def test_acks_that_time_out_duplicate_nothing_and_no_unacknowledged_event_is_pru
             "WHERE b.acked_at IS NULL")}
     assert unacked <= remaining and st["outbox_depth"] == len(remaining)
     assert remaining <= set(at_hq)
-    write_stores(chain.stores_file, [edge.entry])
     assert "0 failed" in pull(chain).stdout
     again = hq_event_ids(chain.warehouse, "slowack")
     assert Counter(again).most_common(1)[0][1] == 1 and set(again) >= before
@@ -135,9 +134,7 @@ def test_acks_that_time_out_duplicate_nothing_and_no_unacknowledged_event_is_pru
 def test_a_tampered_batch_body_is_refused_and_nothing_of_it_is_ingested(chain):
     edge = chain.edge("tamper")
     sell(edge, 3)
-    with FaultyProxy(edge.port, always("plain+flip", "GET", "/sync/v1/batches/")) as proxy:
-        write_stores(chain.stores_file, [edge.entry.__class__(**{**_fields(edge.entry), "url": proxy.url})])
-        refused = pull(chain)
+    refused, _ = pull_through(chain, edge, always("plain+flip", "GET", "/sync/v1/batches/"))
     assert "1 failed" in refused.stdout and "sha256" in refused.stderr
     assert hq_event_ids(chain.warehouse, "tamper") == []
     assert edge.status()["unacked_batches"] == 1
