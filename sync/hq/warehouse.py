@@ -118,6 +118,9 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
         if row is not None and row[0] == cursor_epoch and row[1] >= header.batch_seq:
             conn.execute("COMMIT")  # another puller got here first: nothing to do
             return 0
+        # a puller still on an epoch another puller already left stores the events (the inbox
+        # dedupes them) but never moves the cursor back
+        moves_cursor = row is None or row[0] is None or row[0] == cursor_epoch
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO events (store_id, event_id, type, occurred_at, seq, payload) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
@@ -131,10 +134,13 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
         for e in events:
             if e.type in DERIVED:
                 _derive(conn, store_id, e)
-        conn.execute("INSERT INTO stores (store_id, epoch_id, through_batch_seq) VALUES (?, ?, ?) "
-                     "ON CONFLICT (store_id) DO UPDATE SET epoch_id = excluded.epoch_id, "
-                     "through_batch_seq = excluded.through_batch_seq",
-                     (store_id, cursor_epoch, header.batch_seq))
+        if moves_cursor:
+            conn.execute("INSERT OR IGNORE INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) "
+                         "VALUES (?, ?, ?, ?)", (store_id, cursor_epoch, iso(now), header.batch_seq))
+            conn.execute("INSERT INTO stores (store_id, epoch_id, through_batch_seq) VALUES (?, ?, ?) "
+                         "ON CONFLICT (store_id) DO UPDATE SET epoch_id = excluded.epoch_id, "
+                         "through_batch_seq = excluded.through_batch_seq",
+                         (store_id, cursor_epoch, header.batch_seq))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
