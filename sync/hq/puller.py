@@ -156,9 +156,11 @@ class Puller:
                     result.new_epoch = await self._db_call(warehouse.note_epoch, entry.store_id, listing.epoch_id,
                                                            listing.epoch_first_batch_seq, self.opts.clock())
                     epoch, through = await self._db_call(warehouse.cursor, entry.store_id)
+                progressed = False
                 for header in listing.batches:
                     if header.batch_seq <= through:
                         continue
+                    progressed = True
                     verify_header(entry, header)
                     body = await _request(client, "GET", f"{base}/sync/v1/batches/{header.batch_seq}", self.opts,
                                           headers={**auth, "Accept-Encoding": "gzip"})
@@ -174,7 +176,7 @@ class Puller:
                     self.on_batch(entry.store_id, len(events))
                 if listing.acked_through < through <= listing.last_batch_seq:  # also re-sends a lost ack
                     result.acked_through = await self._ack(client, base, auth, epoch, through)
-                if len(listing.batches) < self.opts.page:
+                if len(listing.batches) < self.opts.page or not progressed:
                     break
             await self._db_call(_record_ok, entry.store_id, self.opts.clock(), listing, result.acked_through)
         except Exception as exc:  # noqa: BLE001 - one store's failure never stops the others

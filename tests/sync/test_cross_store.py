@@ -1,8 +1,17 @@
 """Across stores, through HQ: a member who joined at A is recognised at B after the next bundle."""
 
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import httpx
 import msgspec
-from harness import cli, next_phone, write_stores
+from harness import cli, free_port, next_phone, write_stores
 from PIL import Image
+
+from edge.services.erasure import erase_member
 
 
 def _hq(chain, *args: str):  # noqa: ANN001, ANN202
@@ -49,7 +58,7 @@ def test_the_same_phone_joining_at_two_stores_offline_becomes_one_person_and_the
         by_phone = edge.call("GET", "/api/v1/members/lookup", params={"phone": phone})
         assert (by_id.status_code, by_id.json()["member_id"]) == (200, first), edge.store_id
         assert (by_phone.status_code, by_phone.json()["member_id"]) == (200, first), edge.store_id
-    with __import__("sqlite3").connect(chain.warehouse) as conn:
+    with sqlite3.connect(chain.warehouse) as conn:
         persons = conn.execute("SELECT member_id, person_id FROM identities ORDER BY joined_at").fetchall()
     assert persons == [(first, first), (second, first)]
 
@@ -71,10 +80,6 @@ def test_the_join_rate_report_prints_a_table_and_draws_a_png(chain, tmp_path):
 
 
 def test_an_erasure_at_store_a_reaches_hq_and_store_b_with_the_next_bundle(chain):
-    import sqlite3
-
-    from edge.services.erasure import erase_member
-
     a, b = chain.edge("store-a"), chain.edge("store-b")
     write_stores(chain.stores_file, [a.entry, b.entry])
     phone = next_phone()
@@ -84,8 +89,6 @@ def test_an_erasure_at_store_a_reaches_hq_and_store_b_with_the_next_bundle(chain
     assert b.call("GET", "/api/v1/members/lookup", params={"phone": phone}).status_code == 200
     db = sqlite3.connect(a.data_dir / "store.db", isolation_level=None)  # the member asks store A to forget them
     db.execute("BEGIN IMMEDIATE")
-    from datetime import UTC, datetime
-
     assert erase_member(db, "store-a", member_id, datetime.now(UTC), origin="member")
     db.execute("COMMIT")
     db.close()
@@ -101,13 +104,6 @@ def test_an_erasure_at_store_a_reaches_hq_and_store_b_with_the_next_bundle(chain
 
 
 def test_a_store_fetches_its_bundle_from_the_configured_hq_url(chain, tmp_path):
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-    from harness import free_port
-
     a, b = chain.edge("store-a"), chain.edge("store-b", start=False)
     write_stores(chain.stores_file, [a.entry, b.entry])
     phone = next_phone()
