@@ -201,3 +201,12 @@ def test_the_sync_endpoints_document_themselves_in_openapi():
     for path in ("/sync/v1/batches", "/sync/v1/batches/{batch_seq}", "/sync/v1/ack", "/sync/v1/config",
                  "/sync/v1/status"):
         assert path in paths
+
+
+def test_batches_carry_the_phone_only_hashed_and_masked_unless_the_store_is_configured_to_send_it(api, store):
+    api.post("/api/v1/members", json=enrol_body(phone="13800138000"))
+    api.get("/sync/v1/batches", role="hq")
+    body = api.get("/sync/v1/batches/1", role="hq").text
+    joined = next(e["payload"] for e in _lines(body.encode()) if e["type"] == "member.joined")
+    assert "13800138000" not in body and joined["phone_masked"] == "138****8000" and len(joined["phone_hash"]) == 64
+    assert "phone_e164" not in joined
