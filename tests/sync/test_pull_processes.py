@@ -1,9 +1,16 @@
 """HQ pulls real edge processes: every event at HQ exactly once, whatever breaks on the way."""
 
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 
 from harness import FaultyProxy, always, cli, hq_event_ids, once, sell, write_stores
+
+from edge.store.connection import open_database
+from sync import settings
 
 
 def pull(chain, *extra: str, stores=None):  # noqa: ANN001, ANN201
@@ -86,9 +93,6 @@ def test_two_pullers_at_once_on_the_same_store_duplicate_nothing(chain):
     for e in edges:
         sell(e, 12)
     write_stores(chain.stores_file, [e.entry for e in edges])
-    import subprocess
-    import sys
-
     args = [sys.executable, "-m", "edge.cli", "hq", "pull", "--stores", str(chain.stores_file), "--warehouse",
             str(chain.warehouse), "--quiet", "--page", "1"]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -101,9 +105,6 @@ def test_two_pullers_at_once_on_the_same_store_duplicate_nothing(chain):
 
 def test_acks_that_time_out_duplicate_nothing_and_no_unacknowledged_event_is_pruned(chain):
     edge = chain.edge("slowack", start=False)
-    from edge.store.connection import open_database
-    from sync import settings
-
     db = open_database(edge.data_dir / "store.db")  # prune acknowledged batches at once
     with db.atomic():
         settings.save(db.conn, settings.SyncSettings(retention_hours=0, batch_max_events=4))
@@ -160,5 +161,37 @@ def test_a_failing_store_never_stops_the_others(chain):
     assert_exactly_once(chain, good)
 
 
+def _events_so_far(path, store_id: str) -> int:  # noqa: ANN001
+    try:
+        return len(hq_event_ids(path, store_id))
+    except sqlite3.OperationalError:  # the puller has not made its tables yet
+        return 0
+
+
 def _fields(entry) -> dict:  # noqa: ANN001
     return {f: getattr(entry, f) for f in entry.__struct_fields__}
+
+
+def test_a_puller_killed_in_the_middle_resumes_from_its_cursor_with_every_event_once(chain):
+    edge = chain.edge("interrupted", start=False)
+    db = open_database(edge.data_dir / "store.db")  # many small batches, so the kill lands between them
+    with db.atomic():
+        settings.save(db.conn, settings.SyncSettings(batch_max_events=1))
+    db.conn.close()
+    edge.start()
+    sell(edge, 40)
+    write_stores(chain.stores_file, [edge.entry])
+    args = [sys.executable, "-m", "edge.cli", "hq", "pull", "--stores", str(chain.stores_file), "--warehouse",
+            str(chain.warehouse), "--quiet", "--page", "1"]
+    puller = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _events_so_far(chain.warehouse, "interrupted") < 5:
+        assert time.monotonic() < deadline and puller.poll() is None, "the puller ended before it could be killed"
+        time.sleep(0.02)
+    puller.send_signal(signal.SIGKILL)
+    puller.wait(timeout=10)
+    partial = hq_event_ids(chain.warehouse, "interrupted")
+    assert 5 <= len(partial) < len(edge.outbox_ids())
+    assert "0 failed" in pull(chain).stdout
+    assert_exactly_once(chain, edge)
+    assert edge.status()["unacked_batches"] == 0
