@@ -51,8 +51,9 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
         raise InvalidInput.on("consent.granted", "membership needs the customer's consent")
     if data.source == "cashier" and not (data.lane_id and data.cashier_id):
         raise InvalidInput.on("lane_id", "a cashier enrolment names its lane_id and cashier_id")
-    existing = repo.by_phone(store.reader.conn, phone)
-    if existing is not None:
+    existing = repo.by_phone(store.reader.conn, phone) or directory.follow_alias(
+        store.reader.conn, directory.by_phone_hash(store.reader.conn, phone_hash(store.chain_key, phone)))
+    if existing is not None:  # a member here, or one from another store known through HQ's directory
         return existing, False
     ref = store.reference()
     tier = entry_tier(ref.tiers)

@@ -121,3 +121,14 @@ def test_merges_alias_a_member_to_the_survivor_and_erasures_erase_by_phone_hash(
 def test_a_bundle_built_on_a_version_the_store_never_applied_is_refused(api, store):
     resp = _post(api, seal_bundle(_key(store), _body(3, base_version=2)))
     assert resp.status_code == 409 and resp.json()["errors"][0]["field"] == "base_version"
+
+
+def test_enrolling_a_phone_known_from_another_store_returns_that_member_instead_of_a_duplicate(api, store):
+    phone = "+8613911114444"
+    entry = DirectoryEntry(member_id="from-store-a", phone_hash=phone_hash(store.chain_key, phone),
+                           home_store_id="store-a", joined_at="2026-11-01T02:00:00.000Z")
+    assert _post(api, seal_bundle(_key(store), _body(1, directory=[entry]))).status_code == 200
+    again = api.post("/api/v1/members", json={"phone": "13911114444", "consent": {"policy_version": "2026-01",
+                     "granted": True}, "source": "cashier", "lane_id": "L1", "cashier_id": "C1"})
+    assert again.status_code == 200 and again.json()["member_id"] == "from-store-a"
+    assert store.reader.conn.execute("SELECT count(*) FROM members").fetchone()[0] == 1
