@@ -27,6 +27,15 @@ def pull_through(chain, edge, rule, *extra: str):  # noqa: ANN001, ANN201
     return done, proxy
 
 
+def failing_pull(chain, store_id: str, sales: int, rule, reason: str):  # noqa: ANN001, ANN201
+    """A store with some sales, pulled through a fault that makes its pull fail for `reason`."""
+    edge = chain.edge(store_id)
+    sell(edge, sales)
+    done, _ = pull_through(chain, edge, rule)
+    assert "1 failed" in done.stdout and store_id in done.stderr and reason in done.stderr, done.stdout + done.stderr
+    return edge
+
+
 def assert_exactly_once(chain, edge) -> None:  # noqa: ANN001
     at_hq = hq_event_ids(chain.warehouse, edge.store_id)
     assert len(at_hq) == len(set(at_hq))
@@ -63,10 +72,7 @@ def test_a_connection_cut_in_the_middle_of_a_batch_body_is_retried_and_nothing_i
 
 
 def test_a_cut_body_with_no_retries_left_ingests_nothing_and_the_next_pull_resumes(chain):
-    edge = chain.edge("cut2")
-    sell(edge, 3)
-    failed, _ = pull_through(chain, edge, always("cut", "GET", "/sync/v1/batches/1"))
-    assert "1 failed" in failed.stdout and "cut2" in failed.stderr
+    edge = failing_pull(chain, "cut2", 3, always("cut", "GET", "/sync/v1/batches/1"), "batches/1")
     assert hq_event_ids(chain.warehouse, "cut2") == []
     status = cli("hq", "status", "--stores", str(chain.stores_file), "--warehouse", str(chain.warehouse), "--json")
     assert '"last_error":' in status.stdout and '"last_error":null' not in status.stdout
@@ -75,10 +81,7 @@ def test_a_cut_body_with_no_retries_left_ingests_nothing_and_the_next_pull_resum
 
 
 def test_an_edge_killed_between_seal_and_ack_resumes_with_every_event_once(chain):
-    edge = chain.edge("kill")
-    sell(edge, 5)
-    lost_ack, _ = pull_through(chain, edge, always("drop", "POST", "/sync/v1/ack"))
-    assert "1 failed" in lost_ack.stdout and "ack" in lost_ack.stderr
+    edge = failing_pull(chain, "kill", 5, always("drop", "POST", "/sync/v1/ack"), "ack")
     edge.kill()  # sealed and ingested at HQ, never acknowledged at the store
     edge.start()
     assert edge.status()["unacked_batches"] >= 1
@@ -133,10 +136,7 @@ def test_acks_that_time_out_duplicate_nothing_and_no_unacknowledged_event_is_pru
 
 
 def test_a_tampered_batch_body_is_refused_and_nothing_of_it_is_ingested(chain):
-    edge = chain.edge("tamper")
-    sell(edge, 3)
-    refused, _ = pull_through(chain, edge, always("plain+flip", "GET", "/sync/v1/batches/"))
-    assert "1 failed" in refused.stdout and "sha256" in refused.stderr
+    edge = failing_pull(chain, "tamper", 3, always("plain+flip", "GET", "/sync/v1/batches/"), "sha256")
     assert hq_event_ids(chain.warehouse, "tamper") == []
     assert edge.status()["unacked_batches"] == 1
 
