@@ -4,6 +4,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -195,3 +196,31 @@ def test_a_puller_killed_in_the_middle_resumes_from_its_cursor_with_every_event_
     assert "0 failed" in pull(chain).stdout
     assert_exactly_once(chain, edge)
     assert edge.status()["unacked_batches"] == 0
+
+
+def test_sales_during_pulls_are_all_at_hq_exactly_once_after_the_next_pull(chain):
+    edge = chain.edge("busy")
+    write_stores(chain.stores_file, [edge.entry])
+    stop = threading.Event()
+    made = []
+
+    def till() -> None:  # a lane selling while HQ pulls, bounded
+        n = 0
+        while not stop.is_set() and n < 300:
+            made.append(sell(edge, 1, joins=0, prefix=f"busy{n}"))
+            n += 1
+
+    lane = threading.Thread(target=till)
+    lane.start()
+    try:
+        for _ in range(3):
+            assert "0 failed" in pull(chain, "--page", "1").stdout
+    finally:
+        stop.set()
+        lane.join(timeout=60)
+    assert "0 failed" in pull(chain).stdout
+    assert_exactly_once(chain, edge)
+    with sqlite3.connect(chain.warehouse) as conn:
+        sales = conn.execute("SELECT count(*) FROM events WHERE store_id = 'busy' AND type = 'sale.completed'"
+                             ).fetchone()[0]
+    assert sales == len(made) > 0
