@@ -8,7 +8,7 @@ from edge.services.runtime import Store
 
 from . import settings as sync_settings
 from .config_pull import pull_config
-from .edge_service import seal_by_age
+from .edge_service import prune_expired, seal_by_age
 
 log = logging.getLogger("store_edge.sync")
 TICK_SECONDS = 15.0
@@ -16,14 +16,16 @@ CONFIG_EVERY_SECONDS = 300.0
 
 
 async def sync_loop(store: Store, every_seconds: float = TICK_SECONDS) -> None:
-    """Seal batches before HQ asks; fetch config from HQ every few minutes. The till never waits on this."""
+    """Seal batches before HQ asks, prune what HQ acknowledged past the retention, fetch config from HQ
+    every few minutes. The till never waits on this."""
     last_config = 0.0
     while True:
         await asyncio.sleep(every_seconds)
         try:
             await seal_by_age(store)
+            await prune_expired(store)
         except Exception:  # a failed tick is retried on the next one
-            log.exception("sealing by age failed")
+            log.exception("sealing or pruning failed")
         if time.monotonic() - last_config >= CONFIG_EVERY_SECONDS:
             last_config = time.monotonic()
             if sync_settings.load(store.reader.conn).hq_config_url:

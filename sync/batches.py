@@ -130,7 +130,11 @@ def list_batches(conn: sqlite3.Connection, store_id: str, hq_epoch: str | None, 
                         (after, limit)).fetchall()
     return BatchList(store_id=store_id, epoch_id=epoch, epoch_first_batch_seq=epoch_first,
                      last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
-                     batches=[_header(store_id, r) for r in rows])
+                     batches=[_header(store_id, r) for r in rows], config_version=_config_version(conn))
+
+
+def _config_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(version), 0) FROM sync_config").fetchone()[0]
 
 
 def acked_through(conn: sqlite3.Connection) -> int:
@@ -189,7 +193,7 @@ def status(conn: sqlite3.Connection, store_id: str) -> SyncStatus:
     unsealed = conn.execute("SELECT count(*), min(occurred_at) FROM outbox WHERE seq > ?",
                             (last_sealed_event,)).fetchone()
     oldest = min((t for t in (unacked[1], unsealed[1]) if t), default=None)
-    version = conn.execute("SELECT coalesce(max(version), 0) FROM sync_config").fetchone()[0]
+    version = _config_version(conn)
     return SyncStatus(store_id=store_id, epoch_id=meta.get_meta(conn, "epoch_id") or "",
                       last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
                       unacked_batches=unacked[0], unsealed_events=unsealed[0],

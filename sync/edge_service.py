@@ -66,6 +66,11 @@ async def acknowledge(store: Store, data: AckIn) -> AckOut:
     return await store.writer.run(command)
 
 
+async def prune_expired(store: Store) -> int:
+    """Prune acknowledged batches past the retention even when HQ sends no further ack."""
+    return await store.writer.run(lambda conn: batches.prune(conn, store.clock()))
+
+
 def sync_status(store: Store) -> SyncStatus:
     return batches.status(store.reader.conn, store.config.store_id)
 

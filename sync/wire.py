@@ -37,6 +37,7 @@ class BatchList(msgspec.Struct, kw_only=True):
     last_batch_seq: int
     acked_through: int
     batches: list[BatchHeader]
+    config_version: int = 0  # the bundle version the store has applied: HQ builds deltas on it
 
 
 class BatchEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -199,7 +199,8 @@ class Puller:
 def _record_ok(conn: sqlite3.Connection, store_id: str, now: datetime, listing: BatchList | None,
                acked: int | None) -> None:
     warehouse.record_pull(conn, store_id, now, last_batch_seq=listing.last_batch_seq if listing else None,
-                          acked_through=acked if acked is not None else (listing.acked_through if listing else None))
+                          acked_through=acked if acked is not None else (listing.acked_through if listing else None),
+                          config_version=listing.config_version if listing else None)
 
 
 def _record_error(conn: sqlite3.Connection, store_id: str, now: datetime, error: str,

@@ -171,9 +171,11 @@ def _derive(conn: sqlite3.Connection, store_id: str, event: Event) -> None:
 
 def record_pull(conn: sqlite3.Connection, store_id: str, now: datetime, *, error: str | None = None,
                 last_batch_seq: int | None = None, acked_through: int | None = None,
-                oldest_unpulled_at: str | None = None) -> None:
-    """The outcome of one pull of one store, for `hq status`."""
+                oldest_unpulled_at: str | None = None, config_version: int | None = None) -> None:
+    """The outcome of one pull of one store, for `hq status` (and the config version it reported)."""
     conn.execute("INSERT INTO stores (store_id) VALUES (?) ON CONFLICT (store_id) DO NOTHING", (store_id,))
+    if config_version is not None:  # a store that fetched its bundle itself tells HQ here
+        conn.execute("UPDATE stores SET config_version = ? WHERE store_id = ?", (config_version, store_id))
     if error is None:
         conn.execute("UPDATE stores SET last_attempt_at = ?, last_ok_at = ?, last_error = NULL, "
                      "last_batch_seq = coalesce(?, last_batch_seq), acked_through = coalesce(?, acked_through), "

@@ -134,6 +134,9 @@ def test_a_store_fetches_its_bundle_from_the_configured_hq_url(chain, tmp_path):
     b.start()
     found = b.call("GET", "/api/v1/members/lookup", params={"phone": phone})
     assert found.status_code == 200 and found.json()["member_id"] == member_id
+    _hq(chain, "pull", "--quiet")  # the store reports the version it fetched: the next deltas build on it
+    rows = {r["store_id"]: r["config_version"] for r in msgspec.json.decode(_hq(chain, "status", "--json").stdout)}
+    assert rows == {"store-a": 0, "store-b": 1}
 
 
 def test_hq_status_shows_a_store_that_cannot_be_reached_with_its_lag_and_error(chain):

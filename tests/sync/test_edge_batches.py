@@ -210,3 +210,17 @@ def test_batches_carry_the_phone_only_hashed_and_masked_unless_the_store_is_conf
     joined = next(e["payload"] for e in _lines(body.encode()) if e["type"] == "member.joined")
     assert "13800138000" not in body and joined["phone_masked"] == "138****8000" and len(joined["phone_hash"]) == 64
     assert "phone_e164" not in joined
+
+
+def test_acknowledged_batches_are_pruned_once_the_retention_passes_without_another_ack(api, store, clock):
+    import asyncio
+
+    from sync.edge_service import prune_expired
+
+    _some_activity(api)
+    epoch = api.get("/sync/v1/batches", role="hq").json()["epoch_id"]
+    api.post("/sync/v1/ack", role="hq", json={"epoch_id": epoch, "through_batch_seq": 1})
+    assert asyncio.run(prune_expired(store)) == 0
+    clock.advance(hours=169)
+    assert asyncio.run(prune_expired(store)) > 0
+    assert api.get("/sync/v1/status", role="hq").json()["outbox_depth"] == 0
