@@ -9,6 +9,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from sync.background import start_sync_loop, stop_sync_loop  # issue 5
+from sync.edge_api import SyncController  # issue 5
+
 from . import __version__
 from .api.auth import require_role
 from .api.deps import provide_store
@@ -18,8 +21,6 @@ from .api.problems import HANDLERS
 from .api.till import TillController
 from .services.keys import KeyVerifier
 from .services.runtime import Store
-from sync.edge_api import SyncController  # issue 5
-from sync.background import start_sync_loop, stop_sync_loop  # issue 5
 
 MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
 access_log = logging.getLogger("store_edge.access")

@@ -7,6 +7,8 @@ times are ISO-8601 UTC text.
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from sync.schema import migrations as sync_migrations
+
 migrations = Migrations("store-edge")
 
 
@@ -156,8 +158,7 @@ def m001_core(db: sqlite_utils.Database) -> None:
 
 # Feature packages register their own migration sets here; they apply after the core, in order.
 MIGRATION_SETS: list[Migrations] = [migrations]
-from sync.schema import migrations as sync_migrations  # noqa: E402  (issue 5: batches, bundles)
-MIGRATION_SETS.append(sync_migrations)
+MIGRATION_SETS.append(sync_migrations)  # issue 5: batches, bundles, directory
 
 
 def migrate(db: sqlite_utils.Database) -> None:
