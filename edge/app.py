@@ -9,8 +9,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from sync.background import start_sync_loop, stop_sync_loop  # issue 5
 from sync.edge_api import SyncController  # issue 5
-from sync.edge_service import start_sealer, stop_sealer  # issue 5
 
 from . import __version__
 from .api.campaigns import CampaignController
@@ -72,7 +72,7 @@ def create_app(store: Store) -> Litestar:
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
                         CheckoutController, SyncController, *PAGES],
-        on_startup=[start_sealer], on_shutdown=[stop_sealer],
+        on_startup=[start_sync_loop], on_shutdown=[stop_sync_loop],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

@@ -176,8 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir_arg(k)
     p.set_defaults(func=cmd_keys)
 
-    from sync.hq.cli import add_hq_commands  # issue 5: `store-edge hq ...`
+    from sync.edge_cli import add_sync_commands  # issue 5: `store-edge sync ...` and `store-edge hq ...`
+    from sync.hq.cli import add_hq_commands
 
+    add_sync_commands(sub)
     add_hq_commands(sub)
     standees_cli.register(sub, data_dir_arg)  # scan-to-join: standees and posters
     return parser

@@ -57,15 +57,16 @@ def encode_lines(rows: list[tuple]) -> bytes:
 
 
 def seal_pending(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now: datetime,
-                 max_events: int | None = None) -> list[int]:
-    """Seal every unsealed outbox event into batches of at most `max_events`; return the new batch seqs."""
+                 max_events: int | None = None, max_batches: int | None = None) -> list[int]:
+    """Seal unsealed outbox events into batches of at most `max_events` (at most `max_batches` of them
+    per call, so one writer transaction stays short); return the new batch seqs."""
     limit = max_events or sync_settings.load(conn).batch_max_events
     epoch = meta.get_meta(conn, "epoch_id")
     assert epoch is not None, "a store always has an epoch"
     last_event = _int_meta(conn, LAST_SEALED_EVENT)
     batch_seq = _int_meta(conn, LAST_BATCH)
     sealed: list[int] = []
-    while True:
+    while max_batches is None or len(sealed) < max_batches:
         rows = conn.execute("SELECT seq, event_id, type, occurred_at, payload FROM outbox WHERE seq > ? "
                             "ORDER BY seq LIMIT ?", (last_event, limit)).fetchall()
         if not rows:
@@ -103,7 +104,7 @@ def start_new_epoch(conn: sqlite3.Connection, now: datetime) -> str:
 
 
 def seal_for_pull(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now: datetime,
-                  hq_epoch: str | None, after: int) -> None:
+                  hq_epoch: str | None, after: int, max_batches: int | None = None) -> list[int]:
     """What a pull does first: notice a restore, then seal what is pending.
 
     Restored from an older backup, this database is behind HQ: HQ's cursor is past our last batch
@@ -115,7 +116,7 @@ def seal_for_pull(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now:
         if (hq_epoch == current and after > _int_meta(conn, LAST_BATCH)) or (
                 hq_epoch != current and hq_epoch not in known):
             start_new_epoch(conn, now)
-    seal_pending(conn, store_id, sync_key, now)
+    return seal_pending(conn, store_id, sync_key, now, max_batches=max_batches)
 
 
 def list_batches(conn: sqlite3.Connection, store_id: str, hq_epoch: str | None, after: int,
@@ -129,7 +130,11 @@ def list_batches(conn: sqlite3.Connection, store_id: str, hq_epoch: str | None, 
                         (after, limit)).fetchall()
     return BatchList(store_id=store_id, epoch_id=epoch, epoch_first_batch_seq=epoch_first,
                      last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
-                     batches=[_header(store_id, r) for r in rows])
+                     batches=[_header(store_id, r) for r in rows], config_version=_config_version(conn))
+
+
+def _config_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(version), 0) FROM sync_config").fetchone()[0]
 
 
 def acked_through(conn: sqlite3.Connection) -> int:
@@ -152,10 +157,10 @@ def as_msgpack(json_lines: bytes) -> bytes:
     return _msgpack.encode([_any_json.decode(line) for line in json_lines.splitlines() if line])
 
 
-def ack(conn: sqlite3.Connection, hq_epoch: str, through: int, now: datetime) -> int:
+def ack(conn: sqlite3.Connection, hq_epoch: str | None, through: int, now: datetime) -> int:
     """Mark batches up to `through` acknowledged; return how many were newly acknowledged."""
     epoch = meta.get_meta(conn, "epoch_id")
-    if hq_epoch != epoch:
+    if hq_epoch is not None and hq_epoch != epoch:
         raise Conflict("this store is in another epoch: list batches again",
                        [FieldError("epoch_id", "not the store's current epoch")], epoch_id=epoch)
     if through > _int_meta(conn, LAST_BATCH):
@@ -188,7 +193,7 @@ def status(conn: sqlite3.Connection, store_id: str) -> SyncStatus:
     unsealed = conn.execute("SELECT count(*), min(occurred_at) FROM outbox WHERE seq > ?",
                             (last_sealed_event,)).fetchone()
     oldest = min((t for t in (unacked[1], unsealed[1]) if t), default=None)
-    version = conn.execute("SELECT coalesce(max(version), 0) FROM sync_config").fetchone()[0]
+    version = _config_version(conn)
     return SyncStatus(store_id=store_id, epoch_id=meta.get_meta(conn, "epoch_id") or "",
                       last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
                       unacked_batches=unacked[0], unsealed_events=unsealed[0],

@@ -110,9 +110,10 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
     tiers = {r[0] for r in conn.execute("SELECT tier_id FROM tiers")}
     added = 0
     for e in entries:
-        if conn.execute("SELECT 1 FROM members WHERE member_id = ? OR (phone_hash = ? AND erased_at IS NULL)",
-                        (e.member_id, e.phone_hash)).fetchone():
-            continue  # ours, already here, or the same person joined here too (HQ sends a merge)
+        # The directory holds each person's surviving member; when the same person also joined here,
+        # the survivor is still materialised and HQ's merge aliases our member to it.
+        if conn.execute("SELECT 1 FROM members WHERE member_id = ?", (e.member_id,)).fetchone():
+            continue
         tier = e.tier_id if e.tier_id in tiers else entry_tier[0]
         conn.execute("INSERT INTO members (member_id, phone_e164, phone_hash, tier_id, joined_at, join_store_id, "
                      "join_source, updated_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?)",
@@ -172,5 +173,13 @@ def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256
 async def apply_bundle(store: Store, envelope: BundleEnvelope) -> ConfigApplied:
     store_id = store.config.store_id
     body = verify_bundle(sync_key(store), store_id, envelope)
-    counts = await store.writer.run(lambda conn: apply_body(conn, store_id, body, envelope.sha256, store.clock()))
+
+    def command(conn: sqlite3.Connection) -> dict[str, int]:
+        try:
+            return apply_body(conn, store_id, body, envelope.sha256, store.clock())
+        except sqlite3.IntegrityError as exc:  # the writer rolls the whole bundle back
+            raise Conflict(f"bundle v{body.version} does not fit this store's data: {exc}",
+                           [FieldError("body", str(exc))]) from None
+
+    counts = await store.writer.run(command)
     return ConfigApplied(store_id=store_id, version=body.version, applied=counts)

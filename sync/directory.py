@@ -22,3 +22,9 @@ def follow_alias(conn: sqlite3.Connection, member: Member | None) -> Member | No
         return member
     survivor = members_repo.by_id(conn, row[0])
     return survivor if survivor is not None and survivor.erased_at is None else member
+
+
+def by_alias(conn: sqlite3.Connection, alias_member_id: str) -> Member | None:
+    """The survivor a merged-away member id stands for, when only the alias is known here."""
+    row = conn.execute("SELECT member_id FROM member_aliases WHERE alias_member_id = ?", (alias_member_id,)).fetchone()
+    return None if row is None else members_repo.by_id(conn, row[0])

@@ -2,7 +2,6 @@
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -82,16 +81,9 @@ class SyncController(Controller):
         return await edge_service.acknowledge(store, data)
 
     @post("/config", opt=roles("hq"), status_code=HTTP_200_OK, request_max_body_size=MAX_BUNDLE)
-    async def config(self, store: StoreDep, request: Request) -> ConfigApplied:
+    async def config(self, store: StoreDep, data: JSONBody[BundleEnvelope]) -> ConfigApplied:
         """Apply a signed config bundle atomically; a bad signature or an older version is refused."""
-        raw = await request.body()
-        try:
-            envelope = msgspec.json.decode(raw, type=BundleEnvelope)
-        except msgspec.ValidationError as exc:
-            raise bundles.bad_bundle("body", str(exc)) from None
-        except msgspec.DecodeError as exc:
-            raise bundles.bad_bundle("body", f"not a JSON bundle envelope: {exc}") from None
-        return await bundles.apply_bundle(store, envelope)
+        return await bundles.apply_bundle(store, data)
 
     @get("/status", opt=roles("hq"), sync_to_thread=False)
     def status(self, store: StoreDep) -> SyncStatus:

@@ -1,7 +1,5 @@
 """The edge's sync commands over an open Store: each is one writer transaction (or a read)."""
 
-import asyncio
-import logging
 import sqlite3
 from datetime import datetime
 
@@ -13,7 +11,6 @@ from . import settings as sync_settings
 from .join_rate_daily import emit_changed_days
 from .wire import AckIn, AckOut, BatchHeader, BatchList, SyncStatus, batch_signature
 
-log = logging.getLogger("store_edge.sync")
 _keys: dict[str, bytes] = {}
 
 
@@ -25,26 +22,36 @@ def sync_key(store: Store) -> bytes:
     return key
 
 
-def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0):  # noqa: ANN202
+# Batches sealed per writer transaction: ~10k events, a few hundred ms at most, so a week of
+# backlog sealed when HQ returns never holds the tills' writer for long.
+SEAL_BATCHES_PER_COMMAND = 10
+
+
+def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0, first: bool = True):  # noqa: ANN202
     key = sync_key(store)
     cfg = store.config
 
-    def command(conn: sqlite3.Connection) -> None:
+    def command(conn: sqlite3.Connection) -> list[int]:
         now = store.clock()
-        last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
-        emit_changed_days(conn, cfg.store_id, now, cfg.tz, cfg.day_start, last_sealed)
-        batches.seal_for_pull(conn, cfg.store_id, key, now, hq_epoch, after)
+        if first:  # join_rate.daily events first, so they are sealed with the sales that changed them
+            last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
+            emit_changed_days(conn, cfg.store_id, now, cfg.tz, cfg.day_start, last_sealed)
+        return batches.seal_for_pull(conn, cfg.store_id, key, now, hq_epoch if first else None, after,
+                                     max_batches=SEAL_BATCHES_PER_COMMAND)
 
     return command
 
 
-async def seal(store: Store) -> None:
-    await store.writer.run(_seal_command(store))
+async def seal(store: Store, hq_epoch: str | None = None, after: int = 0) -> None:
+    """Seal everything pending, a few batches per writer transaction."""
+    sealed = await store.writer.run(_seal_command(store, hq_epoch, after))
+    while len(sealed) == SEAL_BATCHES_PER_COMMAND:
+        sealed = await store.writer.run(_seal_command(store, first=False))
 
 
 async def batches_for_hq(store: Store, hq_epoch: str | None, after: int, limit: int) -> BatchList:
     """Seal what is pending (noticing a restore first), then list the batches after HQ's cursor."""
-    await store.writer.run(_seal_command(store, hq_epoch, after))
+    await seal(store, hq_epoch, after)
     return batches.list_batches(store.reader.conn, store.config.store_id, hq_epoch, after, limit)
 
 
@@ -53,10 +60,15 @@ async def acknowledge(store: Store, data: AckIn) -> AckOut:
         now = store.clock()
         newly = batches.ack(conn, data.epoch_id, data.through_batch_seq, now)
         pruned = batches.prune(conn, now)
-        return AckOut(epoch_id=data.epoch_id, acked_through=batches.acked_through(conn), newly_acked=newly,
+        return AckOut(epoch_id=meta.get_meta(conn, "epoch_id") or "", acked_through=batches.acked_through(conn), newly_acked=newly,
                       pruned_events=pruned)
 
     return await store.writer.run(command)
+
+
+async def prune_expired(store: Store) -> int:
+    """Prune acknowledged batches past the retention even when HQ sends no further ack."""
+    return await store.writer.run(lambda conn: batches.prune(conn, store.clock()))
 
 
 def sync_status(store: Store) -> SyncStatus:
@@ -77,32 +89,7 @@ async def seal_by_age(store: Store) -> None:
         await seal(store)
 
 
-async def sealer_loop(store: Store, every_seconds: float = 15.0) -> None:
-    """Background task: seal by count and by age, so batches are ready before HQ asks."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            await seal_by_age(store)
-        except Exception:  # a failed tick is retried on the next one; the till is never affected
-            log.exception("sealing by age failed")
-
-
 def signature_for(store: Store, header: BatchHeader, sha256: str) -> str:
     """The signature of another representation (MessagePack) of a sealed batch: same header, its own sha256."""
     return batch_signature(sync_key(store), header.store_id, header.epoch_id, header.batch_seq, header.first_seq,
                            header.last_seq, header.count, sha256)
-
-
-async def start_sealer(app) -> None:  # noqa: ANN001 - litestar.Litestar
-    """on_startup: run the sealer beside the app (sealing by age needs no HQ request)."""
-    app.state.sync_sealer = asyncio.get_running_loop().create_task(sealer_loop(app.state.store))
-
-
-async def stop_sealer(app) -> None:  # noqa: ANN001
-    task = getattr(app.state, "sync_sealer", None)
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass

@@ -37,6 +37,7 @@ class BatchList(msgspec.Struct, kw_only=True):
     last_batch_seq: int
     acked_through: int
     batches: list[BatchHeader]
+    config_version: int = 0  # the bundle version the store has applied: HQ builds deltas on it
 
 
 class BatchEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,8 +51,8 @@ class BatchEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AckIn(msgspec.Struct, frozen=True, kw_only=True):
-    epoch_id: str
     through_batch_seq: Annotated[int, msgspec.Meta(ge=0)]
+    epoch_id: str | None = None  # the puller always sends it; without it the ack is for the current epoch
 
 
 class AckOut(msgspec.Struct, kw_only=True):

@@ -59,8 +59,9 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
         raise InvalidInput.on("consent.granted", "membership needs the customer's consent")
     if data.source == "cashier" and not (data.lane_id and data.cashier_id):
         raise InvalidInput.on("lane_id", "a cashier enrolment names its lane_id and cashier_id")
-    existing = repo.by_phone(store.reader.conn, phone)
-    if existing is not None:
+    existing = repo.by_phone(store.reader.conn, phone) or directory.follow_alias(
+        store.reader.conn, directory.by_phone_hash(store.reader.conn, phone_hash(store.chain_key, phone)))
+    if existing is not None:  # a member here, or one from another store known through HQ's directory
         return existing, False
     referrer_id = referrals.resolve_code(store.reader.conn, data.referral_code) if data.referral_code else None
     return await store.writer.run(lambda conn: enrol_in(conn, store, data, phone, referrer_id=referrer_id))
@@ -115,7 +116,7 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
         # a member who joined at another store is known here by phone hash once HQ's bundle arrived
         member = repo.by_phone(conn, e164) or directory.by_phone_hash(conn, phone_hash(store.chain_key, e164))
     elif field == "member_id":
-        member = repo.by_id(conn, value)
+        member = repo.by_id(conn, value) or directory.by_alias(conn, value)
     elif field == "payer":
         provider, scope, payer_id = parse_payer(value, scope)
         member = repo.by_payer(conn, payer_hash(store.chain_key, provider, scope, payer_id))

@@ -7,7 +7,10 @@ times are ISO-8601 UTC text.
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from .join import migrations as join_migrations  # scan-to-join: standees, checkout joins, sessions
+from sync.schema import migrations as sync_migrations  # issue 5: batches, bundles, directory
+
+from .campaign_schema import migrations as campaign_migrations  # issue 4: coupons, uses, held points
+from .join import migrations as join_migrations  # issue 3: standees, checkout joins, sessions
 
 migrations = Migrations("store-edge")
 
@@ -157,14 +160,7 @@ def m001_core(db: sqlite_utils.Database) -> None:
 
 
 # Feature packages register their own migration sets here; they apply after the core, in order.
-MIGRATION_SETS: list[Migrations] = [migrations, join_migrations]
-from sync.schema import migrations as sync_migrations  # noqa: E402  (issue 5: batches, bundles)
-
-MIGRATION_SETS.append(sync_migrations)
-
-from .campaign_schema import migrations as campaign_migrations  # noqa: E402  (issue 4: campaigns)
-
-MIGRATION_SETS.append(campaign_migrations)
+MIGRATION_SETS: list[Migrations] = [migrations, join_migrations, sync_migrations, campaign_migrations]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -13,7 +13,7 @@ from edge.domain.clock import iso
 
 from . import identity, publish, reports, warehouse
 from .puller import PullOptions, pull
-from .stores import add_entry, chain_key, load_stores, provision_store
+from .stores import add_entry, chain_key, in_shard, load_stores, parse_shard, provision_store
 
 DEFAULT_WAREHOUSE = "./hq/warehouse.db"
 DEFAULT_STORES = "./hq/stores.json"
@@ -37,7 +37,7 @@ def _stores(args: argparse.Namespace):  # noqa: ANN202
         sys.exit(f"store-edge hq: {args.stores}: {exc}")
     if getattr(args, "only", None):
         entries = [e for e in entries if e.store_id in set(args.only)]
-    return entries
+    return [e for e in entries if in_shard(e.store_id, getattr(args, "shard", None))]
 
 
 def cmd_provision(args: argparse.Namespace) -> None:
@@ -216,6 +216,8 @@ def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     q = hq.add_parser("pull", help="pull every store's batches into the warehouse, verify, acknowledge")
     common(q)
     q.add_argument("--only", nargs="*", help="only these store ids")
+    q.add_argument("--shard", type=parse_shard, metavar="I/N",
+                   help="only the stores of shard I of N, so N pullers (or machines) split the chain")
     q.add_argument("--concurrency", type=int, default=16)
     q.add_argument("--page", type=int, default=100)
     q.add_argument("--attempts", type=int, default=4)

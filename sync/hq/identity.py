@@ -15,8 +15,7 @@ CREATE TABLE IF NOT EXISTS identities (
     member_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, phone_hash TEXT, joined_at TEXT NOT NULL,
     person_id TEXT NOT NULL, erased_at TEXT,
     dir_version INTEGER,               -- bundle version that first sent this member down (NULL: not yet)
-    alias_version INTEGER NOT NULL DEFAULT 0   -- NULL: person changed, the alias is still to be sent
-        CHECK (alias_version IS NULL OR alias_version >= 0)
+    alias_version INTEGER DEFAULT 0   -- NULL: the person changed, the alias is still to be sent
 );
 CREATE INDEX IF NOT EXISTS identities_phone ON identities(phone_hash) WHERE phone_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id);

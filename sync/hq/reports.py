@@ -33,7 +33,7 @@ def join_rate(conn: sqlite3.Connection, first: str | None = None, last: str | No
         acc[2] += line.joins
     out += [JoinRateLine(store_id="chain", business_day=d, transactions=t, nonmember_transactions=n, joins=j,
                          join_rate_bps=rate_bps(j, n)) for d, (t, n, j) in sorted(days.items())]
-    return out
+    return sorted(out, key=lambda x: (x.business_day, x.store_id == "chain", x.store_id))  # each day: stores, chain
 
 
 def pct(bps: int) -> str:

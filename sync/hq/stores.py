@@ -8,6 +8,7 @@ a secret: keep it as you would the keys themselves.
 import json
 import os
 import secrets
+import zlib
 from pathlib import Path
 from typing import Annotated
 
@@ -76,3 +77,19 @@ def provision_store(data_dir: Path | str, config: StoreConfig, chain: bytes, url
 def add_entry(path: Path | str, entry: StoreEntry) -> None:
     entries = [e for e in (load_stores(path) if Path(path).exists() else []) if e.store_id != entry.store_id]
     save_stores(path, [*entries, entry])
+
+
+def in_shard(store_id: str, shard: str | None) -> bool:
+    """Whether a store belongs to shard "I/N" (stable across runs), so N pullers can split the chain."""
+    if not shard:
+        return True
+    index, _, count = shard.partition("/")
+    return zlib.crc32(store_id.encode()) % int(count) == int(index)
+
+
+def parse_shard(text: str) -> str:
+    """argparse type for --shard I/N."""
+    index, sep, count = text.partition("/")
+    if not sep or not index.isdigit() or not count.isdigit() or not 0 <= int(index) < int(count):
+        raise ValueError(text)
+    return text

@@ -89,9 +89,11 @@ def cursor(conn: sqlite3.Connection, store_id: str) -> tuple[str | None, int]:
 
 
 def note_epoch(conn: sqlite3.Connection, store_id: str, epoch_id: str, first_batch_seq: int, now: datetime) -> bool:
-    """Record the store's current epoch; True when it is new (a restored store), moving the cursor to it."""
+    """Record the store's current epoch, moving the cursor to it when it is new; True when it replaced
+    an earlier epoch (the store was restored from a backup)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        had = conn.execute("SELECT epoch_id FROM stores WHERE store_id = ?", (store_id,)).fetchone()
         seen = conn.execute("SELECT 1 FROM epochs WHERE store_id = ? AND epoch_id = ?", (store_id, epoch_id)).fetchone()
         if not seen:
             conn.execute("INSERT INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) VALUES (?, ?, ?, ?)",
@@ -104,7 +106,7 @@ def note_epoch(conn: sqlite3.Connection, store_id: str, epoch_id: str, first_bat
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return not seen
+    return not seen and had is not None and had[0] is not None
 
 
 def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, header: BatchHeader,
@@ -116,6 +118,9 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
         if row is not None and row[0] == cursor_epoch and row[1] >= header.batch_seq:
             conn.execute("COMMIT")  # another puller got here first: nothing to do
             return 0
+        # a puller still on an epoch another puller already left stores the events (the inbox
+        # dedupes them) but never moves the cursor back
+        moves_cursor = row is None or row[0] is None or row[0] == cursor_epoch
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO events (store_id, event_id, type, occurred_at, seq, payload) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
@@ -129,10 +134,13 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
         for e in events:
             if e.type in DERIVED:
                 _derive(conn, store_id, e)
-        conn.execute("INSERT INTO stores (store_id, epoch_id, through_batch_seq) VALUES (?, ?, ?) "
-                     "ON CONFLICT (store_id) DO UPDATE SET epoch_id = excluded.epoch_id, "
-                     "through_batch_seq = excluded.through_batch_seq",
-                     (store_id, cursor_epoch, header.batch_seq))
+        if moves_cursor:
+            conn.execute("INSERT OR IGNORE INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) "
+                         "VALUES (?, ?, ?, ?)", (store_id, cursor_epoch, iso(now), header.batch_seq))
+            conn.execute("INSERT INTO stores (store_id, epoch_id, through_batch_seq) VALUES (?, ?, ?) "
+                         "ON CONFLICT (store_id) DO UPDATE SET epoch_id = excluded.epoch_id, "
+                         "through_batch_seq = excluded.through_batch_seq",
+                         (store_id, cursor_epoch, header.batch_seq))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -163,9 +171,11 @@ def _derive(conn: sqlite3.Connection, store_id: str, event: Event) -> None:
 
 def record_pull(conn: sqlite3.Connection, store_id: str, now: datetime, *, error: str | None = None,
                 last_batch_seq: int | None = None, acked_through: int | None = None,
-                oldest_unpulled_at: str | None = None) -> None:
-    """The outcome of one pull of one store, for `hq status`."""
+                oldest_unpulled_at: str | None = None, config_version: int | None = None) -> None:
+    """The outcome of one pull of one store, for `hq status` (and the config version it reported)."""
     conn.execute("INSERT INTO stores (store_id) VALUES (?) ON CONFLICT (store_id) DO NOTHING", (store_id,))
+    if config_version is not None:  # a store that fetched its bundle itself tells HQ here
+        conn.execute("UPDATE stores SET config_version = ? WHERE store_id = ?", (config_version, store_id))
     if error is None:
         conn.execute("UPDATE stores SET last_attempt_at = ?, last_ok_at = ?, last_error = NULL, "
                      "last_batch_seq = coalesce(?, last_batch_seq), acked_through = coalesce(?, acked_through), "

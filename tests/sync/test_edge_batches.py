@@ -107,6 +107,9 @@ def test_an_ack_beyond_the_last_batch_or_in_another_epoch_is_a_409_naming_the_fi
     assert other.status_code == 409 and other.json()["errors"][0]["field"] == "epoch_id"
     bad = api.post("/sync/v1/ack", role="hq", json={"epoch_id": epoch, "through_batch_seq": -1})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "through_batch_seq"
+    plain = api.post("/sync/v1/ack", role="hq", json={"through_batch_seq": 1})  # API.md's minimal body
+    assert plain.status_code == 200 and plain.json()["epoch_id"] == epoch and plain.json()["acked_through"] == 1
 
 
 def test_sync_endpoints_need_the_hq_key(api):
@@ -147,3 +150,70 @@ def test_a_restore_from_an_older_backup_starts_a_new_epoch_when_hq_is_ahead(api)
     resumed = api.get("/sync/v1/batches", role="hq", params={"after": 5, "epoch": epoch}).json()
     assert [b["batch_seq"] for b in resumed["batches"]] == [2]
     assert resumed["batches"][0]["epoch_id"] == ahead["epoch_id"]
+
+
+def test_a_long_backlog_is_sealed_in_several_short_writer_transactions_into_contiguous_batches(api, store):
+    from sync import settings
+    from sync.edge_service import SEAL_BATCHES_PER_COMMAND
+
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(batch_max_events=1)))
+    for _ in range(SEAL_BATCHES_PER_COMMAND + 5):
+        api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    groups_before = store.writer.groups
+    listing = api.get("/sync/v1/batches", role="hq", params={"limit": 1000}).json()
+    assert store.writer.groups - groups_before >= 2
+    seqs = [(b["first_seq"], b["last_seq"]) for b in listing["batches"]]
+    assert len(seqs) == listing["last_batch_seq"] > SEAL_BATCHES_PER_COMMAND
+    assert all(first == last for first, last in seqs)
+    assert [s[0] for s in seqs] == list(range(seqs[0][0], seqs[0][0] + len(seqs)))
+
+
+def test_the_background_sealer_seals_by_age_and_by_count_without_hq_asking(api, store, clock):
+    import asyncio
+
+    from sync import settings
+    from sync.edge_service import seal_by_age
+
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(seal_max_age_seconds=60, batch_max_events=50)))
+    api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    asyncio.run(seal_by_age(store))
+    assert api.get("/sync/v1/status", role="hq").json()["last_batch_seq"] == 0  # young, and few: not yet
+    clock.advance(seconds=61)
+    asyncio.run(seal_by_age(store))
+    status = api.get("/sync/v1/status", role="hq").json()
+    assert status["last_batch_seq"] == 1 and status["unsealed_events"] == 0
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(seal_max_age_seconds=3600, batch_max_events=2)))
+    api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    asyncio.run(seal_by_age(store))
+    assert api.get("/sync/v1/status", role="hq").json()["unsealed_events"] == 0
+
+
+def test_the_sync_endpoints_document_themselves_in_openapi(api):
+    paths = api.get("/schema/openapi.json", role=None).json()["paths"]
+    for path in ("/sync/v1/batches", "/sync/v1/batches/{batch_seq}", "/sync/v1/ack", "/sync/v1/config",
+                 "/sync/v1/status"):
+        assert path in paths
+
+
+def test_batches_carry_the_phone_only_hashed_and_masked_unless_the_store_is_configured_to_send_it(api, store):
+    api.post("/api/v1/members", json=enrol_body(phone="13800138000"))
+    api.get("/sync/v1/batches", role="hq")
+    body = api.get("/sync/v1/batches/1", role="hq").text
+    joined = next(e["payload"] for e in _lines(body.encode()) if e["type"] == "member.joined")
+    assert "13800138000" not in body and joined["phone_masked"] == "138****8000" and len(joined["phone_hash"]) == 64
+    assert "phone_e164" not in joined
+
+
+def test_acknowledged_batches_are_pruned_once_the_retention_passes_without_another_ack(api, store, clock):
+    import asyncio
+
+    from sync.edge_service import prune_expired
+
+    _some_activity(api)
+    epoch = api.get("/sync/v1/batches", role="hq").json()["epoch_id"]
+    api.post("/sync/v1/ack", role="hq", json={"epoch_id": epoch, "through_batch_seq": 1})
+    assert asyncio.run(prune_expired(store)) == 0
+    clock.advance(hours=169)
+    assert asyncio.run(prune_expired(store)) > 0
+    assert api.get("/sync/v1/status", role="hq").json()["outbox_depth"] == 0

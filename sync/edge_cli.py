@@ -1,0 +1,67 @@
+"""`store-edge sync ...` on a store: its sync settings, and fetching its config bundle from HQ."""
+
+import argparse
+import asyncio
+import sys
+
+import msgspec
+
+from edge.domain.errors import StoreEdgeError
+from edge.services.runtime import DB_NAME, Store
+from edge.store.connection import open_database
+
+from . import settings as sync_settings
+from .config_pull import ConfigPullError, pull_config
+
+
+def _data_dir(args: argparse.Namespace):  # noqa: ANN202
+    from edge.cli import _data_dir as edge_data_dir
+
+    data_dir = edge_data_dir(args)
+    if not (data_dir / DB_NAME).exists():
+        sys.exit(f"store-edge: no store at {data_dir}")
+    return data_dir
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    db = open_database(_data_dir(args) / DB_NAME)
+    try:
+        with db.atomic():
+            current = sync_settings.load(db.conn)
+            changes = {k: v for k, v in (("retention_hours", args.retention_hours),
+                                         ("batch_max_events", args.batch_max_events),
+                                         ("seal_max_age_seconds", args.seal_max_age),
+                                         ("hq_config_url", args.hq_config_url)) if v is not None}
+            updated = msgspec.structs.replace(current, **changes)
+            sync_settings.save(db.conn, updated)
+    finally:
+        db.conn.close()
+    print(msgspec.json.encode(updated).decode())
+
+
+def cmd_config_pull(args: argparse.Namespace) -> None:
+    store = Store(_data_dir(args))
+    try:
+        applied = asyncio.run(pull_config(store, args.url))
+    except (ConfigPullError, StoreEdgeError) as exc:
+        sys.exit(f"store-edge: config not applied: {exc}")
+    finally:
+        store.close()
+    print("config is up to date" if applied is None else f"config bundle v{applied.version} applied: {applied.applied}")
+
+
+def add_sync_commands(sub: argparse._SubParsersAction) -> None:
+    """Register `store-edge sync ...` on the main parser."""
+    p = sub.add_parser("sync", help="this store's sync with HQ: settings, fetching config from HQ")
+    sy = p.add_subparsers(dest="sync_cmd", required=True)
+    q = sy.add_parser("settings", help="show or change sync settings (retention, batch size, HQ config URL)")
+    q.add_argument("--data-dir", help="the store's folder (or STORE_EDGE_DATA_DIR)")
+    q.add_argument("--retention-hours", type=int, help="keep acknowledged batches this long before pruning")
+    q.add_argument("--batch-max-events", type=int, help="events per sealed batch at most")
+    q.add_argument("--seal-max-age", type=int, help="seal pending events older than this many seconds")
+    q.add_argument("--hq-config-url", help="where this store fetches <store_id>.bundle.json")
+    q.set_defaults(func=cmd_settings)
+    q = sy.add_parser("config-pull", help="fetch this store's config bundle from HQ and apply it if newer")
+    q.add_argument("--data-dir", help="the store's folder (or STORE_EDGE_DATA_DIR)")
+    q.add_argument("--url", help="instead of the configured HQ config URL")
+    q.set_defaults(func=cmd_config_pull)
