@@ -27,7 +27,7 @@ from .errors import Problems
 from .models import CartLine, Discount, MemberDayRule, PricedCart, PricedLine, PricingMember, Sku, Tier
 from .money import BPS, bps_of, spread
 
-MAX_COMBINATIONS = 4096
+MAX_COMBINATIONS = 16  # combinations of exclusive-group picks tried exhaustively; beyond, coordinate ascent
 _FAR = datetime.max.replace(tzinfo=UTC)
 ORDER_GROUP = "(order)"  # the implicit group of non-stackable order-level offers
 
@@ -107,13 +107,6 @@ def price_cart(
 
 # --- the engine ---------------------------------------------------------------------------------------
 
-def _in_scope(c: Campaign, item: Sku) -> bool:
-    s = c.scope
-    if s.skus is None and s.categories is None:
-        return True
-    return (s.skus is not None and item.sku in s.skus) or (s.categories is not None and item.category in s.categories)
-
-
 def _unit_saving(c: Campaign, unit_price: int) -> int:
     match c.benefit:
         case PercentOff(bps=bps):
@@ -141,24 +134,61 @@ class _Cart:
         self.lines = lines
         self.items = [catalog[x.sku] for x in lines]
         self.subtotals = [x.qty * x.unit_price_fen for x in lines]
+        self.all_lines = list(range(len(lines)))
+        self.by_sku: dict[str, list[int]] = {}
+        self.by_category: dict[str, list[int]] = {}
+        for i, item in enumerate(self.items):
+            self.by_sku.setdefault(item.sku, []).append(i)
+            self.by_category.setdefault(item.category, []).append(i)
         self.tier = tiers.get(who.tier_id) if who.member_id is not None and who.tier_id else None
         self.flash_surplus = flash_surplus
         self.unit_fit: list[list[tuple[Offer, int]]] = [[] for _ in lines]  # per line: (offer, saving per unit)
         self.boosts: list[Offer] = []
         self.order_offers: list[Offer] = []
         self.scoped: dict[str, list[int]] = {}  # offer id -> indices of its lines
-        self._item_cache: dict[frozenset[str], tuple[list[list[tuple[Offer, int, int]]], list[int]]] = {}
+        self.scope_key: dict[str, tuple[int, ...]] = {}
+        self.scope_keys: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._ranked: list[tuple[list[tuple[Offer, int]], list[tuple[Offer, int]]]] | None = None
+        self.stage_ids: frozenset[str] = frozenset()  # unit offers and boosts: what steps 1-2 depend on
+        self._stage_cache: dict[frozenset[str], tuple] = {}
+        self._tier_cache: dict[tuple, list] = {}
+
+
+def _ranked(cart: _Cart) -> list[tuple[list[tuple[Offer, int]], list[tuple[Offer, int]]]]:
+    """Per line, its unit offers best first (plain, flash): the best one that is on is the first one on.
+    Ties go to the offer expiring first, then the lower id, so input order never matters."""
+    if cart._ranked is None:
+        def order(x: tuple[Offer, int]) -> tuple:
+            return (-x[1], _expiry(x[0]), x[0].offer_id)
+        cart._ranked = [(sorted((x for x in fits if x[0].campaign.flash is None), key=order),
+                         sorted((x for x in fits if x[0].campaign.flash is not None), key=order))
+                        for fits in cart.unit_fit]
+    return cart._ranked
+
+
+def _scope_lines(cart: _Cart, c: Campaign) -> list[int]:
+    """Indices of the lines in the campaign's scope, through the cart's SKU and category indexes."""
+    sc = c.scope
+    if sc.skus is None and sc.categories is None:
+        return cart.all_lines
+    found: set[int] = set()
+    for sku in sc.skus or ():
+        found.update(cart.by_sku.get(sku, ()))
+    for category in sc.categories or ():
+        found.update(cart.by_category.get(category, ()))
+    return sorted(found)
 
 
 def _fit(cart: _Cart, o: Offer) -> bool:
     """Place the offer where it fits this cart; False when it fits nowhere (scope, min spend, no saving)."""
     c = o.campaign
-    idx = [i for i, item in enumerate(cart.items) if _in_scope(c, item)]
+    idx = _scope_lines(cart, c)
     if isinstance(c.benefit, PercentOff) and c.kind == "member_day":
         idx = [i for i in idx if cart.items[i].member_discount]
     if not idx or sum(cart.subtotals[i] for i in idx) < c.conditions.min_spend_fen:
         return False
     cart.scoped[o.offer_id] = idx
+    cart.scope_key[o.offer_id] = cart.scope_keys.setdefault(tuple(idx), tuple(idx))  # shared: sums are memoised
     if c.kind == "member_day":
         cart.boosts.append(o)
         return True
@@ -176,23 +206,12 @@ def _fit(cart: _Cart, o: Offer) -> bool:
 
 def _item_step(cart: _Cart, on: frozenset[str]) -> tuple[list[list[tuple[Offer, int, int]]], list[int]]:
     """Per line: (offer, units, amount) at item level, and what remains of each line after it."""
-    cached = cart._item_cache.get(on)
-    if cached is not None:
-        return cached
     plain: list[tuple[Offer, int] | None] = []
     gains: list[tuple[int, int, str, Offer, int]] = []  # flash units go where they beat the plain offer most
-    for i, fits in enumerate(cart.unit_fit):
-        best: tuple[Offer, int] | None = None
-        best_flash: tuple[Offer, int] | None = None
-        for o, saving in fits:
-            if o.offer_id not in on:
-                continue
-            if o.campaign.flash is None:
-                if best is None or (saving, -_expiry(o).timestamp(), o.offer_id) > (
-                        best[1], -_expiry(best[0]).timestamp(), best[0].offer_id):
-                    best = (o, saving)
-            elif best_flash is None or (saving, o.offer_id) > (best_flash[1], best_flash[0].offer_id):
-                best_flash = (o, saving)
+    ranked = _ranked(cart)
+    for i, (plains, flashes) in enumerate(ranked):
+        best = next((x for x in plains if x[0].offer_id in on), None)
+        best_flash = next((x for x in flashes if x[0].offer_id in on), None)
         plain.append(best)
         base = best[1] if best else 0
         if best_flash is not None and best_flash[1] > base:
@@ -223,7 +242,6 @@ def _item_step(cart: _Cart, on: frozenset[str]) -> tuple[list[list[tuple[Offer, 
             parts.append((o, rest, saving * rest))
         per_line.append(parts)
         remaining.append(cart.subtotals[i] - sum(p[2] for p in parts))
-    cart._item_cache[on] = (per_line, remaining)
     return per_line, remaining
 
 
@@ -231,19 +249,26 @@ def _tier_step(cart: _Cart, on: frozenset[str], remaining: list[int]) -> list[li
     """Per line: the tier discount and member-day boosts, one combined rate, split by their bps."""
     out: list[list[tuple[str, Offer | None, int]]] = []
     boosts = [o for o in cart.boosts if o.offer_id in on and isinstance(o.campaign.benefit, PercentOff)]
+    boost_ids = tuple(o.offer_id for o in boosts)
     for i, item in enumerate(cart.items):
+        memo = (i, remaining[i], boost_ids)  # most lines keep their amount from one combination to the next
+        hit = cart._tier_cache.get(memo)
+        if hit is not None:
+            out.append(hit)
+            continue
         rates: list[tuple[str, Offer | None, int]] = []
         if cart.tier is not None and item.member_discount and cart.tier.discount_bps:
             rates.append((f"tier:{cart.tier.tier_id}", None, cart.tier.discount_bps))
         for o in boosts:
             if i in cart.scoped[o.offer_id]:
                 rates.append((_rule_id(o), o, o.campaign.benefit.bps))  # type: ignore[union-attr]
-        if not rates:
-            out.append([])
-            continue
-        total = bps_of(remaining[i], min(BPS, sum(r[2] for r in rates)))
-        amounts = spread(total, [r[2] for r in rates])
-        out.append([(rid, o, a) for (rid, o, _), a in zip(rates, amounts, strict=True) if a])
+        parts = []
+        if rates:
+            total = bps_of(remaining[i], min(BPS, sum(r[2] for r in rates)))
+            amounts = spread(total, [r[2] for r in rates])
+            parts = [(rid, o, a) for (rid, o, _), a in zip(rates, amounts, strict=True) if a]
+        cart._tier_cache[memo] = parts
+        out.append(parts)
     return out
 
 
@@ -283,14 +308,43 @@ class _Outcome:
         self.saving, self.key, self.items, self.tiers, self.orders = saving, key, items, tiers, orders
 
 
+def _stage(cart: _Cart, on: frozenset[str]):  # noqa: ANN202
+    """Steps 1 and 2 for the unit offers and boosts that are on: (items, tiers, what each line has left)."""
+    key = on & cart.stage_ids
+    hit = cart._stage_cache.get(key)
+    if hit is None:
+        items, remaining = _item_step(cart, key)
+        tiers = _tier_step(cart, key, remaining)
+        after = [r - sum(a for _, _, a in t) for r, t in zip(remaining, tiers, strict=True)]
+        hit = cart._stage_cache[key] = (items, tiers, after)
+    return hit
+
+
+def _chain_taken(cart: _Cart, chain: list[Offer], after: list[int]) -> int:
+    """What an order chain takes off; offers over the whole cart need no spreading to know it."""
+    total, taken = sum(after), 0
+    for o in chain:
+        idx = cart.scoped[o.offer_id]
+        if len(idx) == len(after):
+            base = total - taken
+        elif taken == 0:  # nothing spread yet: the lines still hold what steps 1-2 left
+            base = sum(after[i] for i in idx)
+        else:
+            return _order_step(cart, chain, after)[1]
+        taken += _order_amount(o, base)
+    return taken
+
+
+def _key(saving: int, chosen: list[Offer]) -> tuple:
+    """Best for the customer first; on a tie the combination whose offers expire first; then by id."""
+    return (-saving, tuple(sorted(_expiry(o) for o in chosen)), tuple(sorted(o.offer_id for o in chosen)))
+
+
 def _evaluate(cart: _Cart, on: frozenset[str], order_chain: list[Offer], chosen: list[Offer]) -> _Outcome:
-    items, remaining = _item_step(cart, on)
-    tiers = _tier_step(cart, on, remaining)
-    after_tier = [r - sum(a for _, _, a in t) for r, t in zip(remaining, tiers, strict=True)]
-    orders, order_taken = _order_step(cart, order_chain, after_tier)
-    saving = sum(cart.subtotals) - sum(after_tier) + order_taken
-    key = (-saving, tuple(sorted(_expiry(o) for o in chosen)), tuple(sorted(o.offer_id for o in chosen)))
-    return _Outcome(saving, key, items, tiers, orders)
+    items, tiers, after = _stage(cart, on)
+    orders, order_taken = _order_step(cart, order_chain, after)
+    saving = sum(cart.subtotals) - sum(after) + order_taken
+    return _Outcome(saving, _key(saving, chosen), items, tiers, orders)
 
 
 def price_with(cart_lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: Customer,
@@ -310,6 +364,8 @@ def price_with(cart_lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: 
             continue
         if conditions_hold(o.campaign, who, local, store_id, business_day_start) and _fit(cart, o):
             fitting[o.offer_id] = o
+    cart.stage_ids = frozenset(o.offer_id for fits in cart.unit_fit for o, _ in fits) | frozenset(
+        o.offer_id for o in cart.boosts)
     return cart, list(fitting.values())
 
 
@@ -347,6 +403,89 @@ def allowed(offers: Sequence[Offer]) -> bool:
     return True
 
 
+class _Search:
+    """Finds the best allowed combination: exclusive groups are enumerated, and for each choice the
+    best order-level offer is found exactly, since steps 1-2 do not depend on it."""
+
+    def __init__(self, cart: _Cart, pricing: list[Offer]) -> None:
+        self.cart = cart
+        groups = _groups(pricing)
+        self.order_slot = groups.pop(ORDER_GROUP, [])
+        self.groups = groups
+        self.names = sorted(groups)
+        self.grouped = {o.offer_id for members in groups.values() for o in members}
+        slot = {o.offer_id for o in self.order_slot}
+        self.free = frozenset(o.offer_id for o in pricing if o.offer_id not in self.grouped and o.offer_id not in slot)
+        self.open_slot = [o for o in self.order_slot if o.offer_id not in self.grouped]
+        self._memo: dict[tuple, tuple[tuple, list[Offer], frozenset[str]] | None] = {}
+
+    def best_for(self, picks: tuple[Offer | None, ...]) -> tuple[tuple, list[Offer], frozenset[str]] | None:
+        memo = tuple(o.offer_id if o is not None else None for o in picks)
+        if memo not in self._memo:
+            self._memo[memo] = self._best_for(picks)
+        return self._memo[memo]
+
+    def _best_for(self, picks: tuple[Offer | None, ...]) -> tuple[tuple, list[Offer], frozenset[str]] | None:
+        picked = list({o.offer_id: o for o in picks if o is not None}.values())
+        if not allowed(picked):
+            return None
+        on = self.free | frozenset(o.offer_id for o in picked)
+        _, _, after = _stage(self.cart, on)
+        chain = _order_chain(self.cart, on)
+        fixed = [o for o in chain if not o.campaign.stacking.stackable]  # a grouped pick holds the order slot
+        stackables = [o for o in chain if o.campaign.stacking.stackable]
+        base = sum(self.cart.subtotals) - sum(after)
+        candidates: list[Offer | None] = list(fixed) or [None, *self.open_slot]
+        n = len(after)
+        if not fixed and all(len(self.cart.scoped[o.offer_id]) == n for o in stackables):
+            # stackables over the whole cart see only the total, and what is left after them never
+            # rises when the first offer takes more: only the offers taking most can be best
+            sums: dict[tuple[int, ...], int] = {}
+            taken: dict[str | None, int] = {None: 0}
+            for o in self.open_slot:
+                idx = self.cart.scope_key[o.offer_id]
+                if idx not in sums:
+                    sums[idx] = sum(after[i] for i in idx)
+                taken[o.offer_id] = _order_amount(o, sums[idx])
+            top = max(taken.values())
+            candidates = [c for c in candidates if taken[c.offer_id if c is not None else None] == top]
+        best: tuple[tuple, list[Offer], frozenset[str]] | None = None
+        for c in candidates:
+            full = ([c] if c is not None else []) + stackables
+            chosen = picked + ([c] if c is not None and not fixed else [])
+            key = _key(base + _chain_taken(self.cart, full, after), chosen)
+            if best is None or key < best[0]:
+                best = (key, chosen, on | ({c.offer_id} if c is not None else frozenset()))
+        return best
+
+    def run(self) -> tuple[list[Offer], frozenset[str]]:
+        options: list[list[Offer | None]] = [[None, *self.groups[g]] for g in self.names]
+        count = 1
+        for opts in options:
+            count *= len(opts)
+        best = self.best_for(tuple(None for _ in self.names))  # nothing from any group: always allowed
+        assert best is not None
+        if count <= MAX_COMBINATIONS:
+            for combo in product(*options):
+                found = self.best_for(combo)
+                if found is not None and found[0] < best[0]:
+                    best = found
+        else:  # too many to try all: improve one group's pick at a time until no change helps
+            picks: list[Offer | None] = [None] * len(self.names)
+            for _ in range(len(self.names) + 1):
+                changed = False
+                for g, opts in enumerate(options):
+                    for option in opts:
+                        trial = list(picks)
+                        trial[g] = option
+                        found = self.best_for(tuple(trial))
+                        if found is not None and found[0] < best[0]:
+                            best, picks, changed = found, trial, True
+                if not changed:
+                    break
+        return best[1], best[2]
+
+
 def price_order(
     lines: Sequence[CartLine],
     catalog: Mapping[str, Sku],
@@ -364,41 +503,15 @@ def price_order(
                                business_day_start)
     multipliers = [o for o in fitting if isinstance(o.campaign.benefit, PointsMultiplier)]
     pricing = [o for o in fitting if not isinstance(o.campaign.benefit, PointsMultiplier)]
-    groups = _groups(pricing)
-    constrained = {o.offer_id for members in groups.values() for o in members}
-    free = frozenset(o.offer_id for o in pricing if o.offer_id not in constrained)
-    names = sorted(groups)
-    options: list[list[Offer | None]] = [[None, *groups[g]] for g in names]
-    count = 1
-    for opts in options:
-        count *= len(opts)
-    if count > MAX_COMBINATIONS:  # keep each group's best offer alone rather than search forever
-        options = [[_best_alone(cart, free, groups[g])] for g in names]
-    best: _Outcome | None = None
-    best_chosen: list[Offer] = []
-    for combo in product(*options):
-        chosen = {o.offer_id: o for o in combo if o is not None}
-        if not allowed(list(chosen.values())):  # an offer in two groups may clash with the other's pick
-            continue
-        on = free | frozenset(chosen)
-        outcome = _evaluate(cart, on, _order_chain(cart, on), list(chosen.values()))
-        if best is None or outcome.key < best.key:
-            best, best_chosen = outcome, list(chosen.values())
-    assert best is not None
-    notes = _notes(cart, groups, best_chosen, best)
+    chosen, on = _Search(cart, pricing).run()
+    best = _evaluate(cart, on, _order_chain(cart, on), chosen)
+    notes = _notes(cart, _groups(pricing), chosen, best)
     mult = max((o.campaign.benefit.pct for o in multipliers), default=100)  # type: ignore[union-attr]
     for o in multipliers:
         notes.append(Note(offer_id=o.offer_id, name_zh=o.campaign.name_zh, name_en=o.campaign.name_en,
                           applied=o.campaign.benefit.pct == mult,  # type: ignore[union-attr]
                           reason=f"points x{o.campaign.benefit.pct / 100:g}"))  # type: ignore[union-attr]
     return _assemble(cart, best, multipliers, mult, notes)
-
-
-def _best_alone(cart: _Cart, free: frozenset[str], members: list[Offer]) -> Offer:
-    def key(o: Offer):  # noqa: ANN202
-        on = free | {o.offer_id}
-        return _evaluate(cart, on, _order_chain(cart, on), [o]).key
-    return min(members, key=key)
 
 
 def _notes(cart: _Cart, groups: dict[str, list[Offer]], chosen: list[Offer], best: _Outcome) -> list[Note]:
