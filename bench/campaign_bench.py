@@ -11,8 +11,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from edge.domain.campaigns import (AmountOff, Campaign, Conditions, Customer, FixedPrice, Flash, Limits, PercentOff,
-                                   PointsMultiplier, Scope, Stacking)
+from edge.domain.campaigns import (
+    AmountOff,
+    Campaign,
+    Conditions,
+    Customer,
+    FixedPrice,
+    Flash,
+    Limits,
+    PercentOff,
+    PointsMultiplier,
+    Scope,
+    Stacking,
+)
 from edge.domain.models import CartLine, Sku, Tier
 from edge.domain.pricing import Offer, price_order, price_with
 

@@ -14,7 +14,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from .errors import Problems
-from .models import Bps, Fen, MemberDayRule
+from .models import Fen, MemberDayRule
 
 Kind = Literal["welcome", "flash_inventory", "member_day", "birthday", "anniversary", "referral", "manual"]
 LocalTime = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]  # HH:MM, store-local

@@ -21,8 +21,16 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from .campaigns import (AmountOff, Campaign, Customer, FixedPrice, PercentOff, PointsMultiplier,
-                        conditions_hold, from_member_day_rule)
+from .campaigns import (
+    AmountOff,
+    Campaign,
+    Customer,
+    FixedPrice,
+    PercentOff,
+    PointsMultiplier,
+    conditions_hold,
+    from_member_day_rule,
+)
 from .errors import Problems
 from .models import CartLine, Discount, MemberDayRule, PricedCart, PricedLine, PricingMember, Sku, Tier
 from .money import BPS, bps_of, spread

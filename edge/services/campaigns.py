@@ -7,8 +7,16 @@ from datetime import datetime
 
 import msgspec
 
-from ..domain.campaigns import (Automatic, Campaign, CouponInstances, Customer, Limits, SharedCode, check_campaign,
-                               expires_at)
+from ..domain.campaigns import (
+    Automatic,
+    Campaign,
+    CouponInstances,
+    Customer,
+    Limits,
+    SharedCode,
+    check_campaign,
+    expires_at,
+)
 from ..domain.clock import iso, parse_iso
 from ..domain.errors import CapReached, Conflict, FieldError, InvalidInput
 from ..domain.join_rate import business_day

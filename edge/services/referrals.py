@@ -5,8 +5,8 @@ from datetime import datetime
 
 from ..domain.campaigns import CouponInstances
 from ..domain.errors import CapReached, FieldError, NotFound
-from ..domain.referral import MAX_CHAIN, member_id_of, referral_code, reward_refusal
 from ..domain.models import Member
+from ..domain.referral import MAX_CHAIN, member_id_of, referral_code, reward_refusal
 from ..store import campaigns as campaign_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event

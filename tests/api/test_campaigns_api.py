@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from builders import enrol_body, quote_body, sale_body
+
 from edge.domain.campaigns import EXAMPLES
 from edge.services import coupons
 

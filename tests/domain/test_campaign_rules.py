@@ -6,8 +6,20 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from edge.domain.campaigns import (EXAMPLES, AmountOff, Campaign, Conditions, Customer, Flash, PercentOff, Scope,
-                                   Stacking, check_campaign, conditions_hold, decode_campaign)
+from edge.domain.campaigns import (
+    EXAMPLES,
+    AmountOff,
+    Campaign,
+    Conditions,
+    Customer,
+    Flash,
+    PercentOff,
+    Scope,
+    Stacking,
+    check_campaign,
+    conditions_hold,
+    decode_campaign,
+)
 from edge.domain.errors import InvalidInput
 from edge.domain.models import CartLine, MemberDayRule, Sku, Tier
 from edge.domain.pricing import Offer, price_order

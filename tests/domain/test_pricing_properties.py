@@ -8,8 +8,18 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.domain.campaigns import (AmountOff, Campaign, Conditions, Customer, FixedPrice, Flash, PercentOff,
-                                   PointsMultiplier, Scope, Stacking)
+from edge.domain.campaigns import (
+    AmountOff,
+    Campaign,
+    Conditions,
+    Customer,
+    FixedPrice,
+    Flash,
+    PercentOff,
+    PointsMultiplier,
+    Scope,
+    Stacking,
+)
 from edge.domain.models import CartLine, Sku, Tier
 from edge.domain.pricing import Offer, allowed, evaluate_set, price_order, price_with
 
