@@ -579,6 +579,11 @@ def _assemble(cart: _Cart, best: _Outcome, multipliers: list[Offer], mult: int, 
     applied = [Discount(rid, e[0], e[1], e[2]) for rid, e in totals.items()]
     uses = [Use(offer_id=e[3].offer_id, campaign_id=e[3].campaign.campaign_id, code=e[3].code, units=e[4],
                 amount_fen=e[2]) for e in totals.values() if e[3] is not None]
+    for _, _, _, o, units in totals.values():
+        if o is not None and units and o.campaign.flash is not None:
+            notes.append(Note(offer_id=o.offer_id, name_zh=o.campaign.name_zh, name_en=o.campaign.name_en,
+                              applied=True, reason=f"{units} unit(s) at the flash price, from the stock above "
+                                                   f"the threshold of {o.campaign.flash.threshold}"))
     top = next((o for o in sorted(multipliers, key=lambda o: o.offer_id)
                 if o.campaign.benefit.pct == mult), None)  # type: ignore[union-attr]
     if top is not None:

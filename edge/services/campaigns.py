@@ -161,6 +161,10 @@ def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Pr
     for use in priced.uses:
         repo.record_use(conn, sale_id, use.offer_id, use.campaign_id, use.code, member_id, day, use.units,
                         use.amount_fen, now)
+        # what HQ needs to reconcile a chain-wide cap against the leases it gave out
+        append_event(conn, "campaign.used", now, {"campaign_id": use.campaign_id, "sale_id": sale_id,
+                                                  "offer_id": use.offer_id, "code": use.code, "units": use.units,
+                                                  "amount_fen": use.amount_fen, "business_day": day})
         if use.offer_id.startswith("coupon:"):
             assert use.code is not None
             if not coupon_repo.redeem(conn, use.code, sale_id, now):  # another lane used it a moment ago
@@ -172,6 +176,9 @@ def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Pr
 
 def give_back(conn: sqlite3.Connection, sale_id: str, now: datetime) -> None:
     """In the void's transaction: the sale's uses leave the counters and its coupons are usable again."""
+    for campaign_id, code, units, amount in repo.uses_of_sale(conn, sale_id):
+        append_event(conn, "campaign.use_voided", now, {"campaign_id": campaign_id, "sale_id": sale_id,
+                                                        "code": code, "units": units, "amount_fen": amount})
     repo.void_uses(conn, sale_id)
     for coupon in coupon_repo.restore_for_sale(conn, sale_id):
         append_event(conn, "coupon.restored", now, {"code": coupon.code, "campaign_id": coupon.campaign_id,

@@ -70,7 +70,7 @@ def void_uses(conn: sqlite3.Connection, sale_id: str) -> int:
 
 def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str | None, int, int]]:
     """(campaign id, code, units, amount) of one sale."""
-    return conn.execute("SELECT campaign_id, code, units, amount_fen FROM campaign_uses WHERE sale_id = ? "
+    return conn.execute("SELECT campaign_id, code, units, amount_fen FROM campaign_uses WHERE sale_id = ? AND status = 'active' "
                         "ORDER BY offer_id", (sale_id,)).fetchall()
 
 
