@@ -71,7 +71,7 @@ def remaining(c: Campaign, origin: str, used: repo.Usage | None, member_id: str 
 
 
 def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member: Member | None,
-                 codes: list[str], now: datetime, day: str) -> list[Offer]:
+                 codes: list[str], now: datetime, day: str, member_coupons: bool = True) -> list[Offer]:
     """Automatic offers, the member's own coupons, and the codes presented; a bad code names its field."""
     stored = active_campaigns(store, ref)
     by_id = {s.campaign.campaign_id: s for s in stored}
@@ -94,7 +94,7 @@ def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member:
             raise CapReached(f"{code} has reached its cap", [FieldError(field, "this offer is used up")])
         presented.add(offer.code)
         offers.append(offer)
-    if member_id is not None:
+    if member_id is not None and member_coupons:
         for coupon in coupon_repo.usable_for(conn, member_id, now):
             s = by_id.get(coupon.campaign_id)
             if s is not None and coupon.code not in presented:
@@ -146,10 +146,14 @@ def flash_surplus(conn: sqlite3.Connection, offers: list[Offer]) -> dict[str, in
 
 
 def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[CartLine], member: Member | None,
-          codes: list[str], now: datetime) -> Priced:
-    """Price the cart with every campaign that may apply, counting caps through `conn`."""
+          codes: list[str], now: datetime, member_coupons: bool = True) -> Priced:
+    """Price the cart with every campaign that may apply, counting caps through `conn`.
+
+    `member_coupons=False` (a member recognised by payment alone): the member's own coupons are not
+    spent without them at the till; codes presented still are.
+    """
     day = business_day(now, store.tz, store.config.day_start).isoformat()
-    offers = build_offers(store, conn, ref, member, codes, now, day)
+    offers = build_offers(store, conn, ref, member, codes, now, day, member_coupons)
     return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers,
                        flash_surplus(conn, offers), now, store.tz, store.config.store_id, store.config.day_start)
 

@@ -207,3 +207,15 @@ def test_a_void_reports_the_campaign_uses_it_gave_back(api, store, clock):
     api.post(f"/api/v1/sales/{sale['sale_id']}/void", json={"reason": "dropped"})
     rows = store.reader.conn.execute("SELECT payload FROM outbox WHERE type = 'campaign.use_voided'").fetchall()
     assert [msgspec.json.decode(r[0])["units"] for r in rows] == [2]
+
+
+def test_a_member_recognised_by_payment_alone_keeps_their_coupons(api):
+    consent = {"policy_version": "2026-01", "granted": True, "payment_link": True}
+    mid = api.post("/api/v1/members", json=enrol_body(consent=consent)).json()["member_id"]
+    wechat = {"method": "wechat_pay", "provider": "wechat", "payer_id": "o6_payer"}
+    api.post("/api/v1/sales", json=sale_body(("LEMON-TEA", 1), member_id=mid, payment=wechat))  # links the payer
+    code = api.post("/api/v1/coupons", json={"campaign_id": "welcome-5", "member_id": mid},
+                    role="manager").json()["code"]
+    sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), payment=wechat)).json()
+    assert sale["payment"]["recognised_member"] and sale["total_fen"] == 2800
+    assert [c["code"] for c in api.get(f"/api/v1/members/{mid}/coupons").json()] == [code]
