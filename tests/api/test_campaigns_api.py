@@ -219,3 +219,23 @@ def test_a_member_recognised_by_payment_alone_keeps_their_coupons(api):
     sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), payment=wechat)).json()
     assert sale["payment"]["recognised_member"] and sale["total_fen"] == 2800
     assert [c["code"] for c in api.get(f"/api/v1/members/{mid}/coupons").json()] == [code]
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"campaign_id": "flash-pastry", "member_id": "x"}, 404, "member_id"),
+    ({"campaign_id": "no-such", "member_id": "x"}, 404, "campaign_id"),
+])
+def test_issuing_a_coupon_names_what_is_missing(api, body, status, field):
+    r = api.post("/api/v1/coupons", json=body, role="manager")
+    assert r.status_code == status and r.json()["errors"][0]["field"] == field
+
+
+def test_only_coupon_campaigns_issue_coupons_and_a_retry_with_the_same_key_issues_one(api):
+    mid = member(api)
+    r = api.post("/api/v1/coupons", json={"campaign_id": "flash-pastry", "member_id": mid}, role="manager")
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "campaign_id"
+    body = {"campaign_id": "referral-10", "member_id": mid}
+    first = api.post("/api/v1/coupons", json=body, role="manager", headers={"Idempotency-Key": "k-1"}).json()
+    again = api.post("/api/v1/coupons", json=body, role="manager", headers={"Idempotency-Key": "k-1"}).json()
+    assert first["code"] == again["code"]
+    assert len(api.get(f"/api/v1/members/{mid}/coupons").json()) == 1

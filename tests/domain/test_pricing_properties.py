@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -146,3 +147,30 @@ def test_the_result_does_not_depend_on_the_order_of_the_campaigns(case, rnd: ran
     shuffled = list(offers)
     rnd.shuffle(shuffled)
     assert run(lines, who, offers, surplus) == run(lines, who, shuffled, surplus)
+
+
+@st.composite
+def crowded(draw):
+    """Many offers in many exclusive groups: more combinations than the engine tries exhaustively."""
+    lines, who, _, surplus = draw(scenario())
+    offers = []
+    for n in range(draw(st.integers(8, 16))):
+        o = draw(offer_st(n))
+        group = Stacking(exclusive_group=f"g{n % 5}", priority=o.campaign.stacking.priority,
+                         stackable=o.campaign.stacking.stackable)
+        offers.append(msgspec.structs.replace(o, campaign=msgspec.structs.replace(o.campaign, stacking=group)))
+    return lines, who, offers, surplus
+
+
+@settings(max_examples=150, deadline=None)
+@given(crowded(), st.randoms(use_true_random=False))
+def test_with_crowded_groups_the_result_is_allowed_bounded_and_independent_of_order(case, rnd: random.Random):
+    lines, who, offers, surplus = case
+    priced = run(lines, who, offers, surplus)
+    by_id = {o.offer_id: o for o in offers}
+    assert allowed([by_id[u.offer_id] for u in priced.uses if u.offer_id in by_id
+                    and not isinstance(by_id[u.offer_id].campaign.benefit, PointsMultiplier)])
+    assert all(0 <= x.discount_fen <= x.subtotal_fen for x in priced.cart.lines)
+    shuffled = list(offers)
+    rnd.shuffle(shuffled)
+    assert run(lines, who, shuffled, surplus) == priced
