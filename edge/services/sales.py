@@ -168,6 +168,7 @@ async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
         for sku, units in repo.stock_taken(conn, sale_id):
             stock_repo.give_back_stock(conn, sku, units, now)
         campaigns.give_back(conn, sale_id, now)
+        referrals.take_back(conn, sale_id, now)
         member_out = None
         if sale.member_id is not None:
             member_repo.add_spend(conn, sale.member_id, -sale.total_fen, now)

@@ -93,3 +93,13 @@ def insert_referral_reward(conn: sqlite3.Connection, referee_id: str, referrer_i
 def completed_sales(conn: sqlite3.Connection, member_id: str) -> int:
     return conn.execute("SELECT count(*) FROM sales WHERE member_id = ? AND status = 'completed'",
                         (member_id,)).fetchone()[0]
+
+
+def reward_of_sale(conn: sqlite3.Connection, sale_id: str) -> tuple[str, str] | None:
+    """(referee, referrer) of the referral reward this sale earned, if it earned one."""
+    row = conn.execute("SELECT referee_id, referrer_id FROM referral_rewards WHERE sale_id = ?", (sale_id,)).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def delete_referral_reward(conn: sqlite3.Connection, referee_id: str) -> None:
+    conn.execute("DELETE FROM referral_rewards WHERE referee_id = ?", (referee_id,))
