@@ -7,11 +7,12 @@ import sys
 from datetime import UTC, datetime
 
 import msgspec
-from builders import enrol_body
 
 from edge.schemas import EnrolIn
 from edge.services import coupons, members
 from edge.services.runtime import Store
+
+from builders import enrol_body
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 
 import msgspec
 import pytest
-from builders import enrol_body, quote_body, sale_body
 
 from edge.domain.campaigns import EXAMPLES
 from edge.services import coupons
 from edge.services.runtime import bump_reference
 from edge.store import catalog
+
+from builders import enrol_body, quote_body, sale_body
 
 FRIDAY_5PM_SHANGHAI = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TUESDAY_5PM_SHANGHAI = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -1,9 +1,10 @@
 """Referral: a member's code, enrolment with it, and coupons for both on the referee's first sale."""
 
 import pytest
-from builders import enrol_body, sale_body
 
 from edge.domain.referral import member_id_of, referral_code
+
+from builders import enrol_body, sale_body
 
 
 def enrol(api, phone: str, **over) -> str:

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from builders import enrol_body, sale_body
-
 from edge.domain.segments import segment_of
+
+from builders import enrol_body, sale_body
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
