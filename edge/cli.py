@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_campaigns as campaigns_cli
 from .config import StoreConfig
 from .domain.clock import system_clock
 from .services import keys as key_service
@@ -122,30 +123,6 @@ def cmd_keys(args: argparse.Namespace) -> None:
         db.conn.close()
 
 
-def cmd_campaigns(args: argparse.Namespace) -> None:
-    """Campaign upkeep (issue 4): list campaigns, or run the sweep a timer should run hourly."""
-    import asyncio
-    import json
-
-    from .services import campaigns, coupons, points
-    from .services.runtime import Store
-
-    data_dir = _data_dir(args)
-    if not (data_dir / DB_NAME).exists():
-        sys.exit(f"store-edge: no store at {data_dir}")
-    store = Store(data_dir)
-    try:
-        if args.campaigns_cmd == "list":
-            for c in campaigns.list_campaigns(store):
-                print(f"{c.campaign.campaign_id}\t{c.campaign.kind}\t{c.origin}\t{c.campaign.name_en}")
-        else:
-            async def sweep() -> dict[str, int]:
-                return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
-            print(json.dumps(asyncio.run(sweep())))
-    finally:
-        store.close()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="store-edge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,12 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     k = ks.add_parser("list", help="list keys (never the keys themselves)")
     data_dir_arg(k)
     p.set_defaults(func=cmd_keys)
-
-    p = sub.add_parser("campaigns", help="list campaigns; run the coupon and points sweep")
-    cs = p.add_subparsers(dest="campaigns_cmd", required=True)
-    data_dir_arg(cs.add_parser("list", help="every active campaign: id, kind, origin, name"))
-    data_dir_arg(cs.add_parser("maintain", help="expire due coupons, release held points, expire old points"))
-    p.set_defaults(func=cmd_campaigns)
+    campaigns_cli.register(sub, data_dir_arg)  # issue 4: campaigns list, the coupon and points sweep
     return parser
 
 
