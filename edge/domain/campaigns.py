@@ -136,6 +136,14 @@ class Campaign(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     stacking: Stacking = Stacking()
     flash: Flash | None = None
     active: bool = True
+    # This store's lease of an HQ campaign's chain-wide cap, as the config bundle writes it (top level);
+    # `limits.store_cap` says the same for a campaign written by hand. Either way the store never
+    # spends past it.
+    store_cap: Count | None = None
+
+    @property
+    def lease(self) -> int | None:
+        return self.limits.store_cap if self.limits.store_cap is not None else self.store_cap
 
 
 # --- checks that need more than one field -----------------------------------------------------------
@@ -187,8 +195,11 @@ def decode_campaign(body: bytes | str) -> Campaign:
     """A stored campaign body; a member_day row in the spine's MemberDayRule form is converted."""
     try:
         return _campaign_decoder.decode(body)
-    except msgspec.ValidationError:
-        return from_member_day_rule(_rule_decoder.decode(body))
+    except msgspec.ValidationError as first:
+        try:
+            return from_member_day_rule(_rule_decoder.decode(body))
+        except msgspec.ValidationError:
+            raise first from None
 
 
 # --- time rules: read `now` in the store's zone -----------------------------------------------------

@@ -59,8 +59,8 @@ def remaining(c: Campaign, origin: str, used: repo.Usage | None, member_id: str 
     used = used or repo.Usage()
     lim = c.limits
     caps: list[int] = []
-    if lim.store_cap is not None:
-        caps.append(lim.store_cap - used.total)
+    if c.lease is not None:
+        caps.append(c.lease - used.total)
     elif lim.total is not None:
         caps.append(lim.total - used.total if origin == "local" else 0)
     if lim.per_day is not None:
@@ -76,7 +76,8 @@ def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member:
     stored = active_campaigns(store, ref)
     by_id = {s.campaign.campaign_id: s for s in stored}
     member_id = member.member_id if member else None
-    limited = [s.campaign.campaign_id for s in stored if s.campaign.limits != _NO_LIMITS]
+    limited = [s.campaign.campaign_id for s in stored
+               if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None]
     used = repo.usage(conn, limited, day, member_id)
     left = {cid: remaining(by_id[cid].campaign, by_id[cid].origin, used.get(cid), member_id) for cid in limited}
     tz = store.tz

@@ -1,10 +1,15 @@
 """Campaign rows, their use counters (the caps), coupons and referral rewards."""
 
+import logging
 import sqlite3
 from datetime import datetime
 
+import msgspec
+
 from ..domain.campaigns import Campaign, decode_campaign
 from ..domain.clock import iso
+
+log = logging.getLogger(__name__)
 
 
 class StoredCampaign:
@@ -15,9 +20,20 @@ class StoredCampaign:
 
 
 def load_campaigns(conn: sqlite3.Connection) -> list[StoredCampaign]:
-    """Every active campaign, local and from HQ, in id order."""
-    rows = conn.execute("SELECT body, origin, updated_at FROM campaigns WHERE active = 1 ORDER BY campaign_id")
-    return [StoredCampaign(decode_campaign(r[0]), r[1], r[2]) for r in rows]
+    """Every active campaign, local and from HQ, in id order.
+
+    A row that does not decode (a newer HQ's body, a hand edit) is left out and logged by id: one bad
+    campaign must not stop the till from pricing with the others.
+    """
+    rows = conn.execute("SELECT campaign_id, body, origin, updated_at FROM campaigns WHERE active = 1 "
+                        "ORDER BY campaign_id")
+    out = []
+    for campaign_id, body, origin, updated_at in rows:
+        try:
+            out.append(StoredCampaign(decode_campaign(body), origin, updated_at))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            log.warning("campaign %s is not usable and is skipped: %s", campaign_id, exc)
+    return out
 
 
 def get_campaign(conn: sqlite3.Connection, campaign_id: str) -> StoredCampaign | None:

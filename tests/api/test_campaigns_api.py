@@ -240,3 +240,17 @@ def test_only_coupon_campaigns_issue_coupons_and_a_retry_with_the_same_key_issue
     again = api.post("/api/v1/coupons", json=body, role="manager", headers={"Idempotency-Key": "k-1"}).json()
     assert first["code"] == again["code"]
     assert len(api.get(f"/api/v1/members/{mid}/coupons").json()) == 1
+
+
+def test_the_lease_the_config_bundle_writes_at_the_top_of_the_body_caps_this_store(api, store, clock):
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "hq-bundle", "limits": {"total": 100000}, "store_cap": 1})
+    totals = [api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] for _ in range(2)]
+    assert totals == [2500, 2800]
+
+
+def test_a_campaign_row_that_does_not_decode_is_skipped_and_the_others_still_price(api, store, clock, caplog):
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "from-the-future", "benefit": {"type": "bogof"}})
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "fine"})
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1)))
+    assert q.status_code == 200 and q.json()["total_fen"] == 2500
+    assert "from-the-future" in caplog.text
