@@ -25,21 +25,27 @@ def load_campaigns(conn: sqlite3.Connection) -> list[StoredCampaign]:
     A row that does not decode (a newer HQ's body, a hand edit) is left out and logged by id: one bad
     campaign must not stop the till from pricing with the others.
     """
-    rows = conn.execute("SELECT campaign_id, body, origin, updated_at FROM campaigns WHERE active = 1 "
+    rows = conn.execute("SELECT campaign_id, kind, body, origin, updated_at FROM campaigns WHERE active = 1 "
                         "ORDER BY campaign_id")
     out = []
-    for campaign_id, body, origin, updated_at in rows:
+    for campaign_id, kind, body, origin, updated_at in rows:
         try:
-            out.append(StoredCampaign(decode_campaign(body), origin, updated_at))
+            out.append(StoredCampaign(decode_campaign(body, campaign_id, kind), origin, updated_at))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             log.warning("campaign %s is not usable and is skipped: %s", campaign_id, exc)
     return out
 
 
 def get_campaign(conn: sqlite3.Connection, campaign_id: str) -> StoredCampaign | None:
-    row = conn.execute("SELECT body, origin, updated_at FROM campaigns WHERE campaign_id = ?",
+    row = conn.execute("SELECT body, kind, origin, updated_at FROM campaigns WHERE campaign_id = ?",
                        (campaign_id,)).fetchone()
-    return None if row is None else StoredCampaign(decode_campaign(row[0]), row[1], row[2])
+    if row is None:
+        return None
+    try:
+        return StoredCampaign(decode_campaign(row[0], campaign_id, row[1]), row[2], row[3])
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        log.warning("campaign %s is not usable: %s", campaign_id, exc)
+        return None
 
 
 def origin_of(conn: sqlite3.Connection, campaign_id: str) -> str | None:

@@ -254,3 +254,13 @@ def test_a_campaign_row_that_does_not_decode_is_skipped_and_the_others_still_pri
     q = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1)))
     assert q.status_code == 200 and q.json()["total_fen"] == 2500
     assert "from-the-future" in caplog.text
+
+
+def test_an_hq_body_without_its_id_and_kind_takes_them_from_the_bundle_row(api, store, clock):
+    def write(conn):
+        body = {k: v for k, v in LATTE_OFF.items() if k != "kind"}
+        catalog.upsert_campaign(conn, "hq-bare", "manual", msgspec.json.encode(body), "hq", clock())
+        bump_reference(conn)
+
+    store.writer.call(write)
+    assert api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1))).json()["total_fen"] == 2500
