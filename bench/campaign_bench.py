@@ -5,6 +5,7 @@ p50/p99 beside the same cart priced with no campaigns (the floor), measured in t
 """
 
 import argparse
+import gc
 import random
 import statistics
 import time
@@ -119,11 +120,17 @@ def main() -> None:
     _, fitting = price_with(lines, cat, who, TIERS, offers, surplus, NOW, TZ, "s1")
     p50, p99 = measure(with_campaigns, args.runs)
     f50, f99 = measure(floor, args.runs)
+    gc.disable()  # the same again with the cyclic collector paused: how much of the tail is its passes
+    try:
+        g50, g99 = measure(with_campaigns, args.runs)
+    finally:
+        gc.enable()
     print(f"campaigns: {len(offers)} active, {len(fitting)} fit this cart; cart: {len(lines)} lines; runs: {args.runs}")
     print(f"discount {priced.cart.discount_fen} fen of {priced.cart.subtotal_fen}; {len(priced.uses)} offers used; "
           f"points x{priced.points_multiplier_pct / 100:g}")
     print(f"engine, 200 campaigns : p50 {p50:.3f} ms   p99 {p99:.3f} ms   (target p99 < 5 ms)")
     print(f"engine, no campaigns  : p50 {f50:.3f} ms   p99 {f99:.3f} ms   (floor, same run)")
+    print(f"engine, 200, gc paused: p50 {g50:.3f} ms   p99 {g99:.3f} ms   (the tail above is mostly gc passes)")
 
 
 if __name__ == "__main__":
