@@ -4,6 +4,8 @@ a sale earns for the policy's days, release it when due, expire old points, take
 import sqlite3
 from datetime import datetime, timedelta
 
+import msgspec
+
 from ..domain.errors import Conflict, FieldError, InvalidInput
 from ..domain.models import Member, PricedCart
 from ..domain.points import PointsPolicy, confirms, points_to_expire, take_points
@@ -105,5 +107,20 @@ async def maintain(store: Store) -> dict[str, int]:
         for member_id in repo.members_with_accruals_before(conn, now - timedelta(days=policy.expire_days)):
             expired += expire_old(conn, policy, now, member_id)
         return {"points_released": released, "points_expired": expired}
+
+    return await store.writer.run(command)
+
+
+def policy(store: Store) -> PointsPolicy:
+    return repo.load_policy(store.reader.conn)
+
+
+async def set_policy(store: Store, new: PointsPolicy) -> PointsPolicy:
+    """Replace the store's points policy (rate, minimum, hold days, expiry days)."""
+
+    def command(conn: sqlite3.Connection) -> PointsPolicy:
+        repo.save_policy(conn, new)
+        append_event(conn, "points.policy_changed", store.clock(), msgspec.to_builtins(new))
+        return new
 
     return await store.writer.run(command)

@@ -109,3 +109,22 @@ def test_points_expire_first_in_first_out_after_the_policy_days(api, clock):
     assert out["points_expired"] == earned - 100  # what was spent does not expire twice
     # the latte's points were released only at the sweep a year on: they are young and stay
     assert balance(api, mid) == latte["points_earned"]
+
+
+def test_the_manager_sets_the_points_policy_and_sales_follow_it(api, clock):
+    assert api.get("/api/v1/points-policy", role="manager").json()["pending_days"] == 7
+    r = api.put("/api/v1/points-policy", json={"fen_per_point": 2, "min_redeem": 50, "pending_days": 0,
+                                               "expire_days": 365}, role="manager")
+    assert r.status_code == 200
+    mid = member(api)
+    sale = api.post("/api/v1/sales", json=sale_body(("BEANS-250G", 1), member_id=mid)).json()
+    assert sale["points_pending_until"] is None and balance(api, mid) == sale["points_earned"] == 98
+    paid = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, redeem_points=50,
+                                                    member_confirmation="8000")).json()
+    assert paid["total_fen"] == 2800 - 100
+
+
+def test_a_bad_points_policy_is_refused_naming_the_field(api):
+    r = api.put("/api/v1/points-policy", json={"fen_per_point": 0}, role="manager")
+    assert r.status_code in (400, 422) and "fen_per_point" in r.text
+    assert api.put("/api/v1/points-policy", json={}, role="lane").status_code == 403
