@@ -50,6 +50,27 @@ def redeem(conn: sqlite3.Connection, policy: PointsPolicy, member: Member, data:
     return take_points(cart, value)
 
 
+def preview(store: Store, member: Member | None, points: int, cart: PricedCart) -> PricedCart:
+    """The quote's view of a redemption: the same checks as the sale, bar the member's confirmation,
+    which is asked for at payment."""
+    if points == 0:
+        return cart
+    if member is None:
+        raise InvalidInput.on("member", "points are redeemed only for a member identified at the till")
+    conn = store.reader.conn
+    policy = repo.load_policy(conn)
+    if points < policy.min_redeem:
+        raise InvalidInput.on("redeem_points", f"at least {policy.min_redeem} points at a time")
+    now = store.clock()
+    balance = member.points_balance + sum(p for _, _, p in repo.due(conn, now, member.member_id))
+    if points > balance:
+        raise Conflict("not enough points", [FieldError("redeem_points", f"only {balance} points available")])
+    value = points * policy.fen_per_point
+    if value > cart.total_fen:
+        raise InvalidInput.on("redeem_points", f"worth {value} fen, more than the total of {cart.total_fen} fen")
+    return take_points(cart, value)
+
+
 def earn(conn: sqlite3.Connection, policy: PointsPolicy, member_id: str, points: int, sale_id: str,
          now: datetime) -> datetime | None:
     """Hold what the sale earned until it is past returns; return when it is released (None: at once)."""
