@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_campaigns as campaigns_cli
 from . import cli_standees as standees_cli
 from .config import StoreConfig
 from .domain.clock import system_clock
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sync_commands(sub)
     add_hq_commands(sub)
     standees_cli.register(sub, data_dir_arg)  # scan-to-join: standees and posters
+    campaigns_cli.register(sub, data_dir_arg)  # issue 4: campaigns list, the coupon and points sweep
     return parser
 
 

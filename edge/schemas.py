@@ -90,6 +90,7 @@ class QuoteIn(Struct, forbid_unknown_fields=True):
     checkout_id: Id | None = None
     member: MemberRef | None = None
     coupon_codes: CouponCodes = []
+    redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # preview: what these points would take off
 
 
 class DiscountOut(Struct):

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, QueryParameter
@@ -11,6 +11,7 @@ from msgspec import Meta, Struct
 
 from ..domain.campaigns import EXAMPLES, Campaign
 from ..domain.ids import uuid7
+from ..domain.points import PointsPolicy
 from ..schemas import CampaignOut, CouponOut, Id, SegmentsOut
 from ..services import campaigns, coupons, points, referrals, segments
 from .auth import roles
@@ -77,3 +78,13 @@ class CampaignController(Controller):
                  limit: Annotated[int, QueryParameter(name="limit", ge=0, le=1000)] = 100) -> SegmentsOut:
         """Members by segment (loyal, new, active, at_risk, dormant): counts and up to `limit` members each."""
         return segments.segments_report(store, limit)
+
+    @get("/points-policy", opt=roles("manager"), sync_to_thread=False)
+    def points_policy(self, store: StoreDep) -> PointsPolicy:
+        """What a point is worth when redeemed, the smallest redemption, hold days, expiry days."""
+        return points.policy(store)
+
+    @put("/points-policy", opt=roles("manager"), status_code=HTTP_200_OK)
+    async def set_points_policy(self, store: StoreDep, data: Annotated[PointsPolicy, Body()]) -> PointsPolicy:
+        """Replace the points policy; sales from now on follow it."""
+        return await points.set_policy(store, data)

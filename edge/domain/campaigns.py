@@ -136,6 +136,14 @@ class Campaign(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     stacking: Stacking = Stacking()
     flash: Flash | None = None
     active: bool = True
+    # This store's lease of an HQ campaign's chain-wide cap, as the config bundle writes it (top level);
+    # `limits.store_cap` says the same for a campaign written by hand. Either way the store never
+    # spends past it.
+    store_cap: Count | None = None
+
+    @property
+    def lease(self) -> int | None:
+        return self.limits.store_cap if self.limits.store_cap is not None else self.store_cap
 
 
 # --- checks that need more than one field -----------------------------------------------------------
@@ -179,16 +187,19 @@ def from_member_day_rule(rule: MemberDayRule) -> Campaign:
                     conditions=Conditions(weekdays=list(rule.weekdays), tiers=rule.tiers, members_only=True))
 
 
-_campaign_decoder = msgspec.json.Decoder(Campaign)
-_rule_decoder = msgspec.json.Decoder(MemberDayRule)
-
-
-def decode_campaign(body: bytes | str) -> Campaign:
-    """A stored campaign body; a member_day row in the spine's MemberDayRule form is converted."""
-    try:
-        return _campaign_decoder.decode(body)
-    except msgspec.ValidationError:
-        return from_member_day_rule(_rule_decoder.decode(body))
+def decode_campaign(body: bytes | str, campaign_id: str | None = None, kind: str | None = None) -> Campaign:
+    """A stored campaign body. The row's id and kind fill in what an HQ body leaves out, and a
+    member_day row in the spine's MemberDayRule form (it has `boost_bps`) is converted."""
+    raw = msgspec.json.decode(body)
+    if isinstance(raw, dict):
+        if campaign_id is not None:
+            raw.setdefault("campaign_id", campaign_id)
+        if kind is not None:
+            raw.setdefault("kind", kind)
+        if "boost_bps" in raw:
+            raw.pop("kind", None)
+            return from_member_day_rule(msgspec.convert(raw, MemberDayRule))
+    return msgspec.convert(raw, Campaign)
 
 
 # --- time rules: read `now` in the store's zone -----------------------------------------------------

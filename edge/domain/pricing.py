@@ -9,45 +9,40 @@ Order (DESIGN.md, Pricing):
    spread over its lines by largest remainder.
 
 Choosing: offers in the same exclusive group, and non-stackable order offers, exclude each other.
-The engine tries every allowed combination (a handful in practice; bounded by MAX_COMBINATIONS,
-beyond which each group keeps its best offer alone) and keeps the one that saves the customer
-most; on a tie, the one whose chosen offers expire first. Notes in the answer say why.
+The engine tries every combination of exclusive-group picks (up to MAX_COMBINATIONS; beyond, it
+improves one group's pick at a time until nothing helps) and for each finds the best order offer
+exactly; it keeps the combination that saves the customer most; on a tie, the one whose chosen
+offers expire first. Notes in the answer say why. The steps themselves are in pricing_steps.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from itertools import product
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from .campaigns import (
-    AmountOff,
-    Campaign,
-    Customer,
-    FixedPrice,
-    PercentOff,
-    PointsMultiplier,
-    conditions_hold,
-    from_member_day_rule,
-)
+from .campaigns import Customer, PointsMultiplier, conditions_hold, from_member_day_rule
 from .errors import Problems
 from .models import CartLine, Discount, MemberDayRule, PricedCart, PricedLine, PricingMember, Sku, Tier
-from .money import BPS, bps_of, spread
+from .pricing_steps import (
+    CartState,
+    Offer,
+    Outcome,
+    chain_taken,
+    choice_key,
+    evaluate,
+    fit,
+    order_amount,
+    rule_id,
+    stage,
+)
 
-MAX_COMBINATIONS = 4096
-_FAR = datetime.max.replace(tzinfo=UTC)
+__all__ = ["MAX_COMBINATIONS", "Note", "Offer", "Priced", "Use", "allowed", "evaluate_set", "price_cart",
+           "price_order", "price_with", "resolve_lines"]
+
+MAX_COMBINATIONS = 16  # combinations of exclusive-group picks tried exhaustively; beyond, coordinate ascent
 ORDER_GROUP = "(order)"  # the implicit group of non-stackable order-level offers
-
-
-class Offer(msgspec.Struct, frozen=True, kw_only=True):
-    """A campaign as one candidate for this cart: automatic, a shared code, or one coupon instance."""
-
-    offer_id: str  # the campaign id, or "coupon:<code>" / "code:<code>"
-    campaign: Campaign
-    code: str | None = None  # what the sale consumes when this offer is used
-    expires_at: datetime | None = None
-    remaining: int | None = None  # uses left: orders, or units for flash; None = no cap
 
 
 class Use(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,198 +110,13 @@ def price_cart(
 
 # --- the engine ---------------------------------------------------------------------------------------
 
-def _in_scope(c: Campaign, item: Sku) -> bool:
-    s = c.scope
-    if s.skus is None and s.categories is None:
-        return True
-    return (s.skus is not None and item.sku in s.skus) or (s.categories is not None and item.category in s.categories)
-
-
-def _unit_saving(c: Campaign, unit_price: int) -> int:
-    match c.benefit:
-        case PercentOff(bps=bps):
-            return bps_of(unit_price, bps)
-        case AmountOff(fen=fen):
-            return min(fen, unit_price)
-        case FixedPrice(fen=fen):
-            return max(0, unit_price - fen)
-    return 0
-
-
-def _expiry(o: Offer) -> datetime:
-    return o.expires_at or _FAR
-
-
-def _rule_id(o: Offer) -> str:
-    return f"member_day:{o.campaign.campaign_id}" if o.campaign.kind == "member_day" else o.offer_id
-
-
-class _Cart:
-    """What every combination shares: the lines, who, and each offer's fit, computed once."""
-
-    def __init__(self, lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: Customer,
-                 tiers: Mapping[str, Tier], flash_surplus: Mapping[str, int]) -> None:
-        self.lines = lines
-        self.items = [catalog[x.sku] for x in lines]
-        self.subtotals = [x.qty * x.unit_price_fen for x in lines]
-        self.tier = tiers.get(who.tier_id) if who.member_id is not None and who.tier_id else None
-        self.flash_surplus = flash_surplus
-        self.unit_fit: list[list[tuple[Offer, int]]] = [[] for _ in lines]  # per line: (offer, saving per unit)
-        self.boosts: list[Offer] = []
-        self.order_offers: list[Offer] = []
-        self.scoped: dict[str, list[int]] = {}  # offer id -> indices of its lines
-        self._item_cache: dict[frozenset[str], tuple[list[list[tuple[Offer, int, int]]], list[int]]] = {}
-
-
-def _fit(cart: _Cart, o: Offer) -> bool:
-    """Place the offer where it fits this cart; False when it fits nowhere (scope, min spend, no saving)."""
-    c = o.campaign
-    idx = [i for i, item in enumerate(cart.items) if _in_scope(c, item)]
-    if isinstance(c.benefit, PercentOff) and c.kind == "member_day":
-        idx = [i for i in idx if cart.items[i].member_discount]
-    if not idx or sum(cart.subtotals[i] for i in idx) < c.conditions.min_spend_fen:
-        return False
-    cart.scoped[o.offer_id] = idx
-    if c.kind == "member_day":
-        cart.boosts.append(o)
-        return True
-    if c.applies_to == "unit":
-        fits = False
-        for i in idx:
-            saving = _unit_saving(c, cart.lines[i].unit_price_fen)
-            if saving > 0 and (c.flash is None or cart.flash_surplus.get(cart.items[i].sku, 0) > 0):
-                cart.unit_fit[i].append((o, saving))
-                fits = True
-        return fits
-    cart.order_offers.append(o)
-    return True
-
-
-def _item_step(cart: _Cart, on: frozenset[str]) -> tuple[list[list[tuple[Offer, int, int]]], list[int]]:
-    """Per line: (offer, units, amount) at item level, and what remains of each line after it."""
-    cached = cart._item_cache.get(on)
-    if cached is not None:
-        return cached
-    plain: list[tuple[Offer, int] | None] = []
-    gains: list[tuple[int, int, str, Offer, int]] = []  # flash units go where they beat the plain offer most
-    for i, fits in enumerate(cart.unit_fit):
-        best: tuple[Offer, int] | None = None
-        best_flash: tuple[Offer, int] | None = None
-        for o, saving in fits:
-            if o.offer_id not in on:
-                continue
-            if o.campaign.flash is None:
-                if best is None or (saving, -_expiry(o).timestamp(), o.offer_id) > (
-                        best[1], -_expiry(best[0]).timestamp(), best[0].offer_id):
-                    best = (o, saving)
-            elif best_flash is None or (saving, o.offer_id) > (best_flash[1], best_flash[0].offer_id):
-                best_flash = (o, saving)
-        plain.append(best)
-        base = best[1] if best else 0
-        if best_flash is not None and best_flash[1] > base:
-            gains.append((best_flash[1] - base, i, best_flash[0].offer_id, best_flash[0], best_flash[1]))
-    surplus = dict(cart.flash_surplus)
-    left: dict[str, int | None] = {}
-    flash_units = [0] * len(cart.lines)
-    flash_pick: list[tuple[Offer, int] | None] = [None] * len(cart.lines)
-    for _, i, oid, o, saving in sorted(gains, key=lambda g: (-g[0], g[1])):
-        sku = cart.items[i].sku
-        cap = left.get(oid, o.remaining)
-        n = min(cart.lines[i].qty, surplus.get(sku, 0), cap if cap is not None else cart.lines[i].qty)
-        if n <= 0:
-            continue
-        surplus[sku] -= n
-        left[oid] = None if cap is None else cap - n
-        flash_units[i], flash_pick[i] = n, (o, saving)
-    per_line: list[list[tuple[Offer, int, int]]] = []
-    remaining: list[int] = []
-    for i, line in enumerate(cart.lines):
-        parts = []
-        if flash_pick[i] is not None:
-            o, saving = flash_pick[i]  # type: ignore[misc]
-            parts.append((o, flash_units[i], saving * flash_units[i]))
-        rest = line.qty - flash_units[i]
-        if rest and plain[i] is not None:
-            o, saving = plain[i]  # type: ignore[misc]
-            parts.append((o, rest, saving * rest))
-        per_line.append(parts)
-        remaining.append(cart.subtotals[i] - sum(p[2] for p in parts))
-    cart._item_cache[on] = (per_line, remaining)
-    return per_line, remaining
-
-
-def _tier_step(cart: _Cart, on: frozenset[str], remaining: list[int]) -> list[list[tuple[str, Offer | None, int]]]:
-    """Per line: the tier discount and member-day boosts, one combined rate, split by their bps."""
-    out: list[list[tuple[str, Offer | None, int]]] = []
-    boosts = [o for o in cart.boosts if o.offer_id in on and isinstance(o.campaign.benefit, PercentOff)]
-    for i, item in enumerate(cart.items):
-        rates: list[tuple[str, Offer | None, int]] = []
-        if cart.tier is not None and item.member_discount and cart.tier.discount_bps:
-            rates.append((f"tier:{cart.tier.tier_id}", None, cart.tier.discount_bps))
-        for o in boosts:
-            if i in cart.scoped[o.offer_id]:
-                rates.append((_rule_id(o), o, o.campaign.benefit.bps))  # type: ignore[union-attr]
-        if not rates:
-            out.append([])
-            continue
-        total = bps_of(remaining[i], min(BPS, sum(r[2] for r in rates)))
-        amounts = spread(total, [r[2] for r in rates])
-        out.append([(rid, o, a) for (rid, o, _), a in zip(rates, amounts, strict=True) if a])
-    return out
-
-
-def _order_amount(o: Offer, base: int) -> int:
-    match o.campaign.benefit:
-        case PercentOff(bps=bps):
-            return bps_of(base, bps)
-        case AmountOff(fen=fen):
-            return min(fen, base)
-    return 0
-
-
-def _order_step(cart: _Cart, chain: list[Offer], remaining: list[int]) -> tuple[list[tuple[Offer, list[int]]], int]:
-    """Apply order offers in turn, each spread over its lines; return the parts and the total taken."""
-    left = list(remaining)
-    parts = []
-    taken = 0
-    for o in chain:
-        idx = cart.scoped[o.offer_id]
-        amount = _order_amount(o, sum(left[i] for i in idx))
-        if amount <= 0:
-            continue
-        share = spread(amount, [left[i] for i in idx])
-        by_line = [0] * len(left)
-        for i, a in zip(idx, share, strict=True):
-            by_line[i] = a
-            left[i] -= a
-        parts.append((o, by_line))
-        taken += amount
-    return parts, taken
-
-
-class _Outcome:
-    __slots__ = ("saving", "key", "items", "tiers", "orders")
-
-    def __init__(self, saving, key, items, tiers, orders) -> None:  # noqa: ANN001
-        self.saving, self.key, self.items, self.tiers, self.orders = saving, key, items, tiers, orders
-
-
-def _evaluate(cart: _Cart, on: frozenset[str], order_chain: list[Offer], chosen: list[Offer]) -> _Outcome:
-    items, remaining = _item_step(cart, on)
-    tiers = _tier_step(cart, on, remaining)
-    after_tier = [r - sum(a for _, _, a in t) for r, t in zip(remaining, tiers, strict=True)]
-    orders, order_taken = _order_step(cart, order_chain, after_tier)
-    saving = sum(cart.subtotals) - sum(after_tier) + order_taken
-    key = (-saving, tuple(sorted(_expiry(o) for o in chosen)), tuple(sorted(o.offer_id for o in chosen)))
-    return _Outcome(saving, key, items, tiers, orders)
-
 
 def price_with(cart_lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: Customer,
                tiers: Mapping[str, Tier], offers: Sequence[Offer], flash_surplus: Mapping[str, int],
                now: datetime, tz: ZoneInfo, store_id: str | None = None,
-               business_day_start: time = time(4, 0)) -> tuple[_Cart, list[Offer]]:
+               business_day_start: time = time(4, 0)) -> tuple[CartState, list[Offer]]:
     """The cart and the offers that fit it (conditions, caps, scope, min spend), by offer id."""
-    cart = _Cart(cart_lines, catalog, who, tiers, flash_surplus)
+    cart = CartState(cart_lines, catalog, who, tiers, flash_surplus)
     local = now.astimezone(tz)
     fitting: dict[str, Offer] = {}
     for o in sorted(offers, key=lambda x: x.offer_id):
@@ -316,8 +126,10 @@ def price_with(cart_lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: 
             if conditions_hold(o.campaign, who, local, store_id, business_day_start):
                 fitting[o.offer_id] = o
             continue
-        if conditions_hold(o.campaign, who, local, store_id, business_day_start) and _fit(cart, o):
+        if conditions_hold(o.campaign, who, local, store_id, business_day_start) and fit(cart, o):
             fitting[o.offer_id] = o
+    cart.stage_ids = frozenset(o.offer_id for fits in cart.unit_fit for o, _ in fits) | frozenset(
+        o.offer_id for o in cart.boosts)
     return cart, list(fitting.values())
 
 
@@ -333,7 +145,7 @@ def _groups(offers: list[Offer]) -> dict[str, list[Offer]]:
     return groups
 
 
-def _order_chain(cart: _Cart, chosen_ids: frozenset[str]) -> list[Offer]:
+def _order_chain(cart: CartState, chosen_ids: frozenset[str]) -> list[Offer]:
     chain = [o for o in cart.order_offers if o.offer_id in chosen_ids]
     first = [o for o in chain if not o.campaign.stacking.stackable]
     rest = sorted((o for o in chain if o.campaign.stacking.stackable),
@@ -341,10 +153,10 @@ def _order_chain(cart: _Cart, chosen_ids: frozenset[str]) -> list[Offer]:
     return first + rest
 
 
-def evaluate_set(cart: _Cart, chosen: Sequence[Offer]) -> int:
+def evaluate_set(cart: CartState, chosen: Sequence[Offer]) -> int:
     """The saving of exactly this set of fitting offers (for checks and the brute-force tests)."""
     on = frozenset(o.offer_id for o in chosen)
-    return _evaluate(cart, on, _order_chain(cart, on), list(chosen)).saving
+    return evaluate(cart, on, _order_chain(cart, on), list(chosen)).saving
 
 
 def allowed(offers: Sequence[Offer]) -> bool:
@@ -353,6 +165,89 @@ def allowed(offers: Sequence[Offer]) -> bool:
         if len(members) > 1:
             return False
     return True
+
+
+class _Search:
+    """Finds the best allowed combination: exclusive groups are enumerated, and for each choice the
+    best order-level offer is found exactly, since steps 1-2 do not depend on it."""
+
+    def __init__(self, cart: CartState, pricing: list[Offer]) -> None:
+        self.cart = cart
+        groups = _groups(pricing)
+        self.order_slot = groups.pop(ORDER_GROUP, [])
+        self.groups = groups
+        self.names = sorted(groups)
+        self.grouped = {o.offer_id for members in groups.values() for o in members}
+        slot = {o.offer_id for o in self.order_slot}
+        self.free = frozenset(o.offer_id for o in pricing if o.offer_id not in self.grouped and o.offer_id not in slot)
+        self.open_slot = [o for o in self.order_slot if o.offer_id not in self.grouped]
+        self._memo: dict[tuple, tuple[tuple, list[Offer], frozenset[str]] | None] = {}
+
+    def best_for(self, picks: tuple[Offer | None, ...]) -> tuple[tuple, list[Offer], frozenset[str]] | None:
+        memo = tuple(o.offer_id if o is not None else None for o in picks)
+        if memo not in self._memo:
+            self._memo[memo] = self._best_for(picks)
+        return self._memo[memo]
+
+    def _best_for(self, picks: tuple[Offer | None, ...]) -> tuple[tuple, list[Offer], frozenset[str]] | None:
+        picked = list({o.offer_id: o for o in picks if o is not None}.values())
+        if not allowed(picked):
+            return None
+        on = self.free | frozenset(o.offer_id for o in picked)
+        _, _, after = stage(self.cart, on)
+        chain = _order_chain(self.cart, on)
+        fixed = [o for o in chain if not o.campaign.stacking.stackable]  # a grouped pick holds the order slot
+        stackables = [o for o in chain if o.campaign.stacking.stackable]
+        base = sum(self.cart.subtotals) - sum(after)
+        candidates: list[Offer | None] = list(fixed) or [None, *self.open_slot]
+        n = len(after)
+        if not fixed and all(len(self.cart.scoped[o.offer_id]) == n for o in stackables):
+            # stackables over the whole cart see only the total, and what is left after them never
+            # rises when the first offer takes more: only the offers taking most can be best
+            sums: dict[tuple[int, ...], int] = {}
+            taken: dict[str | None, int] = {None: 0}
+            for o in self.open_slot:
+                idx = self.cart.scope_key[o.offer_id]
+                if idx not in sums:
+                    sums[idx] = sum(after[i] for i in idx)
+                taken[o.offer_id] = order_amount(o, sums[idx])
+            top = max(taken.values())
+            candidates = [c for c in candidates if taken[c.offer_id if c is not None else None] == top]
+        best: tuple[tuple, list[Offer], frozenset[str]] | None = None
+        for c in candidates:
+            full = ([c] if c is not None else []) + stackables
+            chosen = picked + ([c] if c is not None and not fixed else [])
+            key = choice_key(base + chain_taken(self.cart, full, after), chosen)
+            if best is None or key < best[0]:
+                best = (key, chosen, on | ({c.offer_id} if c is not None else frozenset()))
+        return best
+
+    def run(self) -> tuple[list[Offer], frozenset[str]]:
+        options: list[list[Offer | None]] = [[None, *self.groups[g]] for g in self.names]
+        count = 1
+        for opts in options:
+            count *= len(opts)
+        best = self.best_for(tuple(None for _ in self.names))  # nothing from any group: always allowed
+        assert best is not None
+        if count <= MAX_COMBINATIONS:
+            for combo in product(*options):
+                found = self.best_for(combo)
+                if found is not None and found[0] < best[0]:
+                    best = found
+        else:  # too many to try all: improve one group's pick at a time until no change helps
+            picks: list[Offer | None] = [None] * len(self.names)
+            for _ in range(len(self.names) + 1):
+                changed = False
+                for g, opts in enumerate(options):
+                    for option in opts:
+                        trial = list(picks)
+                        trial[g] = option
+                        found = self.best_for(tuple(trial))
+                        if found is not None and found[0] < best[0]:
+                            best, picks, changed = found, trial, True
+                if not changed:
+                    break
+        return best[1], best[2]
 
 
 def price_order(
@@ -372,28 +267,9 @@ def price_order(
                                business_day_start)
     multipliers = [o for o in fitting if isinstance(o.campaign.benefit, PointsMultiplier)]
     pricing = [o for o in fitting if not isinstance(o.campaign.benefit, PointsMultiplier)]
-    groups = _groups(pricing)
-    constrained = {o.offer_id for members in groups.values() for o in members}
-    free = frozenset(o.offer_id for o in pricing if o.offer_id not in constrained)
-    names = sorted(groups)
-    options: list[list[Offer | None]] = [[None, *groups[g]] for g in names]
-    count = 1
-    for opts in options:
-        count *= len(opts)
-    if count > MAX_COMBINATIONS:  # keep each group's best offer alone rather than search forever
-        options = [[_best_alone(cart, free, groups[g])] for g in names]
-    best: _Outcome | None = None
-    best_chosen: list[Offer] = []
-    for combo in product(*options):
-        chosen = {o.offer_id: o for o in combo if o is not None}
-        if not allowed(list(chosen.values())):  # an offer in two groups may clash with the other's pick
-            continue
-        on = free | frozenset(chosen)
-        outcome = _evaluate(cart, on, _order_chain(cart, on), list(chosen.values()))
-        if best is None or outcome.key < best.key:
-            best, best_chosen = outcome, list(chosen.values())
-    assert best is not None
-    notes = _notes(cart, groups, best_chosen, best)
+    chosen, on = _Search(cart, pricing).run()
+    best = evaluate(cart, on, _order_chain(cart, on), chosen)
+    notes = _notes(cart, _groups(pricing), chosen, best)
     mult = max((o.campaign.benefit.pct for o in multipliers), default=100)  # type: ignore[union-attr]
     for o in multipliers:
         notes.append(Note(offer_id=o.offer_id, name_zh=o.campaign.name_zh, name_en=o.campaign.name_en,
@@ -402,14 +278,7 @@ def price_order(
     return _assemble(cart, best, multipliers, mult, notes)
 
 
-def _best_alone(cart: _Cart, free: frozenset[str], members: list[Offer]) -> Offer:
-    def key(o: Offer):  # noqa: ANN202
-        on = free | {o.offer_id}
-        return _evaluate(cart, on, _order_chain(cart, on), [o]).key
-    return min(members, key=key)
-
-
-def _notes(cart: _Cart, groups: dict[str, list[Offer]], chosen: list[Offer], best: _Outcome) -> list[Note]:
+def _notes(cart: CartState, groups: dict[str, list[Offer]], chosen: list[Offer], best: Outcome) -> list[Note]:
     picked = {o.offer_id for o in chosen}
     notes = []
     for g in sorted(groups):
@@ -431,7 +300,7 @@ def _notes(cart: _Cart, groups: dict[str, list[Offer]], chosen: list[Offer], bes
     return notes
 
 
-def _assemble(cart: _Cart, best: _Outcome, multipliers: list[Offer], mult: int, notes: list[Note]) -> Priced:
+def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: int, notes: list[Note]) -> Priced:
     priced: list[PricedLine] = []
     totals: dict[str, list] = {}  # rule id -> [zh, en, amount, offer, units]
 
@@ -447,7 +316,7 @@ def _assemble(cart: _Cart, best: _Outcome, multipliers: list[Offer], mult: int, 
         ds: list[Discount] = []
         for o, units, amount in best.items[i]:
             if amount:
-                add(_rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, amount,
+                add(rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, amount,
                     units if o.campaign.flash is not None else 0, ds)
         for rid, o, amount in best.tiers[i]:
             if o is None:
@@ -457,7 +326,7 @@ def _assemble(cart: _Cart, best: _Outcome, multipliers: list[Offer], mult: int, 
                 add(rid, o, o.campaign.name_zh, o.campaign.name_en, amount, 0, ds)
         for o, by_line in best.orders:
             if by_line[i]:
-                add(_rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, by_line[i], 0, ds)
+                add(rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, by_line[i], 0, ds)
         discount = sum(d.amount_fen for d in ds)
         subtotal = cart.subtotals[i]
         priced.append(PricedLine(sku=line.sku, qty=line.qty, unit_price_fen=line.unit_price_fen,
@@ -466,6 +335,11 @@ def _assemble(cart: _Cart, best: _Outcome, multipliers: list[Offer], mult: int, 
     applied = [Discount(rid, e[0], e[1], e[2]) for rid, e in totals.items()]
     uses = [Use(offer_id=e[3].offer_id, campaign_id=e[3].campaign.campaign_id, code=e[3].code, units=e[4],
                 amount_fen=e[2]) for e in totals.values() if e[3] is not None]
+    for _, _, _, o, units in totals.values():
+        if o is not None and units and o.campaign.flash is not None:
+            notes.append(Note(offer_id=o.offer_id, name_zh=o.campaign.name_zh, name_en=o.campaign.name_en,
+                              applied=True, reason=f"{units} unit(s) at the flash price, from the stock above "
+                                                   f"the threshold of {o.campaign.flash.threshold}"))
     top = next((o for o in sorted(multipliers, key=lambda o: o.offer_id)
                 if o.campaign.benefit.pct == mult), None)  # type: ignore[union-attr]
     if top is not None:

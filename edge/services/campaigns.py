@@ -59,8 +59,8 @@ def remaining(c: Campaign, origin: str, used: repo.Usage | None, member_id: str 
     used = used or repo.Usage()
     lim = c.limits
     caps: list[int] = []
-    if lim.store_cap is not None:
-        caps.append(lim.store_cap - used.total)
+    if c.lease is not None:
+        caps.append(c.lease - used.total)
     elif lim.total is not None:
         caps.append(lim.total - used.total if origin == "local" else 0)
     if lim.per_day is not None:
@@ -71,12 +71,13 @@ def remaining(c: Campaign, origin: str, used: repo.Usage | None, member_id: str 
 
 
 def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member: Member | None,
-                 codes: list[str], now: datetime, day: str) -> list[Offer]:
+                 codes: list[str], now: datetime, day: str, member_coupons: bool = True) -> list[Offer]:
     """Automatic offers, the member's own coupons, and the codes presented; a bad code names its field."""
     stored = active_campaigns(store, ref)
     by_id = {s.campaign.campaign_id: s for s in stored}
     member_id = member.member_id if member else None
-    limited = [s.campaign.campaign_id for s in stored if s.campaign.limits != _NO_LIMITS]
+    limited = [s.campaign.campaign_id for s in stored
+               if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None]
     used = repo.usage(conn, limited, day, member_id)
     left = {cid: remaining(by_id[cid].campaign, by_id[cid].origin, used.get(cid), member_id) for cid in limited}
     tz = store.tz
@@ -94,7 +95,7 @@ def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member:
             raise CapReached(f"{code} has reached its cap", [FieldError(field, "this offer is used up")])
         presented.add(offer.code)
         offers.append(offer)
-    if member_id is not None:
+    if member_id is not None and member_coupons:
         for coupon in coupon_repo.usable_for(conn, member_id, now):
             s = by_id.get(coupon.campaign_id)
             if s is not None and coupon.code not in presented:
@@ -146,10 +147,14 @@ def flash_surplus(conn: sqlite3.Connection, offers: list[Offer]) -> dict[str, in
 
 
 def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[CartLine], member: Member | None,
-          codes: list[str], now: datetime) -> Priced:
-    """Price the cart with every campaign that may apply, counting caps through `conn`."""
+          codes: list[str], now: datetime, member_coupons: bool = True) -> Priced:
+    """Price the cart with every campaign that may apply, counting caps through `conn`.
+
+    `member_coupons=False` (a member recognised by payment alone): the member's own coupons are not
+    spent without them at the till; codes presented still are.
+    """
     day = business_day(now, store.tz, store.config.day_start).isoformat()
-    offers = build_offers(store, conn, ref, member, codes, now, day)
+    offers = build_offers(store, conn, ref, member, codes, now, day, member_coupons)
     return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers,
                        flash_surplus(conn, offers), now, store.tz, store.config.store_id, store.config.day_start)
 
@@ -161,6 +166,10 @@ def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Pr
     for use in priced.uses:
         repo.record_use(conn, sale_id, use.offer_id, use.campaign_id, use.code, member_id, day, use.units,
                         use.amount_fen, now)
+        # what HQ needs to reconcile a chain-wide cap against the leases it gave out
+        append_event(conn, "campaign.used", now, {"campaign_id": use.campaign_id, "sale_id": sale_id,
+                                                  "offer_id": use.offer_id, "code": use.code, "units": use.units,
+                                                  "amount_fen": use.amount_fen, "business_day": day})
         if use.offer_id.startswith("coupon:"):
             assert use.code is not None
             if not coupon_repo.redeem(conn, use.code, sale_id, now):  # another lane used it a moment ago
@@ -172,6 +181,9 @@ def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Pr
 
 def give_back(conn: sqlite3.Connection, sale_id: str, now: datetime) -> None:
     """In the void's transaction: the sale's uses leave the counters and its coupons are usable again."""
+    for campaign_id, code, units, amount in repo.uses_of_sale(conn, sale_id):
+        append_event(conn, "campaign.use_voided", now, {"campaign_id": campaign_id, "sale_id": sale_id,
+                                                        "code": code, "units": units, "amount_fen": amount})
     repo.void_uses(conn, sale_id)
     for coupon in coupon_repo.restore_for_sale(conn, sale_id):
         append_event(conn, "coupon.restored", now, {"code": coupon.code, "campaign_id": coupon.campaign_id,

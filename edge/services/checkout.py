@@ -7,7 +7,7 @@ from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart
 from ..domain.pricing import Priced, resolve_lines
 from ..schemas import DiscountOut, LineIn, LineOut, OfferNoteOut, QuoteIn, QuoteOut
-from . import campaigns, join
+from . import campaigns, join, points
 from .coupons import with_coupons
 from .members import find_ref, summary
 from .runtime import Reference, Store
@@ -46,7 +46,7 @@ def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut
             store, data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
     result = price_lines(store, ref, data.lines, member, now, data.coupon_codes)
-    priced = result.cart
+    priced = points.preview(store, member, data.redeem_points, result.cart)
     out = QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),
         subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,

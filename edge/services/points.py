@@ -4,6 +4,8 @@ a sale earns for the policy's days, release it when due, expire old points, take
 import sqlite3
 from datetime import datetime, timedelta
 
+import msgspec
+
 from ..domain.errors import Conflict, FieldError, InvalidInput
 from ..domain.models import Member, PricedCart
 from ..domain.points import PointsPolicy, confirms, points_to_expire, take_points
@@ -45,6 +47,27 @@ def redeem(conn: sqlite3.Connection, policy: PointsPolicy, member: Member, data:
     if value > cart.total_fen:
         raise InvalidInput.on("redeem_points", f"worth {value} fen, more than the total of {cart.total_fen} fen")
     _entry(conn, member.member_id, "redeem", -points, data.sale_id, now)
+    return take_points(cart, value)
+
+
+def preview(store: Store, member: Member | None, points: int, cart: PricedCart) -> PricedCart:
+    """The quote's view of a redemption: the same checks as the sale, bar the member's confirmation,
+    which is asked for at payment."""
+    if points == 0:
+        return cart
+    if member is None:
+        raise InvalidInput.on("member", "points are redeemed only for a member identified at the till")
+    conn = store.reader.conn
+    policy = repo.load_policy(conn)
+    if points < policy.min_redeem:
+        raise InvalidInput.on("redeem_points", f"at least {policy.min_redeem} points at a time")
+    now = store.clock()
+    balance = member.points_balance + sum(p for _, _, p in repo.due(conn, now, member.member_id))
+    if points > balance:
+        raise Conflict("not enough points", [FieldError("redeem_points", f"only {balance} points available")])
+    value = points * policy.fen_per_point
+    if value > cart.total_fen:
+        raise InvalidInput.on("redeem_points", f"worth {value} fen, more than the total of {cart.total_fen} fen")
     return take_points(cart, value)
 
 
@@ -105,5 +128,20 @@ async def maintain(store: Store) -> dict[str, int]:
         for member_id in repo.members_with_accruals_before(conn, now - timedelta(days=policy.expire_days)):
             expired += expire_old(conn, policy, now, member_id)
         return {"points_released": released, "points_expired": expired}
+
+    return await store.writer.run(command)
+
+
+def policy(store: Store) -> PointsPolicy:
+    return repo.load_policy(store.reader.conn)
+
+
+async def set_policy(store: Store, new: PointsPolicy) -> PointsPolicy:
+    """Replace the store's points policy (rate, minimum, hold days, expiry days)."""
+
+    def command(conn: sqlite3.Connection) -> PointsPolicy:
+        repo.save_policy(conn, new)
+        append_event(conn, "points.policy_changed", store.clock(), msgspec.to_builtins(new))
+        return new
 
     return await store.writer.run(command)

@@ -8,6 +8,7 @@ from ..domain.errors import CapReached, FieldError, NotFound
 from ..domain.models import Member
 from ..domain.referral import MAX_CHAIN, member_id_of, referral_code, reward_refusal
 from ..store import campaigns as campaign_repo
+from ..store import coupons as coupon_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
 from . import coupons
@@ -65,10 +66,11 @@ def reward_first_sale(conn: sqlite3.Connection, store: Store, referee: Member, s
                      if s.campaign.kind == "referral" and isinstance(s.campaign.issuance, CouponInstances)), None)
     if campaign is None:
         return "no referral campaign"
-    coupons.issue(conn, store, campaign, referee.member_id, "referral", f"referral:referee:{referee.member_id}", now)
+    coupons.issue(conn, store, campaign, referee.member_id, "referral",
+                  f"referral:referee:{referee.member_id}:{sale_id}", now)
     try:
         coupons.issue(conn, store, campaign, referrer.member_id, "referral",
-                      f"referral:referrer:{referee.member_id}", now)
+                      f"referral:referrer:{referee.member_id}:{sale_id}", now)
         referrer_rewarded = True
     except CapReached:  # the referrer has earned all this campaign allows; the referee still gets theirs
         referrer_rewarded = False
@@ -78,3 +80,17 @@ def reward_first_sale(conn: sqlite3.Connection, store: Store, referee: Member, s
                                                   "sale_id": sale_id, "campaign_id": campaign.campaign_id,
                                                   "referrer_rewarded": referrer_rewarded})
     return None
+
+
+def take_back(conn: sqlite3.Connection, sale_id: str, now: datetime) -> None:
+    """In a void's transaction: a voided first sale earns nothing, so its unused referral coupons are
+    revoked and the referee's next completed sale becomes the first one."""
+    reward = campaign_repo.reward_of_sale(conn, sale_id)
+    if reward is None:
+        return
+    referee_id, referrer_id = reward
+    keys = [f"referral:referee:{referee_id}:{sale_id}", f"referral:referrer:{referee_id}:{sale_id}"]
+    revoked = coupon_repo.revoke_unused(conn, keys)
+    campaign_repo.delete_referral_reward(conn, referee_id)
+    append_event(conn, "referral.revoked", now, {"referee_id": referee_id, "referrer_id": referrer_id,
+                                                 "sale_id": sale_id, "coupons_revoked": [c.code for c in revoked]})

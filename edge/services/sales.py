@@ -76,7 +76,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             recognised = member is not None
         day = business_day(now, store.tz, cfg.day_start).isoformat()
         # caps and flash surplus are read here, in the writer's transaction: lanes cannot overspend them
-        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now)
+        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now, member_coupons=not recognised)
         priced = result.cart
         policy = points_repo.load_policy(conn)
         if data.redeem_points and member is not None:
@@ -174,6 +174,7 @@ async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
         for sku, units in repo.stock_taken(conn, sale_id):
             stock_repo.give_back_stock(conn, sku, units, now)
         campaigns.give_back(conn, sale_id, now)
+        referrals.take_back(conn, sale_id, now)
         member_out = None
         if sale.member_id is not None:
             member_repo.add_spend(conn, sale.member_id, -sale.total_fen, now)

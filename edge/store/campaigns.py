@@ -1,10 +1,15 @@
 """Campaign rows, their use counters (the caps), coupons and referral rewards."""
 
+import logging
 import sqlite3
 from datetime import datetime
 
+import msgspec
+
 from ..domain.campaigns import Campaign, decode_campaign
 from ..domain.clock import iso
+
+log = logging.getLogger(__name__)
 
 
 class StoredCampaign:
@@ -15,15 +20,32 @@ class StoredCampaign:
 
 
 def load_campaigns(conn: sqlite3.Connection) -> list[StoredCampaign]:
-    """Every active campaign, local and from HQ, in id order."""
-    rows = conn.execute("SELECT body, origin, updated_at FROM campaigns WHERE active = 1 ORDER BY campaign_id")
-    return [StoredCampaign(decode_campaign(r[0]), r[1], r[2]) for r in rows]
+    """Every active campaign, local and from HQ, in id order.
+
+    A row that does not decode (a newer HQ's body, a hand edit) is left out and logged by id: one bad
+    campaign must not stop the till from pricing with the others.
+    """
+    rows = conn.execute("SELECT campaign_id, kind, body, origin, updated_at FROM campaigns WHERE active = 1 "
+                        "ORDER BY campaign_id")
+    out = []
+    for campaign_id, kind, body, origin, updated_at in rows:
+        try:
+            out.append(StoredCampaign(decode_campaign(body, campaign_id, kind), origin, updated_at))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            log.warning("campaign %s is not usable and is skipped: %s", campaign_id, exc)
+    return out
 
 
 def get_campaign(conn: sqlite3.Connection, campaign_id: str) -> StoredCampaign | None:
-    row = conn.execute("SELECT body, origin, updated_at FROM campaigns WHERE campaign_id = ?",
+    row = conn.execute("SELECT body, kind, origin, updated_at FROM campaigns WHERE campaign_id = ?",
                        (campaign_id,)).fetchone()
-    return None if row is None else StoredCampaign(decode_campaign(row[0]), row[1], row[2])
+    if row is None:
+        return None
+    try:
+        return StoredCampaign(decode_campaign(row[0], campaign_id, row[1]), row[2], row[3])
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        log.warning("campaign %s is not usable: %s", campaign_id, exc)
+        return None
 
 
 def origin_of(conn: sqlite3.Connection, campaign_id: str) -> str | None:
@@ -70,7 +92,7 @@ def void_uses(conn: sqlite3.Connection, sale_id: str) -> int:
 
 def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str | None, int, int]]:
     """(campaign id, code, units, amount) of one sale."""
-    return conn.execute("SELECT campaign_id, code, units, amount_fen FROM campaign_uses WHERE sale_id = ? "
+    return conn.execute("SELECT campaign_id, code, units, amount_fen FROM campaign_uses WHERE sale_id = ? AND status = 'active' "
                         "ORDER BY offer_id", (sale_id,)).fetchall()
 
 
@@ -93,3 +115,13 @@ def insert_referral_reward(conn: sqlite3.Connection, referee_id: str, referrer_i
 def completed_sales(conn: sqlite3.Connection, member_id: str) -> int:
     return conn.execute("SELECT count(*) FROM sales WHERE member_id = ? AND status = 'completed'",
                         (member_id,)).fetchone()[0]
+
+
+def reward_of_sale(conn: sqlite3.Connection, sale_id: str) -> tuple[str, str] | None:
+    """(referee, referrer) of the referral reward this sale earned, if it earned one."""
+    row = conn.execute("SELECT referee_id, referrer_id FROM referral_rewards WHERE sale_id = ?", (sale_id,)).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def delete_referral_reward(conn: sqlite3.Connection, referee_id: str) -> None:
+    conn.execute("DELETE FROM referral_rewards WHERE referee_id = ?", (referee_id,))

@@ -79,5 +79,14 @@ def count_by_source(conn: sqlite3.Connection, member_id: str, source: str) -> in
 
 
 def count_for_campaign(conn: sqlite3.Connection, campaign_id: str, member_id: str) -> int:
-    return conn.execute("SELECT count(*) FROM coupons WHERE campaign_id = ? AND member_id = ?",
+    """Coupons of a campaign a member holds or held; revoked ones (a voided first sale's) do not count."""
+    return conn.execute("SELECT count(*) FROM coupons WHERE campaign_id = ? AND member_id = ? AND status != 'revoked'",
                         (campaign_id, member_id)).fetchone()[0]
+
+
+def revoke_unused(conn: sqlite3.Connection, issue_keys: list[str]) -> list[CouponRow]:
+    """Revoke the coupons issued under these keys that are still unused; return them."""
+    marks = ", ".join("?" for _ in issue_keys)
+    rows = conn.execute(f"UPDATE coupons SET status = 'revoked' WHERE issue_key IN ({marks}) AND status = 'issued' "
+                        f"RETURNING {', '.join(FIELDS)}", issue_keys).fetchall()
+    return [CouponRow(**dict(zip(FIELDS, r, strict=True))) for r in rows]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from builders import sale_body
+from builders import enrol_body, sale_body
 
 TUESDAY_5PM_SHANGHAI = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 LANES = 16
@@ -60,3 +60,22 @@ def test_sixteen_lanes_redeem_a_code_capped_at_ten_exactly_ten_times_the_rest_ge
     conn = store.reader.conn
     assert conn.execute("SELECT count(*) FROM campaign_uses WHERE campaign_id = 'ten-only'").fetchone()[0] == 10
     assert conn.execute("SELECT count(*) FROM sales").fetchone()[0] == 10
+
+
+def test_one_coupon_presented_at_sixteen_lanes_at_once_is_redeemed_exactly_once(live, store):
+    server, keys = live
+    lane = {"Authorization": f"Bearer {keys['lane']}"}
+    manager = {"Authorization": f"Bearer {keys['manager']}"}
+    mid = httpx.post(f"{server.url}/api/v1/members", headers=lane, timeout=10,
+                     json=enrol_body()).json()["member_id"]
+    code = httpx.post(f"{server.url}/api/v1/coupons", headers=manager, timeout=10,
+                      json={"campaign_id": "welcome-5", "member_id": mid}).json()["code"]
+    bodies = [sale_body(("LATTE", 1), sale_id=f"coupon-{n}", member_id=mid, coupon_codes=[code])
+              for n in range(LANES)]
+    answers = sell_at_once(server, keys, bodies)
+
+    assert sorted(r.status_code for r in answers) == [201] + [409] * (LANES - 1)
+    assert [r.json()["total_fen"] for r in answers if r.status_code == 201] == [2300]
+    conn = store.reader.conn
+    assert tuple(conn.execute("SELECT status, redeemed_sale_id IS NOT NULL FROM coupons WHERE code = ?",
+                              (code,)).fetchone()) == ("redeemed", 1)

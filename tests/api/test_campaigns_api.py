@@ -1,11 +1,15 @@
 """Campaigns over HTTP: the manager's list and create, flash offers in quotes, the coupon lifecycle."""
 
+import asyncio
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from edge.domain.campaigns import EXAMPLES
 from edge.services import coupons
+from edge.services.runtime import bump_reference
+from edge.store import catalog
 
 from builders import enrol_body, quote_body, sale_body
 
@@ -114,7 +118,6 @@ def test_expiry_marks_due_coupons_expired_with_an_event(api, store, clock):
     mid = member(api)
     api.post("/api/v1/coupons", json={"campaign_id": "welcome-5", "member_id": mid}, role="manager")
     clock.advance(days=14, seconds=1)
-    import asyncio
     assert asyncio.run(coupons.expire_due(store)) == 1
     events = store.reader.conn.execute("SELECT count(*) FROM outbox WHERE type = 'coupon.expired'").fetchone()[0]
     assert events == 1
@@ -150,3 +153,114 @@ def test_member_day_boost_and_double_points_apply_on_friday(api, clock):
     sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid)).json()
     assert sale["discount_fen"] == 140  # 5% member-day boost on a regular member
     assert sale["points_earned"] == 2660 // 100 * 2
+
+
+def hq_campaign(store, clock, body: dict) -> None:
+    """Write a campaign as the sync engine does: a row with origin 'hq' and the reference bumped."""
+
+    def write(conn):
+        catalog.upsert_campaign(conn, body["campaign_id"], body["kind"], msgspec.json.encode(body), "hq", clock())
+        bump_reference(conn)
+
+    store.writer.call(write)
+
+
+LATTE_OFF = {"kind": "manual", "name_zh": "拿铁减3元", "name_en": "Latte ¥3 off",
+             "benefit": {"type": "amount_off", "fen": 300}, "applies_to": "unit", "scope": {"skus": ["LATTE"]}}
+
+
+def test_a_store_spends_only_its_lease_of_an_hq_campaigns_chain_wide_cap(api, store, clock):
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "hq-leased", "limits": {"total": 100000, "store_cap": 2}})
+    totals = [api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] for _ in range(3)]
+    assert totals == [2500, 2500, 2800]
+    events = store.reader.conn.execute("SELECT count(*) FROM outbox WHERE type = 'campaign.used'").fetchone()[0]
+    assert events == 2
+
+
+def test_an_hq_campaign_with_a_chain_wide_cap_and_no_lease_is_not_spent_here(api, store, clock):
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "hq-unleased", "limits": {"total": 100000}})
+    assert api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] == 2800
+
+
+def test_a_per_day_cap_counts_by_business_day_which_ends_at_four_in_the_morning(api, clock):
+    api.post("/api/v1/campaigns", json={**LATTE_OFF, "campaign_id": "one-a-day", "limits": {"per_day": 1}},
+             role="manager")
+    clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))  # 03:30 Wednesday in Shanghai: Tuesday's business day
+    assert api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] == 2500
+    clock.set(datetime(2026, 11, 24, 19, 50, tzinfo=UTC))  # 03:50: still Tuesday's, used up
+    assert api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] == 2800
+    clock.set(datetime(2026, 11, 24, 20, 10, tzinfo=UTC))  # 04:10: Wednesday's business day begins
+    assert api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] == 2500
+
+
+def test_the_quote_explains_how_many_units_sell_at_the_flash_price(api, clock):
+    clock.set(TUESDAY_5PM_SHANGHAI)
+    api.put("/api/v1/inventory/CROISSANT", json={"on_hand": 12})
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 4))).json()
+    note = next(n for n in q["notes"] if n["offer_id"] == "flash-pastry")
+    assert note["applied"] and note["reason"].startswith("2 unit(s) at the flash price")
+
+
+def test_a_void_reports_the_campaign_uses_it_gave_back(api, store, clock):
+    clock.set(TUESDAY_5PM_SHANGHAI)
+    sale = api.post("/api/v1/sales", json=sale_body(("CROISSANT", 2))).json()
+    api.post(f"/api/v1/sales/{sale['sale_id']}/void", json={"reason": "dropped"})
+    api.post(f"/api/v1/sales/{sale['sale_id']}/void", json={"reason": "dropped"})
+    rows = store.reader.conn.execute("SELECT payload FROM outbox WHERE type = 'campaign.use_voided'").fetchall()
+    assert [msgspec.json.decode(r[0])["units"] for r in rows] == [2]
+
+
+def test_a_member_recognised_by_payment_alone_keeps_their_coupons(api):
+    consent = {"policy_version": "2026-01", "granted": True, "payment_link": True}
+    mid = api.post("/api/v1/members", json=enrol_body(consent=consent)).json()["member_id"]
+    wechat = {"method": "wechat_pay", "provider": "wechat", "payer_id": "o6_payer"}
+    api.post("/api/v1/sales", json=sale_body(("LEMON-TEA", 1), member_id=mid, payment=wechat))  # links the payer
+    code = api.post("/api/v1/coupons", json={"campaign_id": "welcome-5", "member_id": mid},
+                    role="manager").json()["code"]
+    sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), payment=wechat)).json()
+    assert sale["payment"]["recognised_member"] and sale["total_fen"] == 2800
+    assert [c["code"] for c in api.get(f"/api/v1/members/{mid}/coupons").json()] == [code]
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"campaign_id": "flash-pastry", "member_id": "x"}, 404, "member_id"),
+    ({"campaign_id": "no-such", "member_id": "x"}, 404, "campaign_id"),
+])
+def test_issuing_a_coupon_names_what_is_missing(api, body, status, field):
+    r = api.post("/api/v1/coupons", json=body, role="manager")
+    assert r.status_code == status and r.json()["errors"][0]["field"] == field
+
+
+def test_only_coupon_campaigns_issue_coupons_and_a_retry_with_the_same_key_issues_one(api):
+    mid = member(api)
+    r = api.post("/api/v1/coupons", json={"campaign_id": "flash-pastry", "member_id": mid}, role="manager")
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "campaign_id"
+    body = {"campaign_id": "referral-10", "member_id": mid}
+    first = api.post("/api/v1/coupons", json=body, role="manager", headers={"Idempotency-Key": "k-1"}).json()
+    again = api.post("/api/v1/coupons", json=body, role="manager", headers={"Idempotency-Key": "k-1"}).json()
+    assert first["code"] == again["code"]
+    assert len(api.get(f"/api/v1/members/{mid}/coupons").json()) == 1
+
+
+def test_the_lease_the_config_bundle_writes_at_the_top_of_the_body_caps_this_store(api, store, clock):
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "hq-bundle", "limits": {"total": 100000}, "store_cap": 1})
+    totals = [api.post("/api/v1/sales", json=sale_body(("LATTE", 1))).json()["total_fen"] for _ in range(2)]
+    assert totals == [2500, 2800]
+
+
+def test_a_campaign_row_that_does_not_decode_is_skipped_and_the_others_still_price(api, store, clock, caplog):
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "from-the-future", "benefit": {"type": "bogof"}})
+    hq_campaign(store, clock, {**LATTE_OFF, "campaign_id": "fine"})
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1)))
+    assert q.status_code == 200 and q.json()["total_fen"] == 2500
+    assert "from-the-future" in caplog.text
+
+
+def test_an_hq_body_without_its_id_and_kind_takes_them_from_the_bundle_row(api, store, clock):
+    def write(conn):
+        body = {k: v for k, v in LATTE_OFF.items() if k != "kind"}
+        catalog.upsert_campaign(conn, "hq-bare", "manual", msgspec.json.encode(body), "hq", clock())
+        bump_reference(conn)
+
+    store.writer.call(write)
+    assert api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1))).json()["total_fen"] == 2500

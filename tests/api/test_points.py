@@ -109,3 +109,46 @@ def test_points_expire_first_in_first_out_after_the_policy_days(api, clock):
     assert out["points_expired"] == earned - 100  # what was spent does not expire twice
     # the latte's points were released only at the sweep a year on: they are young and stay
     assert balance(api, mid) == latte["points_earned"]
+
+
+def test_the_manager_sets_the_points_policy_and_sales_follow_it(api, clock):
+    assert api.get("/api/v1/points-policy", role="manager").json()["pending_days"] == 7
+    r = api.put("/api/v1/points-policy", json={"fen_per_point": 2, "min_redeem": 50, "pending_days": 0,
+                                               "expire_days": 365}, role="manager")
+    assert r.status_code == 200
+    mid = member(api)
+    sale = api.post("/api/v1/sales", json=sale_body(("BEANS-250G", 1), member_id=mid)).json()
+    assert sale["points_pending_until"] is None and balance(api, mid) == sale["points_earned"] == 98
+    paid = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, redeem_points=50,
+                                                    member_confirmation="8000")).json()
+    assert paid["total_fen"] == 2800 - 100
+
+
+def test_a_bad_points_policy_is_refused_naming_the_field(api):
+    r = api.put("/api/v1/points-policy", json={"fen_per_point": 0}, role="manager")
+    assert r.status_code in (400, 422) and "fen_per_point" in r.text
+    assert api.put("/api/v1/points-policy", json={}, role="lane").status_code == 403
+
+
+def test_the_quote_previews_a_redemption_and_the_sale_with_confirmation_matches_it(api, clock):
+    mid = member(api)
+    earned = earn(api, clock, mid)
+    q = api.post("/api/v1/checkouts/quote", json={"lane_id": "L1", "cashier_id": "C1", "redeem_points": 300,
+                                                  "lines": [{"sku": "LATTE", "qty": 1}], "member": {"member_id": mid}})
+    assert q.status_code == 200 and q.json()["total_fen"] == 2500
+    assert q.json()["applied"][-1] == {"rule_id": "points", "name_zh": "积分抵扣", "name_en": "Points",
+                                       "amount_fen": 300}
+    paid = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, redeem_points=300,
+                                                    member_confirmation="8000",
+                                                    payment={"method": "cash", "amount_fen": 2500}))
+    assert paid.status_code == 201
+    too_many = api.post("/api/v1/checkouts/quote", json={"lane_id": "L1", "cashier_id": "C1",
+                                                         "redeem_points": earned, "member": {"member_id": mid},
+                                                         "lines": [{"sku": "LATTE", "qty": 1}]})
+    assert too_many.status_code == 409 and too_many.json()["errors"][0]["field"] == "redeem_points"
+
+
+def test_a_quote_for_nobody_cannot_preview_points(api):
+    r = api.post("/api/v1/checkouts/quote", json={"lane_id": "L1", "cashier_id": "C1", "redeem_points": 100,
+                                                  "lines": [{"sku": "LATTE", "qty": 1}]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "member"

@@ -71,3 +71,16 @@ def test_self_referral_and_referral_loops_reward_nobody(api, store, shape):
 def test_the_referral_code_of_an_unknown_member_is_a_404(api):
     r = api.get("/api/v1/members/not-a-member/referral-code")
     assert r.status_code == 404 and r.json()["errors"][0]["field"] == "member_id"
+
+
+def test_voiding_the_first_sale_revokes_unused_referral_coupons_and_the_next_sale_rewards_again(api, store):
+    referrer = enrol(api, "13800138000")
+    referee = enrol(api, "13900139000", referral_code=code_of(api, referrer))
+    first = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=referee)).json()
+    assert len(referral_coupons(api, referrer)) == 1
+    api.post(f"/api/v1/sales/{first['sale_id']}/void", json={"reason": "returned"})
+    assert referral_coupons(api, referrer) == [] and referral_coupons(api, referee) == []
+    api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=referee))
+    assert len(referral_coupons(api, referrer)) == 1 and len(referral_coupons(api, referee)) == 1
+    revoked = store.reader.conn.execute("SELECT count(*) FROM outbox WHERE type = 'referral.revoked'").fetchone()[0]
+    assert revoked == 1

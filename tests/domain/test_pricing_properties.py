@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,7 +52,7 @@ def offer_st(draw, n: int) -> Offer:
     kind = draw(st.sampled_from(["manual", "manual", "member_day", "flash_inventory", "birthday"]))
     benefit = draw(benefit_st)
     scope = draw(scope_st)
-    applies_to = draw(st.sampled_from(["unit", "order"]))
+    applies_to = draw(st.sampled_from(["unit", "order", "order"]))
     flash = None
     if kind == "member_day":
         benefit = draw(st.builds(PercentOff, st.integers(1, 3000)))
@@ -69,8 +70,8 @@ def offer_st(draw, n: int) -> Offer:
         conditions=Conditions(min_spend_fen=draw(st.sampled_from([0, 0, 0, 3000, 8000])),
                               weekdays=draw(st.sampled_from([None, None, [5], [1]]))),
         stacking=Stacking(priority=draw(st.integers(-2, 2)),
-                          exclusive_group=draw(st.sampled_from([None, "x", "x", "y"])),
-                          stackable=draw(st.booleans())))
+                          exclusive_group=draw(st.sampled_from([None, None, None, "x", "x", "y"])),
+                          stackable=draw(st.sampled_from([False, False, True]))))
     expires = draw(st.one_of(st.none(), st.integers(1, 5).map(lambda d: NOW + timedelta(days=d))))
     return Offer(offer_id=campaign.campaign_id, campaign=campaign, expires_at=expires,
                  remaining=draw(st.sampled_from([None, None, None, 0, 1, 3])))
@@ -124,9 +125,8 @@ def test_flash_units_never_exceed_the_surplus_of_their_sku(case):
             assert o.campaign.flash is None or use.units <= o.remaining
 
 
-@settings(max_examples=250, deadline=None)
-@given(scenario())
-def test_the_chosen_combination_is_at_least_as_good_as_every_allowed_combination(case):
+def assert_best_by_brute_force(case) -> None:
+    """The engine's discount equals the best over every allowed subset of the offers that fit."""
     lines, who, offers, surplus = case
     priced = run(*case)
     cart, fitting = price_with(lines, CATALOG, who, TIERS, offers, surplus, NOW, SHANGHAI, store_id="s1")
@@ -139,6 +139,12 @@ def test_the_chosen_combination_is_at_least_as_good_as_every_allowed_combination
     assert priced.cart.discount_fen == best_by_brute_force
 
 
+@settings(max_examples=250, deadline=None)
+@given(scenario())
+def test_the_chosen_combination_is_at_least_as_good_as_every_allowed_combination(case):
+    assert_best_by_brute_force(case)
+
+
 @settings(max_examples=200, deadline=None)
 @given(scenario(), st.randoms(use_true_random=False))
 def test_the_result_does_not_depend_on_the_order_of_the_campaigns(case, rnd: random.Random):
@@ -146,3 +152,56 @@ def test_the_result_does_not_depend_on_the_order_of_the_campaigns(case, rnd: ran
     shuffled = list(offers)
     rnd.shuffle(shuffled)
     assert run(lines, who, offers, surplus) == run(lines, who, shuffled, surplus)
+
+
+@st.composite
+def crowded(draw):
+    """Many offers in many exclusive groups: more combinations than the engine tries exhaustively."""
+    lines, who, _, surplus = draw(scenario())
+    offers = []
+    for n in range(draw(st.integers(8, 16))):
+        o = draw(offer_st(n))
+        group = Stacking(exclusive_group=f"g{n % 5}", priority=o.campaign.stacking.priority,
+                         stackable=o.campaign.stacking.stackable)
+        offers.append(msgspec.structs.replace(o, campaign=msgspec.structs.replace(o.campaign, stacking=group)))
+    return lines, who, offers, surplus
+
+
+@settings(max_examples=150, deadline=None)
+@given(crowded(), st.randoms(use_true_random=False))
+def test_with_crowded_groups_the_result_is_allowed_bounded_and_independent_of_order(case, rnd: random.Random):
+    lines, who, offers, surplus = case
+    priced = run(lines, who, offers, surplus)
+    by_id = {o.offer_id: o for o in offers}
+    assert allowed([by_id[u.offer_id] for u in priced.uses if u.offer_id in by_id
+                    and not isinstance(by_id[u.offer_id].campaign.benefit, PointsMultiplier)])
+    assert all(0 <= x.discount_fen <= x.subtotal_fen for x in priced.cart.lines)
+    shuffled = list(offers)
+    rnd.shuffle(shuffled)
+    assert run(lines, who, shuffled, surplus) == priced
+
+
+@st.composite
+def contested(draw):
+    """Carts where order offers compete for the one order slot, beside stackables and unit offers."""
+    lines, who, _, surplus = draw(scenario())
+    offers = []
+    for n in range(draw(st.integers(2, 6))):
+        order_level = draw(st.booleans()) or n < 2
+        benefit = draw(st.one_of(st.builds(PercentOff, st.integers(1, 5000)), st.builds(AmountOff, st.integers(1, 6000))))
+        campaign = Campaign(
+            campaign_id=f"o{n}", kind="manual", name_zh=f"券{n}", name_en=f"Offer {n}", benefit=benefit,
+            applies_to="order" if order_level else "unit", scope=draw(scope_st),
+            conditions=Conditions(min_spend_fen=draw(st.sampled_from([0, 0, 2000, 6000]))),
+            stacking=Stacking(stackable=draw(st.sampled_from([False, False, True])),
+                              exclusive_group=draw(st.sampled_from([None, None, "x"])),
+                              priority=draw(st.integers(-1, 1))))
+        expires = draw(st.one_of(st.none(), st.integers(1, 3).map(lambda d: NOW + timedelta(days=d))))
+        offers.append(Offer(offer_id=campaign.campaign_id, campaign=campaign, expires_at=expires))
+    return lines, who, offers, surplus
+
+
+@settings(max_examples=300, deadline=None)
+@given(contested())
+def test_when_order_offers_compete_the_engine_matches_the_brute_force_best(case):
+    assert_best_by_brute_force(case)

@@ -1,0 +1,39 @@
+"""`store-edge campaigns ...`: list campaigns, and the coupon and points sweep a timer should run."""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+
+from .services.runtime import DB_NAME
+
+
+def cmd_campaigns(args: argparse.Namespace) -> None:
+    """Campaign upkeep (issue 4): list campaigns, or run the sweep a timer should run hourly."""
+    from .cli import _data_dir
+    from .services import campaigns, coupons, points
+    from .services.runtime import Store
+
+    data_dir = _data_dir(args)
+    if not (data_dir / DB_NAME).exists():
+        sys.exit(f"store-edge: no store at {data_dir}")
+    store = Store(data_dir)
+    try:
+        if args.campaigns_cmd == "list":
+            for c in campaigns.list_campaigns(store):
+                print(f"{c.campaign.campaign_id}\t{c.campaign.kind}\t{c.origin}\t{c.campaign.name_en}")
+        else:
+            async def sweep() -> dict[str, int]:
+                return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
+            print(json.dumps(asyncio.run(sweep())))
+    finally:
+        store.close()
+
+
+def register(sub: argparse._SubParsersAction, data_dir_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("campaigns", help="list campaigns; run the coupon and points sweep")
+    cs = p.add_subparsers(dest="campaigns_cmd", required=True)
+    data_dir_arg(cs.add_parser("list", help="every active campaign: id, kind, origin, name"))
+    data_dir_arg(cs.add_parser("maintain", help="expire due coupons, release held points, expire old points"))
+    p.set_defaults(func=cmd_campaigns)
