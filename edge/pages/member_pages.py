@@ -8,7 +8,8 @@ from printers.qr import qr_png
 
 from ..api.deps import StoreDep
 from ..domain.member_code import make_code, time_step
-from ..services import join, member_rights
+from ..services import join, member_rights, referrals
+from ..services.coupons import with_coupons
 from ..services.members import summary
 from .texts import TEXTS
 from .web import (
@@ -43,8 +44,9 @@ class MemberPages(Controller):
         token, cookies = csrf(request, store, "member")
         notice = TEXTS[lang]["updated"] if request.query_params.get("updated") else None
         return page("member.html", 200, lang, cookies=cookies, store_name=store.config.name,
-                    member=summary(member, store.reference().tiers), csrf=token, step=time_step(store.clock()),
-                    referral_url=join.referral_offer(store, member.member_id).url, notice=notice,
+                    member=with_coupons(store, summary(member, store.reference().tiers)), csrf=token,
+                    step=time_step(store.clock()), referral_url=join.referral_offer(store, member.member_id).url,
+                    referral_code=referrals.code_for(store, member.member_id), notice=notice,
                     welcome=bool(request.query_params.get("welcome")),
                     coupon=bool(request.query_params.get("coupon")))
 

@@ -29,7 +29,8 @@ def issue(conn: sqlite3.Connection, store: Store, campaign: Campaign, member_id:
     """Issue one coupon of a coupon campaign to a member, once per `issue_key`; call inside the writer.
 
     A retry with the same key returns the coupon issued the first time. The campaign's
-    `per_member` limit caps how many of its coupons one member may hold over time.
+    `per_member` limit caps how many of its coupons one member may hold over time; `total` caps how
+    many are issued at all (e.g. the first 100 joiners), as well as how many are redeemed.
     """
     if not isinstance(campaign.issuance, CouponInstances):
         raise Conflict(f"{campaign.campaign_id} is not issued as coupons",
@@ -41,6 +42,9 @@ def issue(conn: sqlite3.Connection, store: Store, campaign: Campaign, member_id:
     if cap is not None and repo.count_for_campaign(conn, campaign.campaign_id, member_id) >= cap:
         raise CapReached(f"this member already holds {cap} coupon(s) of {campaign.campaign_id}",
                          [FieldError("member_id", "per-member coupon limit reached")])
+    if campaign.limits.total is not None and repo.count_issued(conn, campaign.campaign_id) >= campaign.limits.total:
+        raise CapReached(f"all {campaign.limits.total} coupon(s) of {campaign.campaign_id} were issued",
+                         [FieldError("campaign_id", "no coupons left to issue")])
     coupon = repo.CouponRow(code=new_code(), campaign_id=campaign.campaign_id, member_id=member_id, source=source,
                             status="issued", issued_at=iso(now),
                             expires_at=iso(now + timedelta(days=campaign.issuance.valid_days)))

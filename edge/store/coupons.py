@@ -84,6 +84,12 @@ def count_for_campaign(conn: sqlite3.Connection, campaign_id: str, member_id: st
                         (campaign_id, member_id)).fetchone()[0]
 
 
+def count_issued(conn: sqlite3.Connection, campaign_id: str) -> int:
+    """Coupons of a campaign issued to anyone; revoked ones do not count."""
+    return conn.execute("SELECT count(*) FROM coupons WHERE campaign_id = ? AND status != 'revoked'",
+                        (campaign_id,)).fetchone()[0]
+
+
 def revoke_unused(conn: sqlite3.Connection, issue_keys: list[str]) -> list[CouponRow]:
     """Revoke the coupons issued under these keys that are still unused; return them."""
     marks = ", ".join("?" for _ in issue_keys)

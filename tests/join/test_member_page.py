@@ -1,14 +1,11 @@
 """The member page and the member's rights: their code, their data, consent withdrawal, erasure."""
 
-import sys
-import types
 
 import msgspec
 from join_helpers import csrf_of, join_by_form
 from litestar.testing import TestClient
 
 from edge.app import create_app
-from edge.domain.errors import CapReached
 from edge.pages.ratelimit import RateLimits, TokenBucket
 
 from builders import sale_body
@@ -100,38 +97,32 @@ def test_too_many_requests_from_one_address_get_429_on_the_join_page(store, api)
     assert answers == [200, 200, 200, 429]
 
 
-def campaign_engine(monkeypatch, issue_welcome_coupon) -> None:  # noqa: ANN001
-    """A stand-in for the campaign engine of issue 4, at the seam the join calls."""
-    engine = types.ModuleType("edge.services.coupons")
-    engine.issue_welcome_coupon = issue_welcome_coupon
-    monkeypatch.setitem(sys.modules, "edge.services.coupons", engine)
-
-
-def test_a_standee_with_a_welcome_campaign_issues_the_coupon_through_the_campaign_engine(api, monkeypatch):
-    issued = []
-
-    def issue_welcome_coupon(conn, store, member_id, campaign_id, now):
-        issued.append((member_id, campaign_id))
-        return {"code": "WELCOME-1", "campaign_id": campaign_id}
-
-    campaign_engine(monkeypatch, issue_welcome_coupon)
-    standee = api.post("/api/v1/standees", json={"label": "门口", "welcome_campaign_id": "welcome-2026"},
+def test_a_standee_with_a_welcome_campaign_gives_the_coupon_the_member_page_and_the_till_show(api):
+    standee = api.post("/api/v1/standees", json={"label": "门口", "welcome_campaign_id": "welcome-5"},
                        role="manager").json()
     answer = join_by_form(api.client, standee["url"])
     assert "coupon=1" in answer.headers["location"]
-    member_id = api.get("/api/v1/members/lookup", params={"phone": "13800138000"}).json()["member_id"]
-    assert issued == [(member_id, "welcome-2026")]
+    page = api.client.get(answer.headers["location"])
+    assert "新人立减5元" in page.text and 'id="coupons"' in page.text
+    found = api.get("/api/v1/members/lookup", params={"phone": "13800138000"}).json()
+    assert [c["campaign_id"] for c in found["coupons"]] == ["welcome-5"]
+    # the member's referral code for cashier enrolment stands beside the link
+    code = api.get(f"/api/v1/members/{found['member_id']}/referral-code").json()["referral_code"]
+    assert code in page.text
 
 
-def test_a_used_up_welcome_campaign_undoes_only_the_coupon_and_the_customer_still_joins(api, store, monkeypatch):
-    def issue_welcome_coupon(conn, store, member_id, campaign_id, now):
-        conn.execute("INSERT INTO store_meta (key, value) VALUES ('half-issued coupon', 'x')")
-        raise CapReached("the welcome campaign is used up")
-
-    campaign_engine(monkeypatch, issue_welcome_coupon)
-    standee = api.post("/api/v1/standees", json={"label": "门口", "welcome_campaign_id": "w"}, role="manager").json()
-    answer = join_by_form(api.client, standee["url"])
-    assert answer.status_code == 303 and "coupon=1" not in answer.headers["location"]
-    assert store.reader.conn.execute("SELECT count(*) FROM members").fetchone()[0] == 1
-    assert store.reader.conn.execute("SELECT count(*) FROM store_meta WHERE key = 'half-issued coupon'"
-                                     ).fetchone()[0] == 0
+def test_a_used_up_welcome_campaign_gives_no_coupon_and_the_customer_still_joins(api, store):
+    campaign = {"campaign_id": "welcome-once", "kind": "welcome", "name_zh": "首位立减", "name_en": "First one off",
+                "benefit": {"type": "amount_off", "fen": 300}, "issuance": {"type": "coupon", "valid_days": 7},
+                "limits": {"total": 1}}
+    assert api.post("/api/v1/campaigns", json=campaign, role="manager").status_code == 201
+    standee = api.post("/api/v1/standees", json={"label": "门口", "welcome_campaign_id": "welcome-once"},
+                       role="manager").json()
+    first = join_by_form(api.client, standee["url"], phone="13800138000")
+    api.client.cookies.clear()
+    second = join_by_form(api.client, standee["url"], phone="13900139000")
+    assert "coupon=1" in first.headers["location"] and second.status_code == 303
+    assert "coupon=1" not in second.headers["location"]
+    assert store.reader.conn.execute("SELECT count(*) FROM members").fetchone()[0] == 2
+    assert store.reader.conn.execute("SELECT count(*) FROM coupons WHERE campaign_id = 'welcome-once'"
+                                     ).fetchone()[0] == 1
