@@ -24,6 +24,7 @@ from .api.till import TillController
 from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
 from .services.runtime import Store
+from .services.upkeep import start_upkeep, stop_upkeep
 
 MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
 access_log = logging.getLogger("store_edge.access")
@@ -72,7 +73,7 @@ def create_app(store: Store) -> Litestar:
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
                         CheckoutController, SyncController, *PAGES],
-        on_startup=[start_sync_loop], on_shutdown=[stop_sync_loop],
+        on_startup=[start_sync_loop, start_upkeep], on_shutdown=[stop_sync_loop, stop_upkeep],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

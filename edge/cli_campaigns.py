@@ -10,9 +10,9 @@ from .services.runtime import DB_NAME
 
 
 def cmd_campaigns(args: argparse.Namespace) -> None:
-    """Campaign upkeep (issue 4): list campaigns, or run the sweep a timer should run hourly."""
+    """Campaign upkeep (issue 4): list campaigns, or run the sweep (the server also runs it every 10 minutes)."""
     from .cli import _data_dir
-    from .services import campaigns, coupons, points
+    from .services import campaigns, upkeep
     from .services.runtime import Store
 
     data_dir = _data_dir(args)
@@ -24,9 +24,7 @@ def cmd_campaigns(args: argparse.Namespace) -> None:
             for c in campaigns.list_campaigns(store):
                 print(f"{c.campaign.campaign_id}\t{c.campaign.kind}\t{c.origin}\t{c.campaign.name_en}")
         else:
-            async def sweep() -> dict[str, int]:
-                return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
-            print(json.dumps(asyncio.run(sweep())))
+            print(json.dumps(asyncio.run(upkeep.sweep(store))))
     finally:
         store.close()
 

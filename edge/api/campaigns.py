@@ -13,7 +13,7 @@ from ..domain.campaigns import EXAMPLES, Campaign
 from ..domain.ids import uuid7
 from ..domain.points import PointsPolicy
 from ..schemas import CampaignOut, CouponOut, Id, SegmentsOut
-from ..services import campaigns, coupons, points, referrals, segments
+from ..services import campaigns, coupons, points, referrals, segments, upkeep
 from .auth import roles
 from .deps import StoreDep
 
@@ -71,7 +71,7 @@ class CampaignController(Controller):
     @post("/campaigns/maintenance", opt=roles("manager", "hq"), status_code=HTTP_200_OK)
     async def maintain(self, store: StoreDep) -> dict[str, int]:
         """The periodic sweep: expire due coupons, release held points, expire old points."""
-        return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
+        return await upkeep.sweep(store)
 
     @get("/reports/segments", opt=roles("manager"), sync_to_thread=True)
     def segments(self, store: StoreDep,

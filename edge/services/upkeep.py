@@ -1,0 +1,45 @@
+"""The store's own upkeep beside the app: expire coupons, release held points, expire old points.
+
+Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
+`POST /api/v1/campaigns/maintenance` and `store-edge campaigns maintain`. The till never waits on it.
+"""
+
+import asyncio
+import logging
+
+from . import coupons, points
+from .runtime import Store
+
+log = logging.getLogger("store_edge.upkeep")
+UPKEEP_SECONDS = 600.0
+FIRST_AFTER_SECONDS = 1.0
+
+
+async def sweep(store: Store) -> dict[str, int]:
+    return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
+
+
+async def upkeep_loop(store: Store, every_seconds: float | None = None) -> None:
+    await asyncio.sleep(FIRST_AFTER_SECONDS)
+    while True:
+        try:
+            done = await sweep(store)
+            if any(done.values()):
+                log.info("upkeep: %s", done)
+        except Exception:  # retried on the next round
+            log.exception("upkeep failed")
+        await asyncio.sleep(every_seconds or UPKEEP_SECONDS)
+
+
+async def start_upkeep(app) -> None:  # noqa: ANN001 - litestar.Litestar
+    app.state.upkeep = asyncio.get_running_loop().create_task(upkeep_loop(app.state.store))
+
+
+async def stop_upkeep(app) -> None:  # noqa: ANN001
+    task = getattr(app.state, "upkeep", None)
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
