@@ -267,7 +267,8 @@ def price_order(
                                business_day_start)
     multipliers = [o for o in fitting if isinstance(o.campaign.benefit, PointsMultiplier)]
     pricing = [o for o in fitting if not isinstance(o.campaign.benefit, PointsMultiplier)]
-    chosen, on = _Search(cart, pricing).run()
+    # with nothing to choose between, the search's answer is known: no picks, nothing switched on
+    chosen, on = _Search(cart, pricing).run() if pricing else ([], frozenset())
     best = evaluate(cart, on, _order_chain(cart, on), chosen)
     notes = _notes(cart, _groups(pricing), chosen, best)
     mult = max((o.campaign.benefit.pct for o in multipliers), default=100)  # type: ignore[union-attr]
