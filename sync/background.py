@@ -4,6 +4,7 @@ import asyncio
 import logging
 import time
 
+from edge.services.background import beside_app
 from edge.services.runtime import Store
 
 from . import settings as sync_settings
@@ -37,15 +38,4 @@ async def sync_loop(store: Store, every_seconds: float = TICK_SECONDS) -> None:
                     log.warning("config pull failed: %s", exc)
 
 
-async def start_sync_loop(app) -> None:  # noqa: ANN001 - litestar.Litestar
-    app.state.sync_loop = asyncio.get_running_loop().create_task(sync_loop(app.state.store))
-
-
-async def stop_sync_loop(app) -> None:  # noqa: ANN001
-    task = getattr(app.state, "sync_loop", None)
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+start_sync_loop, stop_sync_loop = beside_app("sync_loop", sync_loop)

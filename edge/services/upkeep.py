@@ -8,6 +8,7 @@ import asyncio
 import logging
 
 from . import coupons, points
+from .background import beside_app
 from .runtime import Store
 
 log = logging.getLogger("store_edge.upkeep")
@@ -31,15 +32,4 @@ async def upkeep_loop(store: Store, every_seconds: float | None = None) -> None:
         await asyncio.sleep(every_seconds or UPKEEP_SECONDS)
 
 
-async def start_upkeep(app) -> None:  # noqa: ANN001 - litestar.Litestar
-    app.state.upkeep = asyncio.get_running_loop().create_task(upkeep_loop(app.state.store))
-
-
-async def stop_upkeep(app) -> None:  # noqa: ANN001
-    task = getattr(app.state, "upkeep", None)
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+start_upkeep, stop_upkeep = beside_app("upkeep", upkeep_loop)
