@@ -13,8 +13,10 @@ from ..domain.campaigns import (
     CouponInstances,
     Customer,
     Limits,
+    PointsMultiplier,
     SharedCode,
     check_campaign,
+    conditions_hold,
     expires_at,
 )
 from ..domain.clock import iso, parse_iso
@@ -70,36 +72,79 @@ def remaining(c: Campaign, origin: str, used: repo.Usage | None, member_id: str 
     return max(0, min(caps)) if caps else None
 
 
+class OfferPlan:
+    """The store's automatic offers, built once per reference version: a quote only filters them."""
+
+    def __init__(self, stored: list[repo.StoredCampaign], tz) -> None:  # noqa: ANN001 - ZoneInfo
+        self.by_id = {s.campaign.campaign_id: s for s in stored}
+        self.automatic = [Offer(offer_id=s.campaign.campaign_id, campaign=s.campaign,
+                                expires_at=expires_at(s.campaign, tz))
+                          for s in stored if isinstance(s.campaign.issuance, Automatic) and s.campaign.active]
+        self.limited = frozenset(s.campaign.campaign_id for s in stored
+                                 if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None)
+
+
+_plans: "weakref.WeakKeyDictionary[Store, tuple[str, OfferPlan]]" = weakref.WeakKeyDictionary()
+
+
+def offer_plan(store: Store, ref: Reference) -> OfferPlan:
+    hit = _plans.get(store)
+    if hit is not None and hit[0] == ref.version:
+        return hit[1]
+    plan = OfferPlan(active_campaigns(store, ref), store.tz)
+    _plans[store] = (ref.version, plan)
+    return plan
+
+
+def _touches(c: Campaign, skus: set[str], categories: set[str]) -> bool:
+    """Whether an offer could reach any line of the cart: a points multiplier or an unscoped offer
+    always may; a scoped one only through a SKU or category the cart holds (else `fit` refuses it)."""
+    sc = c.scope
+    if isinstance(c.benefit, PointsMultiplier) or (sc.skus is None and sc.categories is None):
+        return True
+    return any(x in skus for x in sc.skus or ()) or any(x in categories for x in sc.categories or ())
+
+
 def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member: Member | None,
-                 codes: list[str], now: datetime, day: str, member_coupons: bool = True) -> list[Offer]:
-    """Automatic offers, the member's own coupons, and the codes presented; a bad code names its field."""
-    stored = active_campaigns(store, ref)
-    by_id = {s.campaign.campaign_id: s for s in stored}
+                 codes: list[str], now: datetime, day: str, lines: list[CartLine],
+                 coupons: list[coupon_repo.CouponRow] | None = None) -> list[Offer]:
+    """The automatic offers that may apply to these lines now, the codes presented, and the member's
+    own coupons (`coupons`: None reads them, [] spends none); a bad code names its field.
+
+    Caps are read only for the offers still in play: most quotes read none."""
+    plan = offer_plan(store, ref)
     member_id = member.member_id if member else None
-    limited = [s.campaign.campaign_id for s in stored
-               if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None]
-    used = repo.usage(conn, limited, day, member_id)
-    left = {cid: remaining(by_id[cid].campaign, by_id[cid].origin, used.get(cid), member_id) for cid in limited}
-    tz = store.tz
-    offers = []
-    for s in stored:
-        c = s.campaign
-        if isinstance(c.issuance, Automatic):
-            offers.append(Offer(offer_id=c.campaign_id, campaign=c, expires_at=expires_at(c, tz),
-                                remaining=left.get(c.campaign_id)))
-    presented = set()
-    for i, code in enumerate(codes):
-        field = f"coupon_codes[{i}]"
-        offer = _code_offer(conn, by_id, code, member_id, now, tz, left, field)
+    who = customer_of(member, store)
+    local = now.astimezone(store.tz)
+    skus = {x.sku for x in lines}
+    categories = {ref.catalog[x.sku].category for x in lines}
+    cfg = store.config
+    autos = [o for o in plan.automatic if _touches(o.campaign, skus, categories)
+             and conditions_hold(o.campaign, who, local, cfg.store_id, cfg.day_start)]
+    presented = [_code_target(conn, plan.by_id, code, member_id, now, f"coupon_codes[{i}]")
+                 for i, code in enumerate(codes)]
+    if coupons is None:
+        coupons = coupon_repo.usable_for(conn, member_id, now) if member_id is not None else []
+    shown = {c.code for c in presented if isinstance(c, coupon_repo.CouponRow)}
+    own = [c for c in coupons if c.campaign_id in plan.by_id and c.code not in shown]
+    in_play = {o.offer_id for o in autos} | {c.campaign_id for c in own} | {c.campaign_id for c in presented}
+    limited = sorted(plan.limited & in_play)
+    used = repo.usage(conn, limited, day, member_id) if limited else {}
+    left = {cid: remaining(plan.by_id[cid].campaign, plan.by_id[cid].origin, used.get(cid), member_id)
+            for cid in limited}
+    offers = [o if o.offer_id not in left else msgspec.structs.replace(o, remaining=left[o.offer_id])
+              for o in autos]
+    for i, target in enumerate(presented):
+        if isinstance(target, coupon_repo.CouponRow):
+            offer = _coupon_offer(plan.by_id[target.campaign_id].campaign, target, left)
+        else:
+            offer = Offer(offer_id=f"code:{target.issuance.code}", campaign=target, code=target.issuance.code,
+                          expires_at=expires_at(target, store.tz), remaining=left.get(target.campaign_id))
         if offer.remaining == 0:
-            raise CapReached(f"{code} has reached its cap", [FieldError(field, "this offer is used up")])
-        presented.add(offer.code)
+            raise CapReached(f"{codes[i]} has reached its cap",
+                             [FieldError(f"coupon_codes[{i}]", "this offer is used up")])
         offers.append(offer)
-    if member_id is not None and member_coupons:
-        for coupon in coupon_repo.usable_for(conn, member_id, now):
-            s = by_id.get(coupon.campaign_id)
-            if s is not None and coupon.code not in presented:
-                offers.append(_coupon_offer(s.campaign, coupon, left))
+    offers.extend(_coupon_offer(plan.by_id[c.campaign_id].campaign, c, left) for c in own)
     return offers
 
 
@@ -109,8 +154,9 @@ def _coupon_offer(c: Campaign, coupon: coupon_repo.CouponRow, left: dict[str, in
                  expires_at=parse_iso(coupon.expires_at), remaining=1 if cap is None else min(1, cap))
 
 
-def _code_offer(conn: sqlite3.Connection, by_id: dict[str, repo.StoredCampaign], code: str, member_id: str | None,
-                now: datetime, tz, left: dict[str, int | None], field: str) -> Offer:  # noqa: ANN001
+def _code_target(conn: sqlite3.Connection, by_id: dict[str, repo.StoredCampaign], code: str, member_id: str | None,
+                 now: datetime, field: str) -> "coupon_repo.CouponRow | Campaign":
+    """What a presented code names: one usable coupon instance, or a shared-code campaign."""
     coupon = coupon_repo.by_code(conn, code)
     if coupon is not None:
         if coupon.member_id is not None and coupon.member_id != member_id:
@@ -119,44 +165,47 @@ def _code_offer(conn: sqlite3.Connection, by_id: dict[str, repo.StoredCampaign],
             raise Conflict(f"coupon {code} was already used", [FieldError(field, "already used")])
         if coupon.status != "issued" or parse_iso(coupon.expires_at) <= now:
             raise Conflict(f"coupon {code} has expired", [FieldError(field, "expired")])
-        s = by_id.get(coupon.campaign_id)
-        if s is None:
+        if coupon.campaign_id not in by_id:
             raise Conflict(f"the campaign of coupon {code} has ended", [FieldError(field, "campaign ended")])
-        return _coupon_offer(s.campaign, coupon, left)
+        return coupon
     for s in by_id.values():
         c = s.campaign
         if isinstance(c.issuance, SharedCode) and c.issuance.code.upper() == code.upper():
-            return Offer(offer_id=f"code:{c.issuance.code}", campaign=c, code=c.issuance.code,
-                         expires_at=expires_at(c, tz), remaining=left.get(c.campaign_id))
+            return c
     raise InvalidInput.on(field, "no such coupon or offer code")
 
 
-def flash_surplus(conn: sqlite3.Connection, offers: list[Offer]) -> dict[str, int]:
-    """Stock above each flash SKU's threshold, read in the caller's transaction (the writer's, on a sale)."""
+def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[CartLine]) -> dict[str, int]:
+    """Stock above each flash SKU's threshold, for the SKUs of this cart, read in the caller's
+    transaction (the writer's, on a sale). Only open flash offers reach here, so outside the flash
+    window nothing is read."""
+    in_cart = {x.sku for x in lines}
     threshold: dict[str, int] = {}
     for o in offers:
         f = o.campaign.flash
         if f is not None:
             for sku in o.campaign.scope.skus or []:
-                threshold[sku] = max(threshold.get(sku, 0), f.threshold)
-    out = {}
-    for sku, t in threshold.items():
-        have = catalog_repo.on_hand(conn, sku)
-        out[sku] = max(0, (have or 0) - t)
-    return out
+                if sku in in_cart:
+                    threshold[sku] = max(threshold.get(sku, 0), f.threshold)
+    if not threshold:
+        return {}
+    have = catalog_repo.on_hand_many(conn, list(threshold))
+    return {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
 
 
 def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[CartLine], member: Member | None,
-          codes: list[str], now: datetime, member_coupons: bool = True) -> Priced:
+          codes: list[str], now: datetime, coupons: list[coupon_repo.CouponRow] | None = None) -> Priced:
     """Price the cart with every campaign that may apply, counting caps through `conn`.
 
-    `member_coupons=False` (a member recognised by payment alone): the member's own coupons are not
-    spent without them at the till; codes presented still are.
+    `coupons`: the member's usable coupons when the caller already read them; [] for a member
+    recognised by payment alone, whose own coupons are not spent without them at the till (codes
+    presented still are); None reads them.
     """
     day = business_day(now, store.tz, store.config.day_start).isoformat()
-    offers = build_offers(store, conn, ref, member, codes, now, day, member_coupons)
+    offers = build_offers(store, conn, ref, member, codes, now, day, lines, coupons)
     return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers,
-                       flash_surplus(conn, offers), now, store.tz, store.config.store_id, store.config.day_start)
+                       flash_surplus(conn, offers, lines), now, store.tz, store.config.store_id,
+                       store.config.day_start)
 
 
 def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Priced, member: Member | None,

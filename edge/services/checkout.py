@@ -7,6 +7,7 @@ from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart
 from ..domain.pricing import Priced, resolve_lines
 from ..schemas import DiscountOut, LineIn, LineOut, OfferNoteOut, QuoteIn, QuoteOut
+from ..store.coupons import CouponRow, usable_for
 from . import campaigns, join, points
 from .coupons import with_coupons
 from .members import find_ref, summary
@@ -14,10 +15,10 @@ from .runtime import Reference, Store
 
 
 def price_lines(store: Store, ref: Reference, lines: list[LineIn], member: Member | None, now: datetime,
-                coupon_codes: list[str] | None = None) -> Priced:
+                coupon_codes: list[str] | None = None, coupons: list[CouponRow] | None = None) -> Priced:
     """Price requested lines for a member (or nobody) at `now` with every campaign that applies."""
     cart = resolve_lines([(x.sku, x.qty, x.unit_price_fen) for x in lines], ref.catalog)
-    return campaigns.price(store, store.reader.conn, ref, cart, member, coupon_codes or [], now)
+    return campaigns.price(store, store.reader.conn, ref, cart, member, coupon_codes or [], now, coupons)
 
 
 def lines_out(priced: PricedCart, ref: Reference) -> list[LineOut]:
@@ -45,12 +46,14 @@ def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut
         member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(
             store, data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
-    result = price_lines(store, ref, data.lines, member, now, data.coupon_codes)
+    # one read of the member's coupons serves both the pricing and the member shown on the display
+    own = usable_for(store.reader.conn, member.member_id, now) if member else []
+    result = price_lines(store, ref, data.lines, member, now, data.coupon_codes, own)
     priced = points.preview(store, member, data.redeem_points, result.cart)
     out = QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),
         subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,
-        applied=applied_out(priced), member=with_coupons(store, summary(member, ref.tiers)) if member else None,
+        applied=applied_out(priced), member=with_coupons(store, summary(member, ref.tiers), own) if member else None,
         join=None, quoted_at=iso(now), points_multiplier_pct=result.points_multiplier_pct,
         notes=[OfferNoteOut(offer_id=n.offer_id, name_zh=n.name_zh, name_en=n.name_en, applied=n.applied,
                             reason=n.reason) for n in result.notes])

@@ -103,10 +103,18 @@ def usable_coupons(store: Store, member_id: str) -> list[CouponOut]:
     return [coupon_out(store, c, now) for c in repo.usable_for(store.reader.conn, member_id, now)]
 
 
-def with_coupons(store: Store, member: MemberSummary) -> MemberSummary:
-    """The member summary with its usable coupons filled in (MemberSummary.coupons)."""
-    listed = [msgspec.to_builtins(c) for c in usable_coupons(store, member.member_id)]
-    return msgspec.structs.replace(member, coupons=listed)
+def with_coupons(store: Store, member: MemberSummary,
+                 rows: list[repo.CouponRow] | None = None) -> MemberSummary:
+    """The member summary with its usable coupons filled in (MemberSummary.coupons); `rows` when the
+    caller already read them (a quote prices with the same ones)."""
+    if rows is None:
+        listed = usable_coupons(store, member.member_id)
+    else:
+        now = store.clock()
+        listed = [coupon_out(store, c, now) for c in rows]
+    if not listed:
+        return member
+    return msgspec.structs.replace(member, coupons=[msgspec.to_builtins(c) for c in listed])
 
 
 async def expire_due(store: Store) -> int:

@@ -76,7 +76,8 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             recognised = member is not None
         day = business_day(now, store.tz, cfg.day_start).isoformat()
         # caps and flash surplus are read here, in the writer's transaction: lanes cannot overspend them
-        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now, member_coupons=not recognised)
+        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now,
+                                 coupons=[] if recognised else None)
         priced = result.cart
         policy = points_repo.load_policy(conn)
         if data.redeem_points and member is not None:

@@ -62,6 +62,12 @@ def on_hand(conn: sqlite3.Connection, sku: str) -> int | None:
     return None if row is None else row[0]
 
 
+def on_hand_many(conn: sqlite3.Connection, skus: list[str]) -> dict[str, int | None]:
+    """Stock of each SKU that has an inventory row (a SKU without one is absent)."""
+    marks = ", ".join("?" for _ in skus)
+    return dict(conn.execute(f"SELECT sku, on_hand FROM inventory WHERE sku IN ({marks})", skus).fetchall())
+
+
 def load_tiers(conn: sqlite3.Connection) -> dict[str, Tier]:
     rows = conn.execute(f"SELECT {', '.join(TIER_FIELDS)} FROM tiers ORDER BY rank").fetchall()
     return {r[0]: Tier(**dict(zip(TIER_FIELDS, r, strict=True))) for r in rows}
