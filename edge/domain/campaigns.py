@@ -272,6 +272,16 @@ def conditions_hold(c: Campaign, who: Customer, local: datetime, store_id: str |
     return True
 
 
+def may_reach(c: Campaign, skus: set[str], categories: set[str]) -> bool:
+    """Whether an offer could touch a cart of these SKUs and categories: a points multiplier or an
+    unscoped offer always may; a scoped one only through a SKU or category the cart holds (else the
+    engine's fit refuses it). Lets a quote drop most offers before reading their caps."""
+    sc = c.scope
+    if isinstance(c.benefit, PointsMultiplier) or (sc.skus is None and sc.categories is None):
+        return True
+    return any(x in skus for x in sc.skus or ()) or any(x in categories for x in sc.categories or ())
+
+
 def flash_open(flash: Flash, local: datetime, business_day_start: time) -> bool:
     """From the start time until the end time, or until the business day closes (its next start)."""
     end = flash.end or business_day_start.strftime("%H:%M")

@@ -13,11 +13,11 @@ from ..domain.campaigns import (
     CouponInstances,
     Customer,
     Limits,
-    PointsMultiplier,
     SharedCode,
     check_campaign,
     conditions_hold,
     expires_at,
+    may_reach,
 )
 from ..domain.clock import iso, parse_iso
 from ..domain.errors import CapReached, Conflict, FieldError, InvalidInput
@@ -96,15 +96,6 @@ def offer_plan(store: Store, ref: Reference) -> OfferPlan:
     return plan
 
 
-def _touches(c: Campaign, skus: set[str], categories: set[str]) -> bool:
-    """Whether an offer could reach any line of the cart: a points multiplier or an unscoped offer
-    always may; a scoped one only through a SKU or category the cart holds (else `fit` refuses it)."""
-    sc = c.scope
-    if isinstance(c.benefit, PointsMultiplier) or (sc.skus is None and sc.categories is None):
-        return True
-    return any(x in skus for x in sc.skus or ()) or any(x in categories for x in sc.categories or ())
-
-
 def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member: Member | None,
                  codes: list[str], now: datetime, day: str, lines: list[CartLine],
                  coupons: list[coupon_repo.CouponRow] | None = None) -> list[Offer]:
@@ -119,7 +110,7 @@ def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member:
     skus = {x.sku for x in lines}
     categories = {ref.catalog[x.sku].category for x in lines}
     cfg = store.config
-    autos = [o for o in plan.automatic if _touches(o.campaign, skus, categories)
+    autos = [o for o in plan.automatic if may_reach(o.campaign, skus, categories)
              and conditions_hold(o.campaign, who, local, cfg.store_id, cfg.day_start)]
     presented = [_code_target(conn, plan.by_id, code, member_id, now, f"coupon_codes[{i}]")
                  for i, code in enumerate(codes)]

@@ -111,18 +111,23 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
         raise InvalidInput.on(field_prefix + "phone", "give exactly one of phone, member_id, payer, code")
     field, value = given[0]
     conn = store.reader.conn
+    merged = True  # unless the lookup itself said no alias points this member elsewhere
     if field == "phone":
         e164 = normalise_phone(value, store.config.region, field_prefix + "phone")
-        # a member who joined at another store is known here by phone hash once HQ's bundle arrived
-        member = repo.by_phone(conn, e164) or directory.by_phone_hash(conn, phone_hash(store.chain_key, e164))
+        member, merged = repo.find_flagged(conn, "phone_e164", e164)
+        if member is None:  # a member who joined at another store, known here by phone hash from HQ
+            member, merged = directory.by_phone_hash(conn, phone_hash(store.chain_key, e164)), True
     elif field == "member_id":
-        member = repo.by_id(conn, value) or directory.by_alias(conn, value)
+        member, merged = repo.find_flagged(conn, "member_id", value)
+        if member is None:
+            member, merged = directory.by_alias(conn, value), True
     elif field == "payer":
         provider, scope, payer_id = parse_payer(value, scope)
         member = repo.by_payer(conn, payer_hash(store.chain_key, provider, scope, payer_id))
     else:
         member = find_by_code(store, value, field_prefix + "code")
-    member = directory.follow_alias(conn, member)  # HQ merged this id into the person's earliest join
+    if merged:
+        member = directory.follow_alias(conn, member)  # HQ merged this id into the person's earliest join
     if member is None or member.erased_at is not None:
         raise NotFound(f"no member with this {field}", [FieldError(field_prefix + field, "no member found")])
     return member

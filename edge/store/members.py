@@ -12,17 +12,30 @@ _SELECT = f"SELECT {', '.join(MEMBER_FIELDS)} FROM members"
 _BOOLS = {"marketing_consent", "payment_link_consent"}
 
 
+_BOOL_AT = tuple(i for i, f in enumerate(MEMBER_FIELDS) if f in _BOOLS)
+# the member and whether HQ merged its id into another's: one statement for the common lookup
+_SELECT_FLAGGED = (f"SELECT {', '.join(MEMBER_FIELDS)}, EXISTS(SELECT 1 FROM member_aliases a "
+                   "WHERE a.alias_member_id = members.member_id) FROM members")
+
+
 def _member(row: tuple | None) -> Member | None:
     if row is None:
         return None
-    values = dict(zip(MEMBER_FIELDS, row, strict=True))
-    for b in _BOOLS:
-        values[b] = bool(values[b])
-    return Member(**values)
+    values = list(row[:len(MEMBER_FIELDS)])
+    for i in _BOOL_AT:
+        values[i] = bool(values[i])
+    return Member(**dict(zip(MEMBER_FIELDS, values, strict=True)))
 
 
 def by_id(conn: sqlite3.Connection, member_id: str) -> Member | None:
     return _member(conn.execute(f"{_SELECT} WHERE member_id = ?", (member_id,)).fetchone())
+
+
+def find_flagged(conn: sqlite3.Connection, column: str, value: str) -> tuple[Member | None, bool]:
+    """(member by `member_id` or `phone_e164`, whether an alias points it at another member)."""
+    assert column in ("member_id", "phone_e164")
+    row = conn.execute(f"{_SELECT_FLAGGED} WHERE {column} = ?", (value,)).fetchone()
+    return (None, False) if row is None else (_member(row), bool(row[-1]))
 
 
 def by_phone(conn: sqlite3.Connection, phone_e164: str) -> Member | None:

@@ -20,9 +20,11 @@ from edge.domain.campaigns import (
     PointsMultiplier,
     Scope,
     Stacking,
+    conditions_hold,
+    may_reach,
 )
 from edge.domain.models import CartLine, Sku, Tier
-from edge.domain.pricing import Offer, allowed, evaluate_set, price_order, price_with
+from edge.domain.pricing import Offer, allowed, evaluate_set, price_order, price_order_full, price_with
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Friday 17:00 in Shanghai: member day, flash hours
@@ -205,3 +207,31 @@ def contested(draw):
 @given(contested())
 def test_when_order_offers_compete_the_engine_matches_the_brute_force_best(case):
     assert_best_by_brute_force(case)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines_st, st.integers(0, 10_000), st.sampled_from([None, "regular", "gold"]))
+def test_a_cart_with_no_offers_prices_exactly_as_the_full_engine_would(raw, bps, member):
+    # price_order skips the engine when no offer is in play; the answer must not change by it
+    tiers = {**TIERS, "gold": msgspec.structs.replace(TIERS["gold"], discount_bps=bps)}
+    lines = [CartLine(sku, qty, CATALOG[sku].price_fen if p is None else p) for sku, qty, p in raw]
+    who = Customer(member_id="m1", tier_id=member) if member else Customer()
+    fast = price_order(lines, CATALOG, who, tiers, [], {}, NOW, SHANGHAI)
+    full = price_order_full(lines, CATALOG, who, tiers, [], {}, NOW, SHANGHAI)
+    assert fast == full
+    subtotals = [x.qty * x.unit_price_fen for x in lines if CATALOG[x.sku].member_discount]
+    # some discount exactly when a gold member has a line whose tier share rounds up to a fen
+    assert (fast.cart.discount_fen > 0) == (member == "gold" and any(t * bps >= 5_000 for t in subtotals))
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario())
+def test_dropping_offers_that_cannot_reach_the_cart_or_whose_conditions_fail_changes_nothing(case):
+    # a quote filters the store's offers before reading their caps (services.campaigns.build_offers)
+    lines, who, offers, surplus = case
+    local = NOW.astimezone(SHANGHAI)
+    skus = {x.sku for x in lines}
+    categories = {CATALOG[x.sku].category for x in lines}
+    kept = [o for o in offers if may_reach(o.campaign, skus, categories)
+            and conditions_hold(o.campaign, who, local, "s1")]
+    assert run(lines, who, kept, surplus) == run(lines, who, offers, surplus)
