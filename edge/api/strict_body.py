@@ -35,7 +35,9 @@ async def decode_strictly(request: Request) -> None:
         return
     body = await request.body()
     try:
-        decoder.decode(body)
+        # Handed on as the parsed body: Litestar reads `data` from here and passes a Struct of the
+        # right type through unchanged, so the body is parsed once, strictly.
+        request._connection_state.json = decoder.decode(body)
     except msgspec.ValidationError as exc:
         message, _, path = str(exc).partition(" - at `$")
         key = path.rstrip("`").lstrip(".")

@@ -14,8 +14,7 @@ def system_clock() -> datetime:
 @lru_cache(maxsize=256)  # one command stamps many rows with the same `now`
 def iso(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. 2026-11-23T06:30:00.000Z: sorts as text, reads as time."""
-    m = moment.astimezone(UTC)
-    return m.strftime("%Y-%m-%dT%H:%M:%S.") + f"{m.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:
