@@ -313,10 +313,13 @@ def price_order_full(
                                business_day_start)
     multipliers = [o for o in fitting if isinstance(o.campaign.benefit, PointsMultiplier)]
     pricing = [o for o in fitting if not isinstance(o.campaign.benefit, PointsMultiplier)]
-    # with nothing to choose between, the search's answer is known: no picks, nothing switched on
-    chosen, on = _Search(cart, pricing).run() if pricing else ([], frozenset())
+    groups = _groups(pricing)
+    if groups:
+        chosen, on = _Search(cart, pricing).run()
+    else:  # nothing excludes anything: the search would switch every fitting offer on and pick none
+        chosen, on = [], frozenset(o.offer_id for o in pricing)
     best = evaluate(cart, on, _order_chain(cart, on), chosen)
-    notes = _notes(cart, _groups(pricing), chosen, best)
+    notes = _notes(cart, groups, chosen, best)
     mult = max((o.campaign.benefit.pct for o in multipliers), default=100)  # type: ignore[union-attr]
     for o in multipliers:
         notes.append(Note(offer_id=o.offer_id, name_zh=o.campaign.name_zh, name_en=o.campaign.name_en,
