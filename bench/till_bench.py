@@ -68,7 +68,7 @@ def start(cmd: list[str], port: int) -> subprocess.Popen:
 
 
 def wrk(port: int, script: Path, seconds: int, lanes: int) -> dict:
-    threads = min(lanes, 2)
+    threads = int(os.environ.get("WRK_THREADS", min(lanes, 2)))
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{lanes}", f"-d{seconds}s", "--latency", "-s", str(script),
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 60).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
