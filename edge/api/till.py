@@ -23,7 +23,7 @@ from ..services import checkout, coupons, inventory, members, sales
 from .auth import roles
 from .deps import StoreDep
 from .idempotency import idempotent
-from .responses import problems
+from .responses import JsonAnswer, answer, problems
 
 JSON = "application/json"
 
@@ -69,20 +69,22 @@ class TillController(Controller):
                                          scope=payer_scope)
         return coupons.with_coupons(store, members.summary(found, store.reference().tiers))
 
-    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK, responses=problems(400, 404, 413, 422))
-    async def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> QuoteOut:
+    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK,
+          responses={**answer(HTTP_200_OK, QuoteOut, "The priced cart"), **problems(400, 404, 413, 422)})
+    async def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> JsonAnswer:
         """Price a cart with the member's tier discount and member-day boost, each explained.
 
         A member code is accepted once per store: after the first quote, re-quote by member_id.
         """
         member = await members.find_ref_async(store, data.member) if data.member is not None else None
-        return checkout.quote(store, data, member)
+        return JsonAnswer(checkout.quote(store, data, member))
 
-    @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED, responses=problems(400, 404, 409, 413, 422))
-    async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> Response[SaleOut]:
+    @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED,
+          responses={**answer(HTTP_201_CREATED, SaleOut, "The recorded sale (a replay: the first answer)"),
+                     **problems(400, 404, 409, 413, 422)})
+    async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> JsonAnswer:
         """Record a sale once per sale_id: a replay answers the first answer; another body is 409."""
-        body = await sales.record_sale(store, data)
-        return Response(body, status_code=HTTP_201_CREATED, media_type=JSON)
+        return JsonAnswer(await sales.record_sale(store, data), HTTP_201_CREATED)
 
     @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
           responses=problems(400, 404, 422))

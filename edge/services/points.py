@@ -13,7 +13,7 @@ from ..schemas import SaleIn
 from ..store import members as member_repo
 from ..store import points as repo
 from ..store.outbox import append_event
-from .runtime import Store
+from .runtime import Store, bump_reference
 
 
 def _entry(conn: sqlite3.Connection, member_id: str, kind: str, points: int, sale_id: str | None,
@@ -141,6 +141,7 @@ async def set_policy(store: Store, new: PointsPolicy) -> PointsPolicy:
 
     def command(conn: sqlite3.Connection) -> PointsPolicy:
         repo.save_policy(conn, new)
+        bump_reference(conn)  # sales read the policy from the cached reference
         append_event(conn, "points.policy_changed", store.clock(), msgspec.to_builtins(new))
         return new
 

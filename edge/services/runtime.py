@@ -10,8 +10,10 @@ import msgspec
 from ..config import StoreConfig
 from ..domain.clock import Clock, system_clock
 from ..domain.models import MemberDayRule, Sku, Tier
+from ..domain.points import PointsPolicy
 from ..store import catalog as catalog_repo
 from ..store import meta
+from ..store import points as points_repo
 from ..store.connection import open_database
 from ..store.reader import Reader
 from ..store.schema import migrate
@@ -30,6 +32,7 @@ class Reference:
     catalog: dict[str, Sku]
     tiers: dict[str, Tier]
     member_days: list[MemberDayRule]
+    points_policy: PointsPolicy
 
 
 class Store:
@@ -73,7 +76,7 @@ class Store:
             return ref
         with self._ref_lock:
             ref = Reference(version, catalog_repo.load_catalog(conn), catalog_repo.load_tiers(conn),
-                            catalog_repo.load_member_day_rules(conn))
+                            catalog_repo.load_member_day_rules(conn), points_repo.load_policy(conn))
             self._ref = ref
         return ref
 

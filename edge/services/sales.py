@@ -15,7 +15,6 @@ from ..domain.pricing import resolve_lines
 from ..schemas import PaymentOut, ReceiptOut, SaleIn, SaleOut
 from ..store import catalog as stock_repo
 from ..store import members as member_repo
-from ..store import points as points_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
 from ..store.outbox import append_event
@@ -44,10 +43,7 @@ def _replay(sale_id: str, stored_hash: str, new_hash: str, body: bytes | None) -
 
 async def record_sale(store: Store, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first)."""
-    digest = request_hash(data)
-    seen = repo.sale_status(store.reader.conn, data.sale_id)
-    if seen is not None:  # the common retry, answered without queueing for the writer
-        return _replay(data.sale_id, seen[1], digest, repo.sale_response(store.reader.conn, data.sale_id))
+    digest = request_hash(data)  # a retry is recognised inside the writer, where it cannot race the first
     ref = store.reference()
     cart = resolve_lines([(x.sku, x.qty, x.unit_price_fen) for x in data.lines], ref.catalog)
     pay = data.payment
@@ -59,7 +55,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
 
     def command(conn: sqlite3.Connection) -> bytes:
         seen = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (data.sale_id,)).fetchone()
-        if seen is not None:  # a retry that raced the first attempt through the queue
+        if seen is not None:  # a retry: the first answer, or 409 for another body
             return _replay(data.sale_id, seen[0], digest, bytes(seen[1]))
         now = store.clock()
         member: Member | None = None
@@ -79,7 +75,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now,
                                  coupons=[] if recognised else None)
         priced = result.cart
-        policy = points_repo.load_policy(conn)
+        policy = ref.points_policy
         if data.redeem_points and member is not None:
             priced = points.redeem(conn, policy, member, data, priced, now)
         if pay.amount_fen is not None and pay.amount_fen != priced.total_fen:
@@ -106,10 +102,9 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         if member is not None:
             tier = ref.tiers[member.tier_id]
             earned = points_earned(priced.total_fen, tier, cfg.fen_per_point) * result.points_multiplier_pct // 100
-            spend = member_repo.add_spend(conn, member.member_id, priced.total_fen, now)
-            better = qualified_tier(tier, spend, ref.tiers)
+            # `member` was read in this transaction, so its spend plus this sale is the new spend
+            better = qualified_tier(tier, member.lifetime_spend_fen + priced.total_fen, ref.tiers)
             if better.tier_id != tier.tier_id:
-                member_repo.set_tier(conn, member.member_id, better.tier_id, now)
                 upgraded = better.tier_id
                 append_event(conn, "member.updated", now, {"member_id": member.member_id, "tier_id": better.tier_id,
                                                            "reason": "tier_upgrade", "sale_id": data.sale_id})
@@ -119,7 +114,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
                 if linked:
                     append_event(conn, "payment_identity.linked", now, {
                         "member_id": member.member_id, "payer_hash": payer, "provider": pay.provider})
-            member = member_repo.by_id(conn, member.member_id)
+            member = member_repo.settle_sale(conn, member.member_id, priced.total_fen, better.tier_id, now)
 
         out = SaleOut(
             sale_id=data.sale_id, status="completed", checkout_id=data.checkout_id, lane_id=data.lane_id,

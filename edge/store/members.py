@@ -85,6 +85,14 @@ def add_spend(conn: sqlite3.Connection, member_id: str, paid_fen: int, now: date
                         (paid_fen, iso(now), member_id)).fetchone()[0]
 
 
+def settle_sale(conn: sqlite3.Connection, member_id: str, paid_fen: int, tier_id: str, now: datetime) -> Member:
+    """A sale's spend and the tier it earned, in one statement that answers the member as it now is."""
+    row = conn.execute(f"UPDATE members SET lifetime_spend_fen = lifetime_spend_fen + ?, tier_id = ?, updated_at = ? "
+                       f"WHERE member_id = ? RETURNING {', '.join(MEMBER_FIELDS)}",
+                       (paid_fen, tier_id, iso(now), member_id)).fetchone()
+    return _member(row)  # type: ignore[return-value]
+
+
 def set_tier(conn: sqlite3.Connection, member_id: str, tier_id: str, now: datetime) -> None:
     conn.execute("UPDATE members SET tier_id = ?, updated_at = ? WHERE member_id = ?", (tier_id, iso(now), member_id))
 

@@ -52,16 +52,6 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> SaleRow | None:
     return SaleRow(**values)
 
 
-def sale_status(conn: sqlite3.Connection, sale_id: str) -> tuple[str, str] | None:
-    """(status, request hash) of a sale, the cheap read a replay check needs."""
-    return conn.execute("SELECT status, request_hash FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
-
-
-def sale_response(conn: sqlite3.Connection, sale_id: str) -> bytes | None:
-    row = conn.execute("SELECT response FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
-    return None if row is None else bytes(row[0])
-
-
 def stock_taken(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, int]]:
     """(sku, units) the sale took off the shelf, to give back on a void."""
     return conn.execute("SELECT sku, stock_taken FROM sale_lines WHERE sale_id = ? AND stock_taken > 0 "
