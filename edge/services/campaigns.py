@@ -121,10 +121,7 @@ def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member:
     in_play = {o.offer_id for o in autos} | {c.campaign_id for c in own} | {c.campaign_id for c in presented}
     limited = sorted(plan.limited & in_play)
     used = repo.usage(conn, limited, day, member_id) if limited else {}
-    # A cap above what this cart could use prices it as no cap at all: clamped, the reads stay
-    # equal while other lanes spend the same cap, so a sale priced early keeps its price.
-    most = sum(x.qty for x in lines)
-    left = {cid: _at_most(remaining(plan.by_id[cid].campaign, plan.by_id[cid].origin, used.get(cid), member_id), most)
+    left = {cid: remaining(plan.by_id[cid].campaign, plan.by_id[cid].origin, used.get(cid), member_id)
             for cid in limited}
     offers = [o if o.offer_id not in left else msgspec.structs.replace(o, remaining=left[o.offer_id])
               for o in autos]
@@ -140,10 +137,6 @@ def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member:
         offers.append(offer)
     offers.extend(_coupon_offer(plan.by_id[c.campaign_id].campaign, c, left) for c in own)
     return offers
-
-
-def _at_most(left: int | None, most: int) -> int | None:
-    return None if left is None else min(left, most)
 
 
 def _coupon_offer(c: Campaign, coupon: coupon_repo.CouponRow, left: dict[str, int | None]) -> Offer:
@@ -174,7 +167,7 @@ def _code_target(conn: sqlite3.Connection, by_id: dict[str, repo.StoredCampaign]
 
 
 def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[CartLine]) -> dict[str, int]:
-    """Stock above each flash SKU's threshold (up to what the cart holds), for the SKUs of this cart, read in the caller's
+    """Stock above each flash SKU's threshold, for the SKUs of this cart, read in the caller's
     transaction (the writer's, on a sale). Only open flash offers reach here, so outside the flash
     window nothing is read."""
     in_cart = {x.sku for x in lines}
@@ -188,12 +181,7 @@ def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[Car
     if not threshold:
         return {}
     have = catalog_repo.on_hand_many(conn, list(threshold))
-    # clamped to the units of that SKU in the cart, the most the engine could sell at the flash
-    # price: the same reads while other lanes sell from a large surplus (see build_offers)
-    units: dict[str, int] = {}
-    for x in lines:
-        units[x.sku] = units.get(x.sku, 0) + x.qty
-    return {sku: min(units[sku], max(0, (have.get(sku) or 0) - t)) for sku, t in threshold.items()}
+    return {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
 
 
 Gathered = tuple[list[Offer], dict[str, int]]  # the offers in play (caps counted) and the flash surplus

@@ -65,12 +65,6 @@ def _customer(conn: sqlite3.Connection, data: SaleIn, payer: str | None) -> tupl
     return None, False
 
 
-def _price_inputs(store: Store, reads: tuple[Member | None, bool, campaigns.Gathered]) -> tuple:
-    # what the engine sees of the member (tier, birthday, join date), not their spend or points,
-    # which this lane's own earlier sales may have moved
-    return campaigns.customer_of(reads[0], store), reads[1], reads[2]
-
-
 async def record_sale(store: Store, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first)."""
     digest = request_hash(data)  # a retry is recognised inside the writer, where it cannot race the first
@@ -106,7 +100,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         # does the price, and the early price stands; otherwise the cart is priced again.
         reads = customer_and_reads(conn)
         member, recognised, gathered = reads
-        if early is not None and _price_inputs(store, reads) == _price_inputs(store, early):
+        if early is not None and reads == early:
             result = early_price
         else:
             result = campaigns.price_gathered(store, ref, cart, member, gathered, now)

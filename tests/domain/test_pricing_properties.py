@@ -235,19 +235,3 @@ def test_dropping_offers_that_cannot_reach_the_cart_or_whose_conditions_fail_cha
     kept = [o for o in offers if may_reach(o.campaign, skus, categories)
             and conditions_hold(o.campaign, who, local, "s1")]
     assert run(lines, who, kept, surplus) == run(lines, who, offers, surplus)
-
-
-@settings(max_examples=300, deadline=None)
-@given(scenario())
-def test_caps_and_surplus_beyond_what_the_cart_holds_price_like_the_cart_itself(case):
-    # services.campaigns clamps both, so a sale priced before it queues keeps its price while other
-    # lanes spend the same large cap or surplus
-    lines, who, offers, surplus = case
-    units: dict[str, int] = {}
-    for x in lines:
-        units[x.sku] = units.get(x.sku, 0) + x.qty
-    most = sum(units.values())
-    clamped = {sku: min(s, units.get(sku, 0)) for sku, s in surplus.items()}
-    capped = [msgspec.structs.replace(o, remaining=None if o.remaining is None else min(o.remaining, most))
-              for o in offers]
-    assert run(lines, who, capped, clamped) == run(lines, who, offers, surplus)
