@@ -184,25 +184,6 @@ def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[Car
     return {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
 
 
-Gathered = tuple[list[Offer], dict[str, int]]  # the offers in play (caps counted) and the flash surplus
-
-
-def gather(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[CartLine], member: Member | None,
-           codes: list[str], now: datetime, coupons: list[coupon_repo.CouponRow] | None = None) -> Gathered:
-    """Everything the engine reads from the database for this cart, read through `conn`."""
-    day = business_day(now, store.tz, store.config.day_start).isoformat()
-    offers = build_offers(store, conn, ref, member, codes, now, day, lines, coupons)
-    return offers, flash_surplus(conn, offers, lines)
-
-
-def price_gathered(store: Store, ref: Reference, lines: list[CartLine], member: Member | None, gathered: Gathered,
-                   now: datetime) -> Priced:
-    """The pure engine over what `gather` read: the same member and reads always give the same price."""
-    offers, surplus = gathered
-    return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers, surplus, now, store.tz,
-                       store.config.store_id, store.config.day_start)
-
-
 def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[CartLine], member: Member | None,
           codes: list[str], now: datetime, coupons: list[coupon_repo.CouponRow] | None = None) -> Priced:
     """Price the cart with every campaign that may apply, counting caps through `conn`.
@@ -211,7 +192,11 @@ def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[Ca
     recognised by payment alone, whose own coupons are not spent without them at the till (codes
     presented still are); None reads them.
     """
-    return price_gathered(store, ref, lines, member, gather(store, conn, ref, lines, member, codes, now, coupons), now)
+    day = business_day(now, store.tz, store.config.day_start).isoformat()
+    offers = build_offers(store, conn, ref, member, codes, now, day, lines, coupons)
+    return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers,
+                       flash_surplus(conn, offers, lines), now, store.tz, store.config.store_id,
+                       store.config.day_start)
 
 
 def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Priced, member: Member | None,

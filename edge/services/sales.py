@@ -6,14 +6,7 @@ import sqlite3
 import msgspec
 
 from ..domain.clock import iso
-from ..domain.errors import (
-    FieldError,
-    IdempotencyConflict,
-    InvalidInput,
-    NotFound,
-    OutOfStock,
-    StoreEdgeError,
-)
+from ..domain.errors import FieldError, IdempotencyConflict, InvalidInput, NotFound, OutOfStock
 from ..domain.identity import mask_phone, payer_hash
 from ..domain.join_rate import JoinFacts, business_day, classify_sale
 from ..domain.loyalty import points_earned, qualified_tier
@@ -48,23 +41,6 @@ def _replay(sale_id: str, stored_hash: str, new_hash: str, body: bytes | None) -
     return body
 
 
-def _customer(conn: sqlite3.Connection, data: SaleIn, payer: str | None) -> tuple[Member | None, bool]:
-    """Who the sale is for: the member named, the one who joined through this checkout's QR, or the
-    payer's linked member (recognised by payment alone); and whether it was that last one."""
-    if data.member_id is not None:
-        member = member_repo.by_id(conn, data.member_id)
-        if member is None or member.erased_at is not None:
-            raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
-        return member, False
-    if data.checkout_id is not None and (joined := checkout_join(conn, data.checkout_id)) is not None:
-        member = member_repo.by_id(conn, joined[0])
-        return (member if member is not None and member.erased_at is None else None), False
-    if payer is not None:
-        member = member_repo.by_payer(conn, payer)
-        return member, member is not None
-    return None, False
-
-
 async def record_sale(store: Store, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first)."""
     digest = request_hash(data)  # a retry is recognised inside the writer, where it cannot race the first
@@ -76,35 +52,28 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
     payer = payer_hash(store.chain_key, pay.provider, pay.scope, pay.payer_id) if pay.payer_id and pay.provider else None
     cfg = store.config
     points.check_redemption_request(data)
-    now = store.clock()  # the sale's moment: priced and recorded at the time it arrived
-
-    def customer_and_reads(conn: sqlite3.Connection) -> tuple[Member | None, bool, campaigns.Gathered]:
-        member, recognised = _customer(conn, data, payer)
-        return member, recognised, campaigns.gather(store, conn, ref, cart, member, data.coupon_codes, now,
-                                                    coupons=[] if recognised else None)
-
-    # Price before queueing, from the read connection, so the one writer does not run the engine
-    # while every lane waits on it. Only a head start: anything odd here is left to the writer.
-    try:
-        early = customer_and_reads(store.reader.conn)
-        early_price = campaigns.price_gathered(store, ref, cart, early[0], early[2], now)
-    except StoreEdgeError:
-        early = None
 
     def command(conn: sqlite3.Connection) -> bytes:
         seen = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (data.sale_id,)).fetchone()
         if seen is not None:  # a retry: the first answer, or 409 for another body
             return _replay(data.sale_id, seen[0], digest, bytes(seen[1]))
-        # Caps, coupons and flash surplus are read again here, in the writer's transaction, so lanes
-        # cannot overspend them. The engine is pure: when these reads equal the early ones, so
-        # does the price, and the early price stands; otherwise the cart is priced again.
-        reads = customer_and_reads(conn)
-        member, recognised, gathered = reads
-        if early is not None and reads == early:
-            result = early_price
-        else:
-            result = campaigns.price_gathered(store, ref, cart, member, gathered, now)
+        now = store.clock()
+        member: Member | None = None
+        recognised = False
+        if data.member_id is not None:
+            member = member_repo.by_id(conn, data.member_id)
+            if member is None or member.erased_at is not None:
+                raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
+        elif data.checkout_id is not None and (joined := checkout_join(conn, data.checkout_id)) is not None:
+            member = member_repo.by_id(conn, joined[0])  # the customer joined through this checkout's QR
+            member = member if member is not None and member.erased_at is None else None
+        elif payer is not None:
+            member = member_repo.by_payer(conn, payer)
+            recognised = member is not None
         day = business_day(now, store.tz, cfg.day_start).isoformat()
+        # caps and flash surplus are read here, in the writer's transaction: lanes cannot overspend them
+        result = campaigns.price(store, conn, ref, cart, member, data.coupon_codes, now,
+                                 coupons=[] if recognised else None)
         priced = result.cart
         policy = ref.points_policy
         if data.redeem_points and member is not None:
