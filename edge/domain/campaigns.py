@@ -7,6 +7,7 @@ read in the store's zone only for rules (weekdays, time windows, date ranges, bi
 """
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -204,6 +205,7 @@ def decode_campaign(body: bytes | str, campaign_id: str | None = None, kind: str
 
 # --- time rules: read `now` in the store's zone -----------------------------------------------------
 
+@lru_cache(maxsize=512)  # a store has a few dozen distinct times; parsing them per quote showed in profiles
 def _hm(text: str) -> time:
     return time.fromisoformat(text)
 
@@ -284,8 +286,9 @@ def may_reach(c: Campaign, skus: set[str], categories: set[str]) -> bool:
 
 def flash_open(flash: Flash, local: datetime, business_day_start: time) -> bool:
     """From the start time until the end time, or until the business day closes (its next start)."""
-    end = flash.end or business_day_start.strftime("%H:%M")
-    return in_time_window(flash.start, end, local)
+    t, a = local.time(), _hm(flash.start)
+    b = _hm(flash.end) if flash.end else business_day_start
+    return a <= t < b if a < b else (t >= a or t < b)
 
 
 def expires_at(c: Campaign, tz: ZoneInfo) -> datetime | None:

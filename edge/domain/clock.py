@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
 
 Clock = Callable[[], datetime]
 
@@ -11,10 +10,18 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-@lru_cache(maxsize=256)  # one command stamps many rows with the same `now`
+_last: tuple[datetime | None, str] = (None, "")  # one command stamps many rows with the same `now`
+
+
 def iso(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. 2026-11-23T06:30:00.000Z: sorts as text, reads as time."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    global _last
+    seen, text = _last  # replaced as one tuple: a thread never sees one moment with another's text
+    if seen is moment:
+        return text
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    _last = (moment, text)
+    return text
 
 
 def parse_iso(text: str) -> datetime:

@@ -77,7 +77,7 @@ class PricedCart(msgspec.Struct, frozen=True, kw_only=True):
     applied: list[Discount]  # one entry per rule, summed over lines
 
 
-class Member(msgspec.Struct, frozen=True, kw_only=True):
+class Member(msgspec.Struct, frozen=True):  # positional too: rows build it in field order
     member_id: str
     phone_e164: str | None  # None once erased
     name: str | None

@@ -24,7 +24,7 @@ def _member(row: tuple | None) -> Member | None:
     values = list(row[:len(MEMBER_FIELDS)])
     for i in _BOOL_AT:
         values[i] = bool(values[i])
-    return Member(**dict(zip(MEMBER_FIELDS, values, strict=True)))
+    return Member(*values)
 
 
 def by_id(conn: sqlite3.Connection, member_id: str) -> Member | None:
