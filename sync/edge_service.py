@@ -22,9 +22,10 @@ def sync_key(store: Store) -> bytes:
     return key
 
 
-# Batches sealed per writer transaction: ~10k events, a few hundred ms at most, so a week of
-# backlog sealed when HQ returns never holds the tills' writer for long.
-SEAL_BATCHES_PER_COMMAND = 10
+# Batches sealed per writer transaction: one (<= 1,000 events, ~8 ms here, bench/sync_bench.py), so
+# sales queue behind at most one batch. Ten per command put 40-50 ms on the sale p99 whenever the
+# sync loop sealed during a rush (bench/till_bench.py).
+SEAL_BATCHES_PER_COMMAND = 1
 
 
 def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0, first: bool = True):  # noqa: ANN202
