@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--lanes", type=int, default=8)
     parser.add_argument("--only", choices=["quote", "sale"], help="measure the floor and this endpoint alone")
+    parser.add_argument("--flash", choices=["as-is", "off"], default="as-is",
+                        help="the demo's 16:00 flash offer on the pastry line: as the clock has it, or switched off "
+                             "(it prices the croissant in both carts when open)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench needs wrk: apt-get install wrk")
@@ -121,6 +124,10 @@ def main() -> None:
         manager = {"Authorization": f"Bearer {keys['manager']}"}
         base = f"http://127.0.0.1:{port}"
         httpx.put(f"{base}/api/v1/inventory/CROISSANT", json={"on_hand": 10_000_000}, headers=manager)
+        flash = next(c for c in httpx.get(f"{base}/api/v1/campaigns", headers=manager).json()
+                     if c["campaign"]["campaign_id"] == "flash-pastry")["campaign"]
+        if args.flash == "off":
+            httpx.post(f"{base}/api/v1/campaigns", json={**flash, "active": False}, headers=manager).raise_for_status()
         member = httpx.post(f"{base}/api/v1/members", headers=lane, json={
             "phone": "13800138000", "consent": {"policy_version": "2026-01", "granted": True},
             "lane_id": "L1", "cashier_id": "C1"}).json()["member_id"]
@@ -141,13 +148,16 @@ def main() -> None:
         if args.only != "quote":
             results["sale"] = wrk(port, script, args.seconds, args.lanes)
         depth = httpx.get(f"{base}/healthz").json()["outbox_depth"]
+        probe = httpx.post(f"{base}/api/v1/checkouts/quote", json={**quote, "checkout_id": "probe"}, headers=lane).json()
+        flash_priced = any(n["offer_id"] == "flash-pastry" and n["applied"] for n in probe["notes"])
     finally:
         demo.terminate()
         demo.wait()
         shutil.rmtree(work, ignore_errors=True)
 
     floor = results["bare"]["rps"]
-    print(f"till bench: {args.lanes} lanes, {args.seconds}s each, uvicorn 1 worker, {os.cpu_count()} cores")
+    print(f"till bench: {args.lanes} lanes, {args.seconds}s each, uvicorn 1 worker, {os.cpu_count()} cores; "
+          f"flash offer {'open, pricing the croissant' if flash_priced else 'not pricing'} ({args.flash})")
     print(f"{'endpoint':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8}")
     for name in ("bare", "quote", "sale"):
         if name not in results:
