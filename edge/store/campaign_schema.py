@@ -59,3 +59,28 @@ def m001_campaign_tables(db: sqlite_utils.Database) -> None:
     CREATE INDEX points_pending_due ON points_pending(status, release_at);
     CREATE INDEX points_pending_member ON points_pending(member_id, status);
     """)
+
+
+@migrations()
+def m002_campaign_use_counts(db: sqlite_utils.Database) -> None:
+    """Running counts behind the caps: summing campaign_uses on every quote and sale grew with every
+    use (2.4 ms a read at 10,000 uses, inside the writer). Kept in the same transaction as the uses;
+    filled from the uses a store already has."""
+    db.executescript("""
+    CREATE TABLE campaign_use_counts (
+        campaign_id TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('total', 'day', 'member')),
+        key TEXT NOT NULL,                     -- '' for total, the business day, or the member id
+        n INTEGER NOT NULL,                    -- uses: flash units, or 1 an order
+        PRIMARY KEY (campaign_id, scope, key)
+    ) WITHOUT ROWID;
+    INSERT INTO campaign_use_counts (campaign_id, scope, key, n)
+        SELECT campaign_id, 'total', '', sum(CASE WHEN units > 0 THEN units ELSE 1 END)
+        FROM campaign_uses WHERE status = 'active' GROUP BY campaign_id;
+    INSERT INTO campaign_use_counts (campaign_id, scope, key, n)
+        SELECT campaign_id, 'day', business_day, sum(CASE WHEN units > 0 THEN units ELSE 1 END)
+        FROM campaign_uses WHERE status = 'active' GROUP BY campaign_id, business_day;
+    INSERT INTO campaign_use_counts (campaign_id, scope, key, n)
+        SELECT campaign_id, 'member', member_id, sum(CASE WHEN units > 0 THEN units ELSE 1 END)
+        FROM campaign_uses WHERE status = 'active' AND member_id IS NOT NULL GROUP BY campaign_id, member_id;
+    """)

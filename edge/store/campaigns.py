@@ -64,17 +64,37 @@ class Usage:
 
 def usage(conn: sqlite3.Connection, campaign_ids: list[str], business_day: str,
           member_id: str | None) -> dict[str, Usage]:
-    """Active (not voided) uses per campaign: in total, on this business day, by this member."""
+    """Active (not voided) uses per campaign: in total, on this business day, by this member.
+    Read from the running counts, so the cost does not grow with the uses."""
     if not campaign_ids:
         return {}
     marks = ", ".join("?" for _ in campaign_ids)
     rows = conn.execute(
-        "SELECT campaign_id, sum(CASE WHEN units > 0 THEN units ELSE 1 END), "
-        "sum(CASE WHEN business_day = ? THEN (CASE WHEN units > 0 THEN units ELSE 1 END) ELSE 0 END), "
-        "sum(CASE WHEN member_id IS ? THEN (CASE WHEN units > 0 THEN units ELSE 1 END) ELSE 0 END) "
-        f"FROM campaign_uses WHERE status = 'active' AND campaign_id IN ({marks}) GROUP BY campaign_id",
-        (business_day, member_id, *campaign_ids))
-    return {r[0]: Usage(r[1], r[2], r[3] if member_id is not None else 0) for r in rows}
+        f"SELECT campaign_id, scope, n FROM campaign_use_counts WHERE campaign_id IN ({marks}) "
+        "AND (scope = 'total' OR (scope = 'day' AND key = ?) OR (scope = 'member' AND key = ?))",
+        (*campaign_ids, business_day, member_id if member_id is not None else ""))
+    found: dict[str, Usage] = {}
+    for campaign_id, scope, n in rows:
+        u = found.setdefault(campaign_id, Usage())
+        if scope == "total":
+            u.total = n
+        elif scope == "day":
+            u.today = n
+        else:
+            u.member = n
+    return found
+
+
+_COUNT = ("INSERT INTO campaign_use_counts (campaign_id, scope, key, n) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (campaign_id, scope, key) DO UPDATE SET n = n + excluded.n")
+
+
+def _counts(campaign_id: str, business_day: str, member_id: str | None, units: int, sign: int) -> list[tuple]:
+    n = sign * (units if units > 0 else 1)  # flash units, or one use an order
+    rows = [(campaign_id, "total", "", n), (campaign_id, "day", business_day, n)]
+    if member_id is not None:
+        rows.append((campaign_id, "member", member_id, n))
+    return rows
 
 
 def record_use(conn: sqlite3.Connection, sale_id: str, offer_id: str, campaign_id: str, code: str | None,
@@ -82,12 +102,15 @@ def record_use(conn: sqlite3.Connection, sale_id: str, offer_id: str, campaign_i
     conn.execute("INSERT INTO campaign_uses (sale_id, offer_id, campaign_id, code, member_id, business_day, units, "
                  "amount_fen, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (sale_id, offer_id, campaign_id, code, member_id, business_day, units, amount_fen, iso(now)))
+    conn.executemany(_COUNT, _counts(campaign_id, business_day, member_id, units, 1))
 
 
 def void_uses(conn: sqlite3.Connection, sale_id: str) -> int:
     """Give a voided sale's uses back to their campaigns' caps; return how many rows."""
-    return conn.execute("UPDATE campaign_uses SET status = 'voided' WHERE sale_id = ? AND status = 'active'",
-                        (sale_id,)).rowcount
+    voided = conn.execute("UPDATE campaign_uses SET status = 'voided' WHERE sale_id = ? AND status = 'active' "
+                          "RETURNING campaign_id, business_day, member_id, units", (sale_id,)).fetchall()
+    conn.executemany(_COUNT, [row for v in voided for row in _counts(v[0], v[1], v[2], v[3], -1)])
+    return len(voided)
 
 
 def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str | None, int, int]]:
