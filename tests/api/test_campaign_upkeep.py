@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import httpx
 
-from builders import enrol_body, sale_body
 from edge.services import upkeep
+
+from builders import enrol_body, sale_body
 from support import LiveServer
 
 

@@ -131,6 +131,16 @@ def test_join_rate_daily_is_re_emitted_with_a_higher_revision_only_when_the_day_
     assert _daily_of_last_batch(api, after=2) == [(3, 2, 1)]  # the void takes the day back: a new revision
 
 
+def test_a_void_weeks_after_the_sale_re_emits_that_old_day(api, clock):
+    sale = sale_body(("LATTE", 1))
+    api.post("/api/v1/sales", json=sale)
+    api.post("/api/v1/sales", json=sale_body(("LATTE", 1)))
+    assert _daily_of_last_batch(api, after=0) == [(1, 2, 2)]
+    clock.advance(days=20)  # far past the days every seal looks at anyway
+    api.post(f"/api/v1/sales/{sale['sale_id']}/void", json={"reason": "chargeback"})
+    assert _daily_of_last_batch(api, after=1) == [(2, 1, 1)]
+
+
 def _daily_of_last_batch(api, after: int) -> list[tuple[int, int, int]]:
     listing = api.get("/sync/v1/batches", role="hq", params={"after": after}).json()
     body = api.get(f"/sync/v1/batches/{listing['last_batch_seq']}", role="hq").content
