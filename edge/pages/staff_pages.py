@@ -1,7 +1,7 @@
 """Pages for the store's own people: the till (lane key), the customer display, the manager page.
 
 A browser cannot send a bearer key on every request, so the key is typed once at /staff/login and
-its role kept in a signed cookie (12 hours). Forms carry a CSRF token like the public ones.
+its role kept in a signed cookie (12 hours) that ends with the key that signed in. Forms carry a CSRF token like the public ones.
 """
 
 import hashlib
@@ -87,12 +87,13 @@ class StaffPages(Controller):
         if not csrf_ok(request, store, "staff", form.get("csrf")):
             return page("login.html", 403, store_name=store.config.name, csrf="", next=next_, role=role,
                         error="页面已过期，请刷新 The page expired: reload it")
-        granted = request.app.state.key_verifier.role(str(form.get("key", "")).strip())
-        if granted is None or granted not in PAGE_ROLES["/" + next_.strip("/").split("/")[0]]:
+        found = request.app.state.key_verifier.key(str(form.get("key", "")).strip())
+        if found is None or found[1] not in PAGE_ROLES["/" + next_.strip("/").split("/")[0]]:
             token, _ = csrf(request, store, "staff")
             return page("login.html", 401, store_name=store.config.name, csrf=token, next=next_, role=role,
                         error="密钥无效 That key is not valid here")
-        return redirect(next_, [staff_cookie(store, granted)])
+        key_id, granted = found
+        return redirect(next_, [staff_cookie(store, granted, key_id)])
 
     # --- till ------------------------------------------------------------------------------------
 

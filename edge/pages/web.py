@@ -84,20 +84,23 @@ def csrf_ok(request: Request, store: Store, scope: str, sent: str | None) -> boo
 
 # --- staff: a lane or manager key typed once, kept as a signed role cookie -----------------------
 
-def staff_cookie(store: Store, role: str) -> Cookie:
-    value = f"{role}.{int(time.time()) + STAFF_HOURS * 3600}"
+def staff_cookie(store: Store, role: str, key_id: str) -> Cookie:
+    """A signed session for the staff pages, bound to the key that signed in: revoking the key ends it."""
+    value = f"{role}.{key_id}.{int(time.time()) + STAFF_HOURS * 3600}"
     return Cookie(key=STAFF_COOKIE, value=f"{value}.{_mac(store, 'staff', value)}", httponly=True, samesite="strict", path="/",
                   max_age=STAFF_HOURS * 3600)
 
 
 def staff_role(request: Request, store: Store) -> str | None:
-    """The role a signed, unexpired staff cookie grants, or None."""
+    """The role a signed, unexpired staff cookie grants while its key is live, or None."""
     raw = request.cookies.get(STAFF_COOKIE, "")
     value, _, mac = raw.rpartition(".")
-    role, _, until = value.partition(".")
+    role, key_id, until = (value.split(".") + ["", "", ""])[:3]
     if not mac or not until.isdigit() or not hmac.compare_digest(mac, _mac(store, "staff", value)):
         return None
-    return role if int(until) > time.time() else None
+    if int(until) <= time.time() or not request.app.state.key_verifier.live(key_id):
+        return None
+    return role
 
 
 def member_cookie(secret: str, max_age: int) -> Cookie:

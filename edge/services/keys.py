@@ -40,17 +40,35 @@ class KeyVerifier:
 
     def __init__(self, conn_of) -> None:  # noqa: ANN001 - a callable returning this thread's read connection
         self._conn_of = conn_of
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._cache: dict[str, tuple[tuple[str, str] | None, float]] = {}
+        self._live: dict[str, tuple[bool, float]] = {}
 
     def role(self, token: str) -> str | None:
+        found = self.key(token)
+        return None if found is None else found[1]
+
+    def key(self, token: str) -> tuple[str, str] | None:
+        """(key id, role) of a live key, or None."""
         # keyed by the token itself: this process saw it in the header anyway, and a hit then costs
         # one dict lookup instead of a SHA-256
         hit = self._cache.get(token)
         now = time.monotonic()
         if hit is not None and hit[1] > now:
             return hit[0]
-        role = repo.role_for_hash(self._conn_of(), hash_key(token))
+        found = repo.live_key_for_hash(self._conn_of(), hash_key(token))
         if len(self._cache) > 10_000:  # bounded: a flood of bad tokens cannot grow it forever
             self._cache.clear()
-        self._cache[token] = (role, now + CACHE_SECONDS)
-        return role
+        self._cache[token] = (found, now + CACHE_SECONDS)
+        return found
+
+    def live(self, key_id: str) -> bool:
+        """Whether the key with this id is still live: a staff page session ends with its key."""
+        hit = self._live.get(key_id)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        alive = repo.is_live(self._conn_of(), key_id)
+        if len(self._live) > 10_000:
+            self._live.clear()
+        self._live[key_id] = (alive, now + CACHE_SECONDS)
+        return alive

@@ -12,8 +12,19 @@ def insert_key(conn: sqlite3.Connection, key_id: str, role: str, key_hash: str, 
 
 
 def role_for_hash(conn: sqlite3.Connection, key_hash: str) -> str | None:
-    row = conn.execute("SELECT role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)).fetchone()
-    return None if row is None else row[0]
+    found = live_key_for_hash(conn, key_hash)
+    return None if found is None else found[1]
+
+
+def live_key_for_hash(conn: sqlite3.Connection, key_hash: str) -> tuple[str, str] | None:
+    """(key id, role) of the live key with this hash."""
+    row = conn.execute("SELECT key_id, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+                       (key_hash,)).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def is_live(conn: sqlite3.Connection, key_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM api_keys WHERE key_id = ? AND revoked_at IS NULL", (key_id,)).fetchone() is not None
 
 
 def revoke(conn: sqlite3.Connection, key_id: str, now: datetime) -> tuple[str, str] | None:

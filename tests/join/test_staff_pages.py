@@ -5,6 +5,8 @@ import re
 from join_helpers import csrf_of, join_by_form
 
 from edge.domain.member_code import make_code
+from edge.services import keys as key_service
+from edge.store.keys import revoke
 
 from builders import enrol_body, quote_body, sale_body
 
@@ -97,3 +99,26 @@ def test_the_display_renews_a_checkout_qr_that_is_about_to_expire(api, clock):
     assert shown != "/j/" + quote["join"]["qr_png_url"].split("/j/", 1)[1]
     clock.advance(minutes=1)  # the quote's own token has expired; the renewed one still works
     assert api.client.get(shown.removesuffix("/qr.png")).status_code == 200
+
+
+def test_revoking_the_key_that_signed_in_ends_the_staff_session(api, store, monkeypatch):
+    monkeypatch.setattr(key_service, "CACHE_SECONDS", 0.0)  # a revoke by the CLI lands within the cache time
+    key_id, token = store.writer.call(lambda c: key_service.create_key(c, "manager", store.clock(), "shift lead"))
+    form = api.client.get("/staff/login", params={"next": "/manager"})
+    signed = api.client.post("/staff/login", data={"csrf": csrf_of(form.text), "next": "/manager", "key": token},
+                             follow_redirects=False)
+    assert signed.status_code == 303
+    assert api.client.get("/manager", follow_redirects=False).status_code == 200
+    store.writer.call(lambda c: revoke(c, key_id, store.clock()))
+    after = api.client.get("/manager", follow_redirects=False)
+    assert after.status_code in (302, 303) and after.headers["location"] == "/staff/login?next=/manager"
+
+
+def test_a_staff_cookie_edited_to_another_key_or_role_is_refused(api):
+    sign_in(api, "lane", "/till")
+    cookie = api.client.cookies["se_staff"]
+    role, key_id, until, mac = cookie.split(".")
+    api.client.cookies.set("se_staff", f"manager.{key_id}.{until}.{mac}")
+    assert api.client.get("/manager", follow_redirects=False).headers["location"] == "/staff/login?next=/manager"
+    api.client.cookies.set("se_staff", f"{role}.k_other.{until}.{mac}")
+    assert api.client.get("/till", follow_redirects=False).headers["location"] == "/staff/login?next=/till"
