@@ -1,5 +1,6 @@
 """EdgeClient: one lane's calls to its store's edge, typed, with safe retries."""
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -17,6 +18,28 @@ RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.
              httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.PoolTimeout)
 
 
+LOOKUP_PATH = "/api/v1/members/lookup"
+
+
+class RedactLookups(logging.Filter):
+    """httpx logs every request's URL at INFO, and a lookup's query carries a phone or payer id: log
+    the path alone for lookups. Installed on the "httpx" logger once, when a client is made."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            url = args[1]
+            if url.path.endswith(LOOKUP_PATH) and url.query:
+                record.args = (args[0], url.copy_with(query=b"redacted"), *args[2:])
+        return True
+
+
+def _redact_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactLookups) for f in logger.filters):
+        logger.addFilter(RedactLookups())
+
+
 def new_sale_id(lane_id: str) -> str:
     """A sale id made at the till: the lane and a random UUID, unique without asking anyone."""
     return f"{lane_id}-{uuid.uuid4().hex}"
@@ -30,6 +53,7 @@ class EdgeClient:
                  backoff: Callable[[int], None] | None = None) -> None:
         self.lane_id = lane_id
         self.cashier_id = cashier_id
+        _redact_httpx_logs()  # no phone or payer id reaches the POS's logs through httpx
         self._client = client or httpx.Client(base_url=base_url, timeout=timeout)
         self._own_client = client is None
         self._headers = {"Authorization": f"Bearer {lane_key}", "Content-Type": "application/json"}
@@ -91,7 +115,7 @@ class EdgeClient:
                   if v is not None}
         if scope:
             params["scope"] = scope
-        return self._call("GET", "/api/v1/members/lookup", MemberSummary, params=params)
+        return self._call("GET", LOOKUP_PATH, MemberSummary, params=params)
 
     def quote(self, lines: list[LineIn], *, member_id: str | None = None, phone: str | None = None,
               code: str | None = None, checkout_id: str | None = None, coupon_codes: list[str] | None = None) -> Quote:

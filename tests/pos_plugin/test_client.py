@@ -1,5 +1,7 @@
 """The POS client against the real server over HTTP, and its offline journal."""
 
+import logging
+
 import httpx
 import pytest
 
@@ -84,3 +86,14 @@ def test_a_journaled_sale_the_edge_refuses_is_kept_as_failed_with_the_reason(edg
     (entry,) = journal.entries()
     assert entry.state == "failed" and "unknown SKU" in entry.reason
     journal.close()
+
+
+def test_httpx_logs_a_lookup_without_the_phone_in_its_url(edge, caplog):
+    member = edge.enrol("138 0013 8000", Consent("2026-01"))
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        assert edge.lookup(phone="13800138000").member_id == member.member_id
+        with pytest.raises(NotFoundError):
+            edge.lookup(payer="wechat:o6_secret_payer", scope="wx-app")
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert len(lines) == 2 and all("/api/v1/members/lookup?redacted" in line for line in lines)
+    assert not any("13800138000" in line or "o6_secret_payer" in line for line in lines)
