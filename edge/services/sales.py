@@ -17,7 +17,7 @@ from ..store import catalog as stock_repo
 from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
-from ..store.outbox import append_event
+from ..store.outbox import append_event, batched
 from . import campaigns, points, referrals
 from .checkout import applied_out, lines_out
 from .join import receipt_offer
@@ -54,6 +54,10 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
     points.check_redemption_request(data)
 
     def command(conn: sqlite3.Connection) -> bytes:
+        with batched(conn):  # the sale's events in one statement
+            return write(conn)
+
+    def write(conn: sqlite3.Connection) -> bytes:
         seen = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (data.sale_id,)).fetchone()
         if seen is not None:  # a retry: the first answer, or 409 for another body
             return _replay(data.sale_id, seen[0], digest, bytes(seen[1]))

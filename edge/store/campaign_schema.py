@@ -84,3 +84,29 @@ def m002_campaign_use_counts(db: sqlite_utils.Database) -> None:
         SELECT campaign_id, 'member', member_id, sum(CASE WHEN units > 0 THEN units ELSE 1 END)
         FROM campaign_uses WHERE status = 'active' AND member_id IS NOT NULL GROUP BY campaign_id, member_id;
     """)
+
+
+@migrations()
+def m003_campaign_use_count_triggers(db: sqlite_utils.Database) -> None:
+    """The counts follow the uses inside SQLite: a use counts once when written, and a void takes it
+    back, whichever code writes them, with no statement of its own from Python."""
+    db.executescript("""
+    CREATE TRIGGER campaign_use_counted AFTER INSERT ON campaign_uses WHEN NEW.status = 'active' BEGIN
+        INSERT INTO campaign_use_counts (campaign_id, scope, key, n)
+            SELECT NEW.campaign_id, 'total', '', CASE WHEN NEW.units > 0 THEN NEW.units ELSE 1 END WHERE true
+            ON CONFLICT (campaign_id, scope, key) DO UPDATE SET n = n + excluded.n;
+        INSERT INTO campaign_use_counts (campaign_id, scope, key, n)
+            SELECT NEW.campaign_id, 'day', NEW.business_day, CASE WHEN NEW.units > 0 THEN NEW.units ELSE 1 END WHERE true
+            ON CONFLICT (campaign_id, scope, key) DO UPDATE SET n = n + excluded.n;
+        INSERT INTO campaign_use_counts (campaign_id, scope, key, n)
+            SELECT NEW.campaign_id, 'member', NEW.member_id, CASE WHEN NEW.units > 0 THEN NEW.units ELSE 1 END
+            WHERE NEW.member_id IS NOT NULL
+            ON CONFLICT (campaign_id, scope, key) DO UPDATE SET n = n + excluded.n;
+    END;
+    CREATE TRIGGER campaign_use_voided AFTER UPDATE OF status ON campaign_uses
+    WHEN OLD.status = 'active' AND NEW.status = 'voided' BEGIN
+        UPDATE campaign_use_counts SET n = n - (CASE WHEN OLD.units > 0 THEN OLD.units ELSE 1 END)
+        WHERE campaign_id = OLD.campaign_id AND ((scope = 'total' AND key = '')
+              OR (scope = 'day' AND key = OLD.business_day) OR (scope = 'member' AND key = OLD.member_id));
+    END;
+    """)

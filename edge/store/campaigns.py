@@ -85,32 +85,18 @@ def usage(conn: sqlite3.Connection, campaign_ids: list[str], business_day: str,
     return found
 
 
-_COUNT = ("INSERT INTO campaign_use_counts (campaign_id, scope, key, n) VALUES (?, ?, ?, ?) "
-          "ON CONFLICT (campaign_id, scope, key) DO UPDATE SET n = n + excluded.n")
-
-
-def _counts(campaign_id: str, business_day: str, member_id: str | None, units: int, sign: int) -> list[tuple]:
-    n = sign * (units if units > 0 else 1)  # flash units, or one use an order
-    rows = [(campaign_id, "total", "", n), (campaign_id, "day", business_day, n)]
-    if member_id is not None:
-        rows.append((campaign_id, "member", member_id, n))
-    return rows
-
-
 def record_use(conn: sqlite3.Connection, sale_id: str, offer_id: str, campaign_id: str, code: str | None,
                member_id: str | None, business_day: str, units: int, amount_fen: int, now: datetime) -> None:
     conn.execute("INSERT INTO campaign_uses (sale_id, offer_id, campaign_id, code, member_id, business_day, units, "
                  "amount_fen, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (sale_id, offer_id, campaign_id, code, member_id, business_day, units, amount_fen, iso(now)))
-    conn.executemany(_COUNT, _counts(campaign_id, business_day, member_id, units, 1))
+    # campaign_use_counts follows by trigger (campaign_schema.m003)
 
 
 def void_uses(conn: sqlite3.Connection, sale_id: str) -> int:
     """Give a voided sale's uses back to their campaigns' caps; return how many rows."""
-    voided = conn.execute("UPDATE campaign_uses SET status = 'voided' WHERE sale_id = ? AND status = 'active' "
-                          "RETURNING campaign_id, business_day, member_id, units", (sale_id,)).fetchall()
-    conn.executemany(_COUNT, [row for v in voided for row in _counts(v[0], v[1], v[2], v[3], -1)])
-    return len(voided)
+    return conn.execute("UPDATE campaign_uses SET status = 'voided' WHERE sale_id = ? AND status = 'active'",
+                        (sale_id,)).rowcount  # the counts give the uses back by trigger
 
 
 def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str | None, int, int]]:

@@ -61,8 +61,10 @@ def test_a_store_with_uses_from_before_the_counts_gets_them_filled(tmp_path):
     db = open_database(path)
     migrate(db)
     conn = db.conn
-    conn.execute("DROP TABLE campaign_use_counts")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_campaign_use_counts'")
+    # back to the schema before the counts: no table, no triggers
+    conn.executescript("DROP TRIGGER campaign_use_counted; DROP TRIGGER campaign_use_voided; "
+                       "DROP TABLE campaign_use_counts; DELETE FROM _sqlite_migrations "
+                       "WHERE name IN ('m002_campaign_use_counts', 'm003_campaign_use_count_triggers')")
     conn.executemany("INSERT INTO campaign_uses (sale_id, offer_id, campaign_id, member_id, business_day, units, "
                      "amount_fen, at, status) VALUES (?, 'a', 'a', ?, ?, ?, 100, 'x', ?)",
                      [("s1", "m1", "2026-11-23", 2, "active"), ("s2", None, "2026-11-23", 0, "active"),
@@ -70,3 +72,6 @@ def test_a_store_with_uses_from_before_the_counts_gets_them_filled(tmp_path):
     migrate(db)
     got = repo.usage(conn, ["a"], "2026-11-23", "m1")["a"]
     assert (got.total, got.today, got.member) == (3, 3, 2)
+    repo.void_uses(conn, "s1")  # and the triggers keep them from then on
+    got = repo.usage(conn, ["a"], "2026-11-23", "m1")["a"]
+    assert (got.total, got.today, got.member) == (1, 1, 0)
