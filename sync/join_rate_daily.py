@@ -30,7 +30,8 @@ class DailyCounts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def daily_counts(day: str, facts: list[SaleFacts]) -> DailyCounts:
-    """The day's counts as the KPI defines them (edge.domain.join_rate)."""
+    """The day's counts as the KPI defines them (edge.domain.join_rate), over the sales themselves:
+    the definition `counts_of_day` is held to by tests."""
     by_source: dict[str, int] = {}
     for f in facts:
         if f.joined_source:

@@ -105,11 +105,6 @@ def uses_of_sale(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, str 
                         "ORDER BY offer_id", (sale_id,)).fetchall()
 
 
-def flash_units_sold(conn: sqlite3.Connection, campaign_id: str) -> int:
-    return conn.execute("SELECT coalesce(sum(units), 0) FROM campaign_uses WHERE campaign_id = ? "
-                        "AND status = 'active'", (campaign_id,)).fetchone()[0]
-
-
 def referral_rewarded(conn: sqlite3.Connection, referee_id: str) -> bool:
     return conn.execute("SELECT 1 FROM referral_rewards WHERE referee_id = ?", (referee_id,)).fetchone() is not None
 
