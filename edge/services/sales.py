@@ -45,7 +45,13 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first)."""
     digest = request_hash(data)  # a retry is recognised inside the writer, where it cannot race the first
     ref = store.reference()
-    cart = resolve_lines([(x.sku, x.qty, x.unit_price_fen) for x in data.lines], ref.catalog)
+    try:
+        cart = resolve_lines([(x.sku, x.qty, x.unit_price_fen) for x in data.lines], ref.catalog)
+    except InvalidInput:
+        # a retry of a sale recorded before its SKU left the catalog still gets its first answer
+        if (seen := repo.recorded(store.reader.conn, data.sale_id)) is not None:
+            return _replay(data.sale_id, seen[0], digest, seen[1])
+        raise
     pay = data.payment
     if pay.payer_id is not None and pay.provider is None:
         raise InvalidInput.on("payment.provider", "a payer_id needs its provider")
@@ -58,9 +64,8 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             return write(conn)
 
     def write(conn: sqlite3.Connection) -> bytes:
-        seen = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (data.sale_id,)).fetchone()
-        if seen is not None:  # a retry: the first answer, or 409 for another body
-            return _replay(data.sale_id, seen[0], digest, bytes(seen[1]))
+        if (seen := repo.recorded(conn, data.sale_id)) is not None:  # a retry: the first answer, or 409
+            return _replay(data.sale_id, seen[0], digest, seen[1])
         now = store.clock()
         member: Member | None = None
         recognised = False

@@ -52,6 +52,12 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> SaleRow | None:
     return SaleRow(**values)
 
 
+def recorded(conn: sqlite3.Connection, sale_id: str) -> tuple[str, bytes] | None:
+    """(request hash, answer) of a sale already recorded under this id."""
+    row = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
+    return None if row is None else (row[0], bytes(row[1]))
+
+
 def stock_taken(conn: sqlite3.Connection, sale_id: str) -> list[tuple[str, int]]:
     """(sku, units) the sale took off the shelf, to give back on a void."""
     return conn.execute("SELECT sku, stock_taken FROM sale_lines WHERE sale_id = ? AND stock_taken > 0 "

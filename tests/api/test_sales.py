@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import httpx
 import msgspec
 
+from edge.services.runtime import bump_reference
+
 from builders import enrol_body, quote_body, sale_body
 
 FRIDAY_NOON_SHANGHAI = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
@@ -31,6 +33,23 @@ def test_the_same_sale_id_with_another_body_is_409_and_changes_nothing(api, stor
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "sale_id"
     assert on_hand(store, "CROISSANT") == stock
     assert len(events(store, "sale.completed")) == 1
+
+
+def test_a_retry_answers_the_first_answer_even_after_its_sku_left_the_catalog(api, store):
+    # the POS journal may retry hours later, after HQ's catalog bundle retired the SKU
+    body = sale_body(("EGG-TART", 2), sale_id="s-retired")
+    first = api.post("/api/v1/sales", json=body)
+    assert first.status_code == 201
+
+    def retire(conn):  # noqa: ANN001, ANN202
+        conn.execute("UPDATE catalog SET active = 0 WHERE sku = 'EGG-TART'")
+        bump_reference(conn)
+
+    store.writer.call(retire)
+    again = api.post("/api/v1/sales", json=body)
+    assert again.status_code == 201 and again.content == first.content
+    fresh = api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    assert fresh.status_code == 422 and fresh.json()["errors"][0]["field"] == "lines[0].sku"
 
 
 def test_a_sale_takes_stock_and_a_void_gives_it_back_with_the_held_points(api, store):
