@@ -83,9 +83,18 @@ def _ranked(cart: CartState) -> list[tuple[list[tuple[Offer, int]], list[tuple[O
     if cart._ranked is None:
         def order(x: tuple[Offer, int]) -> tuple:
             return (-x[1], expiry(x[0]), x[0].offer_id)
-        cart._ranked = [(sorted((x for x in fits if x[0].campaign.flash is None), key=order),
-                         sorted((x for x in fits if x[0].campaign.flash is not None), key=order))
-                        for fits in cart.unit_fit]
+        ranked = []
+        for fits in cart.unit_fit:
+            plain: list[tuple[Offer, int]] = []
+            flash: list[tuple[Offer, int]] = []
+            for x in fits:
+                (plain if x[0].campaign.flash is None else flash).append(x)
+            if len(plain) > 1:
+                plain.sort(key=order)
+            if len(flash) > 1:
+                flash.sort(key=order)
+            ranked.append((plain, flash))
+        cart._ranked = ranked
     return cart._ranked
 
 
@@ -133,8 +142,8 @@ def _item_step(cart: CartState, on: frozenset[str]) -> tuple[list[list[tuple[Off
     gains: list[tuple[int, int, str, Offer, int]] = []  # flash units go where they beat the plain offer most
     ranked = _ranked(cart)
     for i, (plains, flashes) in enumerate(ranked):
-        best = next((x for x in plains if x[0].offer_id in on), None)
-        best_flash = next((x for x in flashes if x[0].offer_id in on), None)
+        best = next((x for x in plains if x[0].offer_id in on), None) if plains else None
+        best_flash = next((x for x in flashes if x[0].offer_id in on), None) if flashes else None
         plain.append(best)
         base = best[1] if best else 0
         if best_flash is not None and best_flash[1] > base:
@@ -186,7 +195,10 @@ def _tier_step(cart: CartState, on: frozenset[str], remaining: list[int]) -> lis
             if i in cart.scoped[o.offer_id]:
                 rates.append((rule_id(o), o, o.campaign.benefit.bps))  # type: ignore[union-attr]
         parts = []
-        if rates:
+        if len(rates) == 1:  # one rate takes it all: nothing to spread
+            total = bps_of(remaining[i], min(BPS, rates[0][2]))
+            parts = [(rates[0][0], rates[0][1], total)] if total else []
+        elif rates:
             total = bps_of(remaining[i], min(BPS, sum(r[2] for r in rates)))
             amounts = spread(total, [r[2] for r in rates])
             parts = [(rid, o, a) for (rid, o, _), a in zip(rates, amounts, strict=True) if a]
