@@ -1,6 +1,7 @@
 """The store's own settings: kept in its database, so one file is the whole store (and its backup)."""
 
 from datetime import time
+from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -21,8 +22,18 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return _zone(self.timezone)
 
     @property
     def day_start(self) -> time:
-        return time.fromisoformat(self.business_day_start)
+        return _time_of_day(self.business_day_start)
+
+
+@lru_cache(maxsize=64)  # read several times a request: build each once
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=64)
+def _time_of_day(text: str) -> time:
+    return time.fromisoformat(text)

@@ -98,14 +98,14 @@ def offer_plan(store: Store, ref: Reference) -> OfferPlan:
 
 def build_offers(store: Store, conn: sqlite3.Connection, ref: Reference, member: Member | None,
                  codes: list[str], now: datetime, day: str, lines: list[CartLine],
-                 coupons: list[coupon_repo.CouponRow] | None = None) -> list[Offer]:
+                 coupons: list[coupon_repo.CouponRow] | None = None, who: Customer | None = None) -> list[Offer]:
     """The automatic offers that may apply to these lines now, the codes presented, and the member's
     own coupons (`coupons`: None reads them, [] spends none); a bad code names its field.
 
     Caps are read only for the offers still in play: most quotes read none."""
     plan = offer_plan(store, ref)
     member_id = member.member_id if member else None
-    who = customer_of(member, store)
+    who = who or customer_of(member, store)
     local = now.astimezone(store.tz)
     skus = {x.sku for x in lines}
     categories = {ref.catalog[x.sku].category for x in lines}
@@ -192,11 +192,13 @@ def price(store: Store, conn: sqlite3.Connection, ref: Reference, lines: list[Ca
     recognised by payment alone, whose own coupons are not spent without them at the till (codes
     presented still are); None reads them.
     """
-    day = business_day(now, store.tz, store.config.day_start).isoformat()
-    offers = build_offers(store, conn, ref, member, codes, now, day, lines, coupons)
-    return price_order(lines, ref.catalog, customer_of(member, store), ref.tiers, offers,
-                       flash_surplus(conn, offers, lines), now, store.tz, store.config.store_id,
-                       store.config.day_start)
+    cfg = store.config
+    tz = cfg.tz
+    day = business_day(now, tz, cfg.day_start).isoformat()
+    who = customer_of(member, store)
+    offers = build_offers(store, conn, ref, member, codes, now, day, lines, coupons, who)
+    return price_order(lines, ref.catalog, who, ref.tiers, offers, flash_surplus(conn, offers, lines), now, tz,
+                       cfg.store_id, cfg.day_start)
 
 
 def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Priced, member: Member | None,
