@@ -24,7 +24,7 @@ from edge.domain.campaigns import (
     may_reach,
 )
 from edge.domain.models import CartLine, Sku, Tier
-from edge.domain.pricing import Offer, allowed, evaluate_set, price_order, price_order_full, price_with
+from edge.domain.pricing import Offer, allowed, evaluate_set, price_order, price_with
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Friday 17:00 in Shanghai: member day, flash hours
@@ -217,7 +217,7 @@ def test_a_cart_with_no_offers_prices_exactly_as_the_full_engine_would(raw, bps,
     lines = [CartLine(sku, qty, CATALOG[sku].price_fen if p is None else p) for sku, qty, p in raw]
     who = Customer(member_id="m1", tier_id=member) if member else Customer()
     fast = price_order(lines, CATALOG, who, tiers, [], {}, NOW, SHANGHAI)
-    full = price_order_full(lines, CATALOG, who, tiers, [], {}, NOW, SHANGHAI)
+    full = price_order(lines, CATALOG, who, tiers, [], {}, NOW, SHANGHAI, full_engine=True)
     assert fast == full
     subtotals = [x.qty * x.unit_price_fen for x in lines if CATALOG[x.sku].member_discount]
     # some discount exactly when a gold member has a line whose tier share rounds up to a fen
