@@ -15,7 +15,8 @@ import msgspec
 from edge.domain import join_rate as rules
 from edge.domain.clock import iso, parse_iso
 from edge.domain.join_rate import SaleFacts
-from edge.store.outbox import append_event
+from edge.store import sales as sales_repo
+from edge.store.outbox import append_event, occurred_at_after
 
 LATE_JOIN_DAYS = 8  # receipt joins count up to 7 days back, plus the day boundary
 
@@ -45,8 +46,7 @@ def daily_counts(day: str, facts: list[SaleFacts]) -> DailyCounts:
 def counts_of_day(conn: sqlite3.Connection, day: str) -> DailyCounts:
     """`daily_counts` of the day's sales, tallied by SQLite: the seal runs in the writer, and loading a
     busy day's sales into Python took tens of milliseconds there (tests hold the two equal)."""
-    rows = conn.execute("SELECT joined_source, count(*), sum(nonmember_at_start) FROM sales "
-                        "WHERE business_day = ? AND status = 'completed' GROUP BY joined_source", (day,)).fetchall()
+    rows = sales_repo.day_tally(conn, day)
     by_source = {src: n for src, n, _ in rows if src}
     base = sum(nonmember for _, _, nonmember in rows)
     joins = sum(by_source.values())
@@ -63,17 +63,15 @@ def _candidate_days(conn: sqlite3.Connection, after_seq: int, today: date, tz: Z
     sales), and the days of sales voided since then. Read from indexes: scanning the unsealed
     events' payloads took ~30 ms a seal after a busy hour, inside the writer."""
     days = {(today - timedelta(days=n)).isoformat() for n in range(LATE_JOIN_DAYS + 1)}
-    first = conn.execute("SELECT occurred_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1", (after_seq,)).fetchone()
+    first = occurred_at_after(conn, after_seq)
     if first is None:
         return days
-    since = parse_iso(first[0])
+    since = parse_iso(first)
     day = rules.business_day(since, tz, day_start)
     while day <= today:
         days.add(day.isoformat())
         day += timedelta(days=1)
-    rows = conn.execute("SELECT DISTINCT business_day FROM sales WHERE voided_at IS NOT NULL AND voided_at >= ?",
-                        (iso(since - VOID_CLOCK_SLACK),))
-    days.update(r[0] for r in rows)
+    days.update(sales_repo.days_voided_since(conn, iso(since - VOID_CLOCK_SLACK)))
     return days
 
 

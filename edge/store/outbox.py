@@ -52,3 +52,9 @@ def batched(conn: sqlite3.Connection) -> Iterator[None]:
 
 def outbox_depth(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+
+def occurred_at_after(conn: sqlite3.Connection, seq: int) -> str | None:
+    """When the first event after `seq` occurred: the oldest one not yet sealed."""
+    row = conn.execute("SELECT occurred_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1", (seq,)).fetchone()
+    return None if row is None else row[0]

@@ -52,6 +52,19 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> SaleRow | None:
     return SaleRow(**values)
 
 
+def day_tally(conn: sqlite3.Connection, day: str) -> list[tuple[str | None, int, int]]:
+    """(join source, completed sales, of them non-members at the start) for one business day,
+    counted from the covering business-day index."""
+    return conn.execute("SELECT joined_source, count(*), sum(nonmember_at_start) FROM sales "
+                        "WHERE business_day = ? AND status = 'completed' GROUP BY joined_source", (day,)).fetchall()
+
+
+def days_voided_since(conn: sqlite3.Connection, since: str) -> set[str]:
+    """Business days of the sales voided at or after `since` (a partial index holds only voids)."""
+    return {r[0] for r in conn.execute("SELECT DISTINCT business_day FROM sales WHERE voided_at IS NOT NULL "
+                                       "AND voided_at >= ?", (since,))}
+
+
 def recorded(conn: sqlite3.Connection, sale_id: str) -> tuple[str, bytes] | None:
     """(request hash, answer) of a sale already recorded under this id."""
     row = conn.execute("SELECT request_hash, response FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
