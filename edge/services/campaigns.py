@@ -32,19 +32,6 @@ from ..store.outbox import append_event
 from .runtime import Reference, Store, bump_reference
 
 _NO_LIMITS = Limits()
-_cache: "weakref.WeakKeyDictionary[Store, tuple[str, list[repo.StoredCampaign]]]" = weakref.WeakKeyDictionary()
-
-
-def active_campaigns(store: Store, ref: Reference) -> list[repo.StoredCampaign]:
-    """The store's campaigns, decoded once per reference version (a campaign change bumps it)."""
-    hit = _cache.get(store)
-    if hit is not None and hit[0] == ref.version:
-        return hit[1]
-    loaded = repo.load_campaigns(store.reader.conn)
-    _cache[store] = (ref.version, loaded)
-    return loaded
-
-
 def customer_of(member: Member | None, store: Store) -> Customer:
     if member is None:
         return Customer()
@@ -88,10 +75,11 @@ _plans: "weakref.WeakKeyDictionary[Store, tuple[str, OfferPlan]]" = weakref.Weak
 
 
 def offer_plan(store: Store, ref: Reference) -> OfferPlan:
+    """The store's campaigns, decoded and planned once per reference version (a campaign change bumps it)."""
     hit = _plans.get(store)
     if hit is not None and hit[0] == ref.version:
         return hit[1]
-    plan = OfferPlan(active_campaigns(store, ref), store.tz)
+    plan = OfferPlan(repo.load_campaigns(store.reader.conn), store.tz)
     _plans[store] = (ref.version, plan)
     return plan
 
