@@ -11,7 +11,6 @@ on this stack on this machine.
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
