@@ -54,10 +54,19 @@ def main() -> None:
             script.write_text(lua_post("/read", '{"member_id": "M1"}', None, unique=False))
             wrk(port, script, 2, args.lanes)
             results["read"] = wrk(port, script, args.seconds, args.lanes)
+            script = work / "spine-quote.lua"
+            body = '{"member_id": "M1", "lines": [{"sku": "LATTE", "qty": 2}, {"sku": "CROISSANT", "qty": 1}]}'
+            script.write_text(lua_post("/spine-quote", body, None, unique=False))
+            results["spine-quote"] = wrk(port, script, args.seconds, args.lanes)
             script = work / "write.lua"
             body = '{"sale_id": "%s", "member_id": "M1", "total_fen": 3200}'
             script.write_text(lua_post("/write", body, None, unique=True))
             results["write"] = wrk(port, script, args.seconds, args.lanes)
+            script = work / "spine.lua"
+            body = ('{"sale_id": "%s", "member_id": "M1", "total_fen": 3200, '
+                    '"lines": [{"sku": "LATTE", "qty": 2}, {"sku": "CROISSANT", "qty": 1}]}')
+            script.write_text(lua_post("/spine-write", body, None, unique=True))
+            results["spine-write"] = wrk(port, script, args.seconds, args.lanes)
         finally:
             proc.terminate()
             proc.wait()
@@ -66,13 +75,15 @@ def main() -> None:
 
     floor = results["bare"]["rps"]
     print(f"floor bench: {args.lanes} lanes, {args.seconds}s each, uvicorn 1 worker, {os.cpu_count()} cores")
-    print(f"{'endpoint':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8}")
-    for name in ("bare", "read", "write"):
+    print(f"{'endpoint':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8}")
+    for name in ("bare", "read", "spine-quote", "write", "spine-write"):
         r = results[name]
-        print(f"{name:<8} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
+        print(f"{name:<12} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
               f"{r['non2xx'] + r['errors']:>8} {r['rps'] / floor:>8.0%}")
-    print("read: one indexed SELECT (less than any quote); write: one INSERT, grouped synchronous=FULL commit "
-          "(less than any sale). Their shares are ceilings for the quote's (target 60%) and the sale's (target 40%).")
+    print("read: one indexed SELECT. spine-quote: a tier and member-day price, no key, no campaigns (less than "
+          "any quote). write: one INSERT, grouped synchronous=FULL commits. spine-write: the rows issue 2 asks a "
+          "sale to write, no pricing (less than any sale). Their shares are ceilings for the quote's (target 60%) "
+          "and the sale's (target 40%).")
 
 
 if __name__ == "__main__":
