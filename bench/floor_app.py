@@ -91,7 +91,7 @@ reader = Reader(DB)
 
 
 def prepare(path: str) -> None:
-    """The two tables, and the member the bench reads."""
+    """The probes' tables, the member they read and the stock the spine write takes."""
     conn = connect(path)
     conn.executescript("""
         CREATE TABLE IF NOT EXISTS members (member_id TEXT PRIMARY KEY, tier_id TEXT NOT NULL, points INTEGER NOT NULL);
@@ -122,7 +122,7 @@ def read(data: JSONBody[ReadIn]) -> dict:
 def spine_quote(data: JSONBody[QuoteIn]) -> QuoteOut:
     row = reader.conn.execute("SELECT tier_id FROM members WHERE member_id = ?", (data.member_id,)).fetchone()
     tier = row[0]
-    member_day = datetime.now(UTC).weekday() == MEMBER_DAY
+    member_day = datetime.now(UTC).weekday() == MEMBER_DAY  # a probe: the check costs the same in any zone
     bp = TIER_BP[tier] + (500 if member_day else 0)
     lines = []
     for ln in data.lines:
