@@ -68,6 +68,11 @@ class Writer:
             self._queue.put(_STOP)
             self._thread.join()
 
+    @property
+    def queued(self) -> int:
+        """Commands waiting for the writer (approximate while lanes submit)."""
+        return self._queue.qsize()
+
     def healthy(self) -> bool:
         """True while the writer thread runs and its last commit went through."""
         alive = self._thread is not None and self._thread.is_alive() and not self._stopped

@@ -3,6 +3,7 @@ before it in the group already took (flash surplus, caps)."""
 
 import asyncio
 import threading
+import time
 from datetime import UTC, datetime
 
 import msgspec
@@ -19,11 +20,19 @@ def _record_behind_a_held_writer(store, bodies: list[dict]) -> list[dict]:
     """Queue the sales while the writer is held, then let it run them all in one group."""
 
     async def scenario() -> list[bytes]:
-        gate = threading.Event()
-        held = asyncio.ensure_future(store.writer.run(lambda conn: gate.wait(10)))
-        await asyncio.sleep(0.05)  # the writer is now inside the held command
+        entered, gate = threading.Event(), threading.Event()
+
+        def hold(conn) -> None:
+            entered.set()
+            gate.wait(10)
+
+        held = asyncio.ensure_future(store.writer.run(hold))
+        assert await asyncio.to_thread(entered.wait, 10), "the writer never took the held command"
         queued = [asyncio.ensure_future(sales.record_sale(store, msgspec.convert(b, SaleIn))) for b in bodies]
-        await asyncio.sleep(0.05)  # every sale is queued behind it
+        deadline = time.monotonic() + 10
+        while store.writer.queued < len(bodies):  # every sale waits behind the held command
+            assert time.monotonic() < deadline and not any(q.done() for q in queued), "the sales did not queue"
+            await asyncio.sleep(0)
         gate.set()
         await held
         return await asyncio.gather(*queued)
