@@ -19,7 +19,7 @@ from .api.health import healthz
 from .api.manager import ManagerController
 from .api.problems import HANDLERS
 from .api.standees import StandeeController
-from .api.strict_body import authorize_and_decode
+from .api.strict_body import authorize_and_decode, check_direct_handlers
 from .api.till import TillController
 from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
@@ -90,6 +90,7 @@ def create_app(store: Store) -> Litestar:
         debug=False,
         logging_config=None,  # logging is the process's to set (cli.py), not a per-app stderr handler
     )
+    check_direct_handlers(app)
     app.state.store = store
     app.state.key_verifier = KeyVerifier(lambda: store.reader.conn)
     app.state.rate_limits = RateLimits()  # public pages: per address and per phone, in memory

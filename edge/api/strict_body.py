@@ -1,13 +1,15 @@
 """Strict body decoding: Litestar converts bodies with strict=False, which would turn "qty": 1.0 or
 "price_fen": "1200" into ints. Money must never pass through a float or a string, so every JSON
-body is first decoded strictly, with msgspec, against the handler's own `data` type."""
+body is first decoded strictly, with msgspec, against the handler's own `data` type.
+
+The same hook calls the till's hottest handlers itself (`direct`): it already holds all they take."""
 
 import math
 from typing import Any
 
 import msgspec
-from litestar import Request
-from litestar.exceptions import InternalServerException, ValidationException
+from litestar import Litestar, Request
+from litestar.exceptions import ImproperlyConfiguredException, InternalServerException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import Empty
 
@@ -25,10 +27,39 @@ def _decoder_for(handler: Any) -> msgspec.json.Decoder | None:
     return _decoders[handler]
 
 
-async def authorize_and_decode(request: Request) -> None:
-    """The app's before_request hook: the caller's role first, then a strict look at the body."""
+DIRECT_PARAMETERS = frozenset({"store", "data"})
+
+
+def direct(opt: dict) -> dict:
+    """Mark a handler whose parameters are exactly (store, data) to be called by the hook itself.
+
+    Litestar takes a before_request hook's answer as the response and skips resolving the
+    handler's kwargs (signature model, dependency batches, an exit stack): ~9 us of a ~110 us
+    quote in process. The handler stays the one route Litestar documents and tests reach.
+    """
+    return {**opt, "direct": True}
+
+
+async def authorize_and_decode(request: Request) -> Any:
+    """The app's before_request hook: the caller's role first, then a strict look at the body;
+    for a `direct` handler, its answer."""
     require_role(request)
     await decode_strictly(request)
+    handler = request.route_handler
+    if not handler.opt.get("direct"):
+        return None
+    return await handler.fn(store=request.app.state.store, data=request._connection_state.json)
+
+
+def check_direct_handlers(app: Litestar) -> None:
+    """At startup: every `direct` handler takes exactly (store, data), or the app does not start."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if handler.opt.get("direct"):
+                names = frozenset(handler.parsed_fn_signature.parameters)
+                if names != DIRECT_PARAMETERS:
+                    raise ImproperlyConfiguredException(
+                        f"{handler.handler_name}: a direct handler takes (store, data), not {sorted(names)}")
 
 
 async def decode_strictly(request: Request) -> None:

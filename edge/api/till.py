@@ -24,6 +24,7 @@ from .auth import roles
 from .deps import StoreDep
 from .idempotency import idempotent
 from .responses import JsonAnswer, answer, problems
+from .strict_body import direct
 
 JSON = "application/json"
 
@@ -69,7 +70,7 @@ class TillController(Controller):
                                          scope=payer_scope)
         return coupons.with_coupons(store, members.summary(found, store.reference().tiers))
 
-    @post("/checkouts/quote", opt=roles("lane"), status_code=HTTP_200_OK,
+    @post("/checkouts/quote", opt=direct(roles("lane")), status_code=HTTP_200_OK,
           responses={**answer(HTTP_200_OK, QuoteOut, "The priced cart"), **problems(400, 404, 413, 422)})
     async def quote(self, store: StoreDep, data: JSONBody[QuoteIn]) -> JsonAnswer:
         """Price a cart with the member's tier discount and member-day boost, each explained.
@@ -79,7 +80,7 @@ class TillController(Controller):
         member = await members.find_ref_async(store, data.member) if data.member is not None else None
         return JsonAnswer(checkout.quote(store, data, member))
 
-    @post("/sales", opt=roles("lane"), status_code=HTTP_201_CREATED,
+    @post("/sales", opt=direct(roles("lane")), status_code=HTTP_201_CREATED,
           responses={**answer(HTTP_201_CREATED, SaleOut, "The recorded sale (a replay: the first answer)"),
                      **problems(400, 404, 409, 413, 422)})
     async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> JsonAnswer:
