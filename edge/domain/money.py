@@ -16,7 +16,7 @@ def spread(total_fen: int, weights: list[int]) -> list[int]:
     The parts sum exactly to `total_fen`; ties in remainder go to the earlier line, so the
     result is deterministic. A zero total weight puts nothing anywhere (and needs a zero total).
     """
-    if total_fen < 0 or any(w < 0 for w in weights):
+    if total_fen < 0 or (weights and min(weights) < 0):
         raise ValueError("spread takes non-negative amounts")
     whole = sum(weights)
     if whole == 0:
@@ -24,9 +24,9 @@ def spread(total_fen: int, weights: list[int]) -> list[int]:
             raise ValueError("cannot spread a non-zero amount over zero weight")
         return [0] * len(weights)
     parts = [total_fen * w // whole for w in weights]
-    remainders = [total_fen * w % whole for w in weights]
     short = total_fen - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
-    for i in order[:short]:
-        parts[i] += 1
+    if short:  # the fen lost to flooring go to the largest remainders
+        remainders = [total_fen * w % whole for w in weights]
+        for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:short]:
+            parts[i] += 1
     return parts

@@ -158,7 +158,7 @@ def _order_chain(cart: CartState, chosen_ids: frozenset[str]) -> list[Offer]:
 def evaluate_set(cart: CartState, chosen: Sequence[Offer]) -> int:
     """The saving of exactly this set of fitting offers (for checks and the brute-force tests)."""
     on = frozenset(o.offer_id for o in chosen)
-    return evaluate(cart, on, _order_chain(cart, on), list(chosen)).saving
+    return evaluate(cart, on, _order_chain(cart, on)).saving
 
 
 def allowed(offers: Sequence[Offer]) -> bool:
@@ -308,7 +308,7 @@ def price_order(
         chosen, on = _Search(cart, pricing).run()
     else:  # nothing excludes anything: the search would switch every fitting offer on and pick none
         chosen, on = [], frozenset(o.offer_id for o in pricing)
-    best = evaluate(cart, on, _order_chain(cart, on), chosen)
+    best = evaluate(cart, on, _order_chain(cart, on))
     notes = _notes(cart, groups, chosen, best)
     mult = max((o.campaign.benefit.pct for o in multipliers), default=100)  # type: ignore[union-attr]
     for o in multipliers:
@@ -343,35 +343,40 @@ def _notes(cart: CartState, groups: dict[str, list[Offer]], chosen: list[Offer],
 def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: int, notes: list[Note]) -> Priced:
     priced: list[PricedLine] = []
     totals: dict[str, list] = {}  # rule id -> [zh, en, amount, offer, units]
-
-    def add(rule_id: str, o: Offer | None, zh: str, en: str, amount: int, units: int,
-            into: list[Discount]) -> None:
-        into.append(Discount(rule_id, zh, en, amount))
-        entry = totals.setdefault(rule_id, [zh, en, 0, o, 0])
-        entry[2] += amount
-        entry[4] += units
-
     tier = cart.tier
+    subtotal_fen = discount_fen = 0
     for i, line in enumerate(cart.lines):
-        ds: list[Discount] = []
+        parts: list[tuple[str, Offer | None, str, str, int, int]] = []  # rule id, offer, zh, en, amount, units
         for o, units, amount in best.items[i]:
             if amount:
-                add(rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, amount,
-                    units if o.campaign.flash is not None else 0, ds)
+                parts.append((rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, amount,
+                              units if o.campaign.flash is not None else 0))
         for rid, o, amount in best.tiers[i]:
             if o is None:
                 assert tier is not None
-                add(rid, None, f"{tier.name_zh}折扣", f"{tier.name_en} discount", amount, 0, ds)
+                parts.append((rid, None, f"{tier.name_zh}折扣", f"{tier.name_en} discount", amount, 0))
             else:
-                add(rid, o, o.campaign.name_zh, o.campaign.name_en, amount, 0, ds)
+                parts.append((rid, o, o.campaign.name_zh, o.campaign.name_en, amount, 0))
         for o, by_line in best.orders:
             if by_line[i]:
-                add(rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, by_line[i], 0, ds)
-        discount = sum(d.amount_fen for d in ds)
+                parts.append((rule_id(o), o, o.campaign.name_zh, o.campaign.name_en, by_line[i], 0))
+        ds: list[Discount] = []
+        discount = 0
+        for rid, o, zh, en, amount, units in parts:
+            ds.append(Discount(rid, zh, en, amount))
+            discount += amount
+            entry = totals.get(rid)
+            if entry is None:
+                totals[rid] = [zh, en, amount, o, units]
+            else:
+                entry[2] += amount
+                entry[4] += units
         subtotal = cart.subtotals[i]
         priced.append(PricedLine(sku=line.sku, qty=line.qty, unit_price_fen=line.unit_price_fen,
                                  subtotal_fen=subtotal, discount_fen=discount, total_fen=subtotal - discount,
                                  discounts=ds))
+        subtotal_fen += subtotal
+        discount_fen += discount
     applied = [Discount(rid, e[0], e[1], e[2]) for rid, e in totals.items()]
     uses = [Use(offer_id=e[3].offer_id, campaign_id=e[3].campaign.campaign_id, code=e[3].code, units=e[4],
                 amount_fen=e[2]) for e in totals.values() if e[3] is not None]
@@ -385,8 +390,6 @@ def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: in
     if top is not None:
         uses.append(Use(offer_id=top.offer_id, campaign_id=top.campaign.campaign_id, code=top.code, units=0,
                         amount_fen=0))
-    subtotal_fen = sum(p.subtotal_fen for p in priced)
-    discount_fen = sum(p.discount_fen for p in priced)
     cart_out = PricedCart(lines=priced, subtotal_fen=subtotal_fen, discount_fen=discount_fen,
                           total_fen=subtotal_fen - discount_fen, applied=applied)
     return Priced(cart=cart_out, uses=uses, points_multiplier_pct=mult, notes=notes)

@@ -66,6 +66,7 @@ class CartState:
         self.tier = tiers.get(who.tier_id) if who.member_id is not None and who.tier_id else None
         self.flash_surplus = flash_surplus
         self.unit_fit: list[list[tuple[Offer, int]]] = [[] for _ in lines]  # per line: (offer, saving per unit)
+        self.any_unit_fit = False
         self.boosts: list[Offer] = []
         self.order_offers: list[Offer] = []
         self.scoped: dict[str, list[int]] = {}  # offer id -> indices of its lines
@@ -130,7 +131,7 @@ def fit(cart: CartState, o: Offer) -> bool:
             saving = unit_saving(c, cart.lines[i].unit_price_fen)
             if saving > 0 and (c.flash is None or cart.flash_surplus.get(cart.items[i].sku, 0) > 0):
                 cart.unit_fit[i].append((o, saving))
-                fits = True
+                fits = cart.any_unit_fit = True
         return fits
     cart.order_offers.append(o)
     return True
@@ -138,6 +139,8 @@ def fit(cart: CartState, o: Offer) -> bool:
 
 def _item_step(cart: CartState, on: frozenset[str]) -> tuple[list[list[tuple[Offer, int, int]]], list[int]]:
     """Per line: (offer, units, amount) at item level, and what remains of each line after it."""
+    if not cart.any_unit_fit:  # most carts: no unit offer fits, each line keeps its subtotal
+        return [[] for _ in cart.lines], list(cart.subtotals)
     plain: list[tuple[Offer, int] | None] = []
     gains: list[tuple[int, int, str, Offer, int]] = []  # flash units go where they beat the plain offer most
     ranked = _ranked(cart)
@@ -173,7 +176,7 @@ def _item_step(cart: CartState, on: frozenset[str]) -> tuple[list[list[tuple[Off
             o, saving = plain[i]  # type: ignore[misc]
             parts.append((o, rest, saving * rest))
         per_line.append(parts)
-        remaining.append(cart.subtotals[i] - sum(p[2] for p in parts))
+        remaining.append(cart.subtotals[i] - sum([p[2] for p in parts]))
     return per_line, remaining
 
 
@@ -237,10 +240,10 @@ def order_step(cart: CartState, chain: list[Offer], remaining: list[int]) -> tup
 
 
 class Outcome:
-    __slots__ = ("saving", "key", "items", "tiers", "orders")
+    __slots__ = ("saving", "items", "tiers", "orders")
 
-    def __init__(self, saving, key, items, tiers, orders) -> None:  # noqa: ANN001
-        self.saving, self.key, self.items, self.tiers, self.orders = saving, key, items, tiers, orders
+    def __init__(self, saving, items, tiers, orders) -> None:  # noqa: ANN001
+        self.saving, self.items, self.tiers, self.orders = saving, items, tiers, orders
 
 
 def stage(cart: CartState, on: frozenset[str]):  # noqa: ANN202
@@ -250,7 +253,7 @@ def stage(cart: CartState, on: frozenset[str]):  # noqa: ANN202
     if hit is None:
         items, remaining = _item_step(cart, key)
         tiers = _tier_step(cart, key, remaining)
-        after = [r - sum(a for _, _, a in t) for r, t in zip(remaining, tiers, strict=True)]
+        after = [r - sum([a for _, _, a in t]) if t else r for r, t in zip(remaining, tiers, strict=True)]
         hit = cart._stage_cache[key] = (items, tiers, after)
     return hit
 
@@ -275,8 +278,8 @@ def choice_key(saving: int, chosen: list[Offer]) -> tuple:
     return (-saving, tuple(sorted(expiry(o) for o in chosen)), tuple(sorted(o.offer_id for o in chosen)))
 
 
-def evaluate(cart: CartState, on: frozenset[str], order_chain: list[Offer], chosen: list[Offer]) -> Outcome:
+def evaluate(cart: CartState, on: frozenset[str], order_chain: list[Offer]) -> Outcome:
     items, tiers, after = stage(cart, on)
-    orders, order_taken = order_step(cart, order_chain, after)
+    orders, order_taken = order_step(cart, order_chain, after) if order_chain else ([], 0)
     saving = sum(cart.subtotals) - sum(after) + order_taken
-    return Outcome(saving, choice_key(saving, chosen), items, tiers, orders)
+    return Outcome(saving, items, tiers, orders)
