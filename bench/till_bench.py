@@ -1,15 +1,23 @@
 """8 lanes against the running server: quote and sale throughput and latency beside a bare endpoint.
 
     .venv/bin/python bench/till_bench.py [--seconds 10] [--lanes 8] [--rounds 3]
+        [--only quote,sale,quote-flash,sale-flash]
 
 Starts two uvicorns (1 worker each, uvloop + httptools): the bare Litestar endpoint (the floor) and
-a fresh demo store, and drives bare, quote and sale in turn with wrk (Debian package `wrk`) at
+a fresh demo store, and drives bare and each workload in turn with wrk (Debian package `wrk`) at
 `--lanes` connections, `--rounds` times. Prints requests/s, p50 and p99, and the ratios to the floor
 of the same round (medians over rounds: this host's load drifts by tens of percent).
-Sales are real: WAL with synchronous=FULL, a unique sale_id per request, a member with points and a
-counted pastry line, so stock, ledger and outbox are written for each one.
-"""
 
+The workloads do not depend on the clock. The bench's member is first made gold (1000 bps) by one
+large sale, and a local member-day campaign (500 bps) applies every day. `quote` and `sale` price
+the spine (tier discount plus member-day boost) with the demo's flash offer switched off;
+`quote-flash` and `sale-flash` are the same with the flash offer open all day, pricing the croissant.
+Each round runs the spine workloads, switches the flash offer on for the flash ones, and off again;
+a probe quote checks the pricing before each and the header shows what it applied (on Fridays the
+demo's HQ member day shows there too). Sales are real: WAL with synchronous=FULL, a unique sale_id
+per request, a member with points and a counted pastry line, so stock, ledger and outbox are written
+for each one.
+"""
 import argparse
 import json
 import os
@@ -35,6 +43,13 @@ local next_id = 0
 setup = function(thread) next_id = next_id + 1; thread:set("tid", next_id) end
 """
 
+WORKLOADS = ("quote", "sale", "quote-flash", "sale-flash")
+FLASH_ID = "flash-pastry"
+MEMBER_DAY = {  # the demo's member day is Fridays only; this one keeps the spine's boost in every run
+    "campaign_id": "bench-member-day", "kind": "member_day", "name_zh": "会员日", "name_en": "Member day",
+    "benefit": {"type": "percent_off", "bps": 500},
+    "conditions": {"weekdays": [1, 2, 3, 4, 5, 6, 7], "members_only": True}}
+
 
 def lua_post(path: str, body: str, key: str | None, unique: bool) -> str:
     headers = 'wrk.headers["Content-Type"] = "application/json"\n'
@@ -42,7 +57,7 @@ def lua_post(path: str, body: str, key: str | None, unique: bool) -> str:
         headers += f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     if not unique:
         return f'wrk.method = "POST"\nwrk.path = "{path}"\nwrk.body = {json.dumps(body)}\n{headers}{DONE}'
-    # each request gets its own sale_id: "<run>-<thread>-<n>"
+    # each request gets its own sale_id: the template's prefix, then "<thread>-<n>"
     return (f'{THREAD_IDS}{headers}local n = 0\nlocal template = {json.dumps(body)}\n'
             f'request = function()\n  n = n + 1\n'
             f'  return wrk.format("POST", "{path}", nil, string.format(template, tid .. "-" .. n))\nend\n{DONE}')
@@ -86,25 +101,60 @@ def summarise(runs: list[dict]) -> dict:
             "bad": sum(r["non2xx"] + r["errors"] for r in runs)}
 
 
+def workloads(only: list[str] | None, parser: argparse.ArgumentParser) -> list[str]:
+    """--only, comma separated or repeated, in the bench's own order."""
+    if not only:
+        return list(WORKLOADS)
+    asked = {w.strip() for arg in only for w in arg.split(",") if w.strip()}
+    if unknown := asked - set(WORKLOADS):
+        parser.error(f"--only: unknown workload(s) {', '.join(sorted(unknown))}; choose from {', '.join(WORKLOADS)}")
+    return [w for w in WORKLOADS if w in asked]
+
+
+def client(base: str, key: str) -> httpx.Client:
+    """A client that stops the bench on any error answer: a setup step that failed would skew the figures."""
+    def loud(r: httpx.Response) -> None:
+        if r.is_error:
+            r.read()
+            raise SystemExit(f"bench: {r.request.method} {r.request.url.path} -> {r.status_code} {r.text}")
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, event_hooks={"response": [loud]})
+
+
+def checked_pricing(probe: dict, flash_on: bool) -> list[str]:
+    """The probe quote's applied rule ids, once it shows the pricing its workloads are named for."""
+    applied = [d["rule_id"] for d in probe["applied"]]
+    flash_priced = any(n["offer_id"] == FLASH_ID and n["applied"] for n in probe["notes"])
+    if "tier:gold" not in applied or not any(r.startswith("member_day:") for r in applied) \
+            or flash_priced != flash_on:
+        raise SystemExit(f"bench: the {'flash' if flash_on else 'spine'} workloads do not price as named: "
+                         f"applied {applied}, flash {'priced' if flash_priced else 'did not price'} the croissant "
+                         f"(want tier:gold, a member_day: boost and flash {'on' if flash_on else 'off'})")
+    return applied
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--lanes", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1,
-                        help="measure bare, quote and sale in turn this many times; each ratio is against the bare "
-                             "of its own round, and the medians are printed (the host's load drifts)")
-    parser.add_argument("--only", choices=["quote", "sale"], help="measure the floor and this endpoint alone")
-    parser.add_argument("--flash", choices=["as-is", "off"], default="as-is",
-                        help="the demo's 16:00 flash offer on the pastry line: as the clock has it, or switched off "
-                             "(it prices the croissant in both carts when open)")
+                        help="measure bare and each workload in turn this many times; each ratio is against the "
+                             "bare of its own round, and the medians are printed (the host's load drifts)")
+    parser.add_argument("--only", action="append", metavar="WORKLOAD",
+                        help=f"measure the floor and these workloads alone: one or more of {','.join(WORKLOADS)} "
+                             "(comma separated or repeated; default all)")
     args = parser.parse_args()
+    names = workloads(args.only, parser)
     if not shutil.which("wrk"):
         raise SystemExit("bench needs wrk: apt-get install wrk")
+    # each round: the spine workloads with the flash offer off, then the flash ones with it open
+    phases = [(flash_on, ws) for flash_on in (False, True)
+              if (ws := [w for w in names if w.endswith("-flash") == flash_on])]
     py = sys.executable
     work = Path(tempfile.mkdtemp(prefix="till-bench-"))
-    names = [n for n in ("quote", "sale") if args.only in (None, n)]
+    run = os.urandom(3).hex()
     runs: dict[str, list[dict]] = {n: [] for n in ("bare", *names)}
     ratios: dict[str, list[float]] = {n: [] for n in names}
+    pricing: dict[bool, list[str]] = {}
 
     bare_port = free_port()
     bare = start([py, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port), "--no-access-log",
@@ -125,17 +175,23 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        lane = {"Authorization": f"Bearer {keys['lane']}"}
-        manager = {"Authorization": f"Bearer {keys['manager']}"}
         base = f"http://127.0.0.1:{port}"
-        httpx.put(f"{base}/api/v1/inventory/CROISSANT", json={"on_hand": 10_000_000}, headers=manager)
-        flash = next(c for c in httpx.get(f"{base}/api/v1/campaigns", headers=manager).json()
-                     if c["campaign"]["campaign_id"] == "flash-pastry")["campaign"]
-        if args.flash == "off":
-            httpx.post(f"{base}/api/v1/campaigns", json={**flash, "active": False}, headers=manager).raise_for_status()
-        member = httpx.post(f"{base}/api/v1/members", headers=lane, json={
+        lane, manager = client(base, keys["lane"]), client(base, keys["manager"])
+        manager.put("/api/v1/inventory/CROISSANT", json={"on_hand": 10_000_000})  # the flash surplus never ends
+        flash = next(c["campaign"] for c in manager.get("/api/v1/campaigns").json()
+                     if c["campaign"]["campaign_id"] == FLASH_ID)
+        member = lane.post("/api/v1/members", json={
             "phone": "13800138000", "consent": {"policy_version": "2026-01", "granted": True},
             "lane_id": "L1", "cashier_id": "C1"}).json()["member_id"]
+        # a new member is regular (0 bps); 224,000 fen of lattes lifts them past gold's 200,000
+        lane.post("/api/v1/sales", json={"sale_id": f"{run}-gold", "lane_id": "L1", "cashier_id": "C1",
+                                         "member_id": member, "lines": [{"sku": "LATTE", "qty": 80}],
+                                         "payment": {"method": "cash"}})
+        tier = lane.get("/api/v1/members/lookup", params={"member_id": member}).json()["tier"]["tier_id"]
+        if tier != "gold":
+            raise SystemExit(f"bench: the member is {tier!r} after the upgrade sale, not gold")
+        manager.post("/api/v1/campaigns", json=MEMBER_DAY)
+
         cart = [{"sku": "LATTE", "qty": 2}, {"sku": "CROISSANT", "qty": 1}]
         quote = {"lane_id": "L1", "cashier_id": "C1", "member": {"member_id": member}, "lines": cart,
                  "checkout_id": "bench-checkout"}
@@ -143,25 +199,42 @@ def main() -> None:
         scripts["bare"].write_text(lua_post("/bare", '{"lane_id": "L1"}', None, unique=False))
         scripts["quote"].write_text(lua_post("/api/v1/checkouts/quote", json.dumps(quote), keys["lane"],
                                              unique=False))
-        ports = {"bare": bare_port, "quote": port, "sale": port}
-        for name in ("bare", "quote"):
-            wrk(ports[name], scripts[name], 2, args.lanes)  # warm-up
+        scripts["quote-flash"] = scripts["quote"]  # the same cart: the campaign's state makes the difference
+        flash_now: bool | None = None
+
+        def enter(flash_on: bool) -> None:
+            """Switch the flash offer for the phase, and check a quote prices as its workloads are named."""
+            nonlocal flash_now
+            if flash_on != flash_now:
+                # open all day: starting at the business day's start (04:00) with no end, it never closes
+                body = {**flash, "active": True, "flash": {**flash["flash"], "start": "04:00"}} if flash_on \
+                    else {**flash, "active": False}
+                manager.post("/api/v1/campaigns", json=body)
+                flash_now = flash_on
+            probe = lane.post("/api/v1/checkouts/quote", json={**quote, "checkout_id": "probe"}).json()
+            pricing[flash_on] = checked_pricing(probe, flash_on)
+
+        enter(phases[0][0])
+        wrk(bare_port, scripts["bare"], 2, args.lanes)  # warm-up
+        wrk(port, scripts["quote"], 2, args.lanes)
         for n in range(args.rounds):
-            # each round its own sale ids: "<run>-<round>-<thread>-<n>"
-            sale = json.dumps({"sale_id": f"{os.urandom(3).hex()}-{n}-SALEID", "lane_id": "L1", "cashier_id": "C1",
-                               "member_id": member, "lines": cart, "payment": {"method": "cash"}})
-            scripts["sale"] = work / "sale.lua"
-            scripts["sale"].write_text(lua_post("/api/v1/sales", sale.replace("SALEID", "%s"), keys["lane"],
-                                                unique=True))
             floor = wrk(bare_port, scripts["bare"], args.seconds, args.lanes)
             runs["bare"].append(floor)
-            for name in names:
-                result = wrk(ports[name], scripts[name], args.seconds, args.lanes)
-                runs[name].append(result)
-                ratios[name].append(result["rps"] / floor["rps"])
-        depth = httpx.get(f"{base}/healthz").json()["outbox_depth"]
-        probe = httpx.post(f"{base}/api/v1/checkouts/quote", json={**quote, "checkout_id": "probe"}, headers=lane).json()
-        flash_priced = any(n["offer_id"] == "flash-pastry" and n["applied"] for n in probe["notes"])
+            for flash_on, ws in phases:
+                enter(flash_on)
+                for name in ws:
+                    if name.startswith("sale"):
+                        # a sale_id per request: "<run>-<round>-<workload>-<thread>-<n>"
+                        sale = json.dumps({"sale_id": f"{run}-{n}-{name}-SALEID", "lane_id": "L1",
+                                           "cashier_id": "C1", "member_id": member, "lines": cart,
+                                           "payment": {"method": "cash"}})
+                        scripts[name] = work / f"{name}.lua"
+                        scripts[name].write_text(lua_post("/api/v1/sales", sale.replace("SALEID", "%s"),
+                                                          keys["lane"], unique=True))
+                    result = wrk(port, scripts[name], args.seconds, args.lanes)
+                    runs[name].append(result)
+                    ratios[name].append(result["rps"] / floor["rps"])
+        depth = lane.get("/healthz").json()["outbox_depth"]
     finally:
         for proc in (bare, demo):
             proc.terminate()
@@ -169,19 +242,24 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     rounds = f", median of {args.rounds} rounds (worst p99)" if args.rounds > 1 else ""
-    print(f"till bench: {args.lanes} lanes, {args.seconds}s each{rounds}, uvicorn 1 worker, {os.cpu_count()} cores; "
-          f"flash offer {'open, pricing the croissant' if flash_priced else 'not pricing'} ({args.flash})")
-    print(f"{'endpoint':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8}")
+    print(f"till bench: {args.lanes} lanes, {args.seconds}s each{rounds}, uvicorn 1 worker, {os.cpu_count()} cores")
+    for flash_on, ws in phases:
+        print(f"  {', '.join(ws)}: flash offer {'open all day' if flash_on else 'off'}; "
+              f"the probe quote applied {', '.join(pricing[flash_on])} (checked each round)")
+    print(f"{'workload':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8}")
     for name, rs in runs.items():
         r = summarise(rs)
         share = sorted(ratios[name])[len(ratios[name]) // 2] if name in ratios else 1.0
-        print(f"{name:<8} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
+        print(f"{name:<11} {r['rps']:>9.0f} {r['p50_us'] / 1000:>8.2f} {r['p99_us'] / 1000:>8.2f} "
               f"{r['bad']:>8} {share:>8.0%}")
     if args.rounds > 1:
         for name in names:
             print(f"{name} vs bare by round: " + ", ".join(f"{x:.0%}" for x in ratios[name]))
-    print(f"sales recorded (outbox events incl. points): {depth}")
-    print("targets: quote >= 60% and sale >= 40% of bare; p99 quote < 10 ms, sale < 20 ms")
+    print(f"outbox events (sales with their points, and the setup's): {depth}")
+    print("targets (issue 2's, for the spine rows quote and sale): quote >= 60% and sale >= 40% of bare; "
+          "p99 quote < 10 ms, sale < 20 ms")
+    if phases[-1][0]:
+        print("the -flash rows add the open flash offer to the same carts and are shown beside them")
 
 
 if __name__ == "__main__":
