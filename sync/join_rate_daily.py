@@ -44,8 +44,9 @@ def daily_counts(day: str, facts: list[SaleFacts]) -> DailyCounts:
 
 
 def counts_of_day(conn: sqlite3.Connection, day: str) -> DailyCounts:
-    """`daily_counts` of the day's sales, tallied by SQLite: the seal runs in the writer, and loading a
-    busy day's sales into Python took tens of milliseconds there (tests hold the two equal)."""
+    """`daily_counts` of the day's sales, from the running counts their triggers keep: the seal runs in
+    the writer, where loading or even counting a busy day's sales took tens of milliseconds (tests
+    hold the two equal)."""
     rows = sales_repo.day_tally(conn, day)
     by_source = {src: n for src, n, _ in rows if src}
     base = sum(nonmember for _, _, nonmember in rows)

@@ -53,10 +53,10 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> SaleRow | None:
 
 
 def day_tally(conn: sqlite3.Connection, day: str) -> list[tuple[str | None, int, int]]:
-    """(join source, completed sales, of them non-members at the start) for one business day,
-    counted from the covering business-day index."""
-    return conn.execute("SELECT joined_source, count(*), sum(nonmember_at_start) FROM sales "
-                        "WHERE business_day = ? AND status = 'completed' GROUP BY joined_source", (day,)).fetchall()
+    """(join source, completed sales, of them non-members at the start) for one business day, from
+    the running counts the sales' triggers keep (m003_sales_day_counts)."""
+    return conn.execute("SELECT nullif(joined_source, ''), completed, nonmember FROM sales_day_counts "
+                        "WHERE business_day = ? AND completed > 0", (day,)).fetchall()
 
 
 def days_voided_since(conn: sqlite3.Connection, since: str) -> set[str]:

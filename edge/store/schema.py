@@ -169,6 +169,46 @@ def m002_sales_day_tally(db: sqlite_utils.Database) -> None:
     """)
 
 
+@migrations()
+def m003_sales_day_counts(db: sqlite_utils.Database) -> None:
+    """Running join-rate counts per business day and join source, kept by triggers in each sale's own
+    transaction (a sale, its void, a receipt join). The seal read a day by counting its sales, inside
+    the writer: 47 ms at 40,000 sales in a day, on every seal, and the lanes waited behind it."""
+    db.executescript("""
+    CREATE TABLE sales_day_counts (
+        business_day TEXT NOT NULL,
+        joined_source TEXT NOT NULL,           -- '' for a sale that ended without a join
+        completed INTEGER NOT NULL,            -- completed sales
+        nonmember INTEGER NOT NULL,            -- of them, whose customer was not a member at the start
+        PRIMARY KEY (business_day, joined_source)
+    ) WITHOUT ROWID;
+    INSERT INTO sales_day_counts (business_day, joined_source, completed, nonmember)
+        SELECT business_day, coalesce(joined_source, ''), count(*), sum(nonmember_at_start)
+        FROM sales WHERE status = 'completed' GROUP BY business_day, coalesce(joined_source, '');
+    CREATE TRIGGER sale_counted AFTER INSERT ON sales WHEN NEW.status = 'completed' BEGIN
+        INSERT INTO sales_day_counts (business_day, joined_source, completed, nonmember)
+            SELECT NEW.business_day, coalesce(NEW.joined_source, ''), 1, NEW.nonmember_at_start WHERE true
+            ON CONFLICT (business_day, joined_source)
+            DO UPDATE SET completed = completed + 1, nonmember = nonmember + excluded.nonmember;
+    END;
+    CREATE TRIGGER sale_recounted AFTER UPDATE OF status, business_day, joined_source, nonmember_at_start ON sales
+    BEGIN
+        UPDATE sales_day_counts SET completed = completed - 1, nonmember = nonmember - OLD.nonmember_at_start
+            WHERE OLD.status = 'completed' AND business_day = OLD.business_day
+              AND joined_source = coalesce(OLD.joined_source, '');
+        INSERT INTO sales_day_counts (business_day, joined_source, completed, nonmember)
+            SELECT NEW.business_day, coalesce(NEW.joined_source, ''), 1, NEW.nonmember_at_start
+            WHERE NEW.status = 'completed'
+            ON CONFLICT (business_day, joined_source)
+            DO UPDATE SET completed = completed + 1, nonmember = nonmember + excluded.nonmember;
+    END;
+    CREATE TRIGGER sale_uncounted AFTER DELETE ON sales WHEN OLD.status = 'completed' BEGIN
+        UPDATE sales_day_counts SET completed = completed - 1, nonmember = nonmember - OLD.nonmember_at_start
+            WHERE business_day = OLD.business_day AND joined_source = coalesce(OLD.joined_source, '');
+    END;
+    """)
+
+
 # Feature packages register their own migration sets here; they apply after the core, in order.
 MIGRATION_SETS: list[Migrations] = [migrations, join_migrations, sync_migrations, campaign_migrations]
 
