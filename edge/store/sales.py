@@ -60,9 +60,14 @@ def day_tally(conn: sqlite3.Connection, day: str) -> list[tuple[str | None, int,
 
 
 def days_voided_since(conn: sqlite3.Connection, since: str) -> set[str]:
-    """Business days of the sales voided at or after `since` (a partial index holds only voids)."""
-    return {r[0] for r in conn.execute("SELECT DISTINCT business_day FROM sales WHERE voided_at IS NOT NULL "
-                                       "AND voided_at >= ?", (since,))}
+    """Business days of the sales voided at or after `since` (a partial index holds only voids).
+
+    Deduplicated here, not by DISTINCT: with DISTINCT SQLite walked the business-day index over every
+    sale ever made (30 ms inside the writer on each seal after a rush) instead of the few voids."""
+    return {r[0] for r in conn.execute(VOIDED_SINCE, (since,))}
+
+
+VOIDED_SINCE = "SELECT business_day FROM sales WHERE voided_at IS NOT NULL AND voided_at >= ?"
 
 
 def recorded(conn: sqlite3.Connection, sale_id: str) -> tuple[str, bytes] | None:
