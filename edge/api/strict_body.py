@@ -57,9 +57,10 @@ def check_direct_handlers(app: Litestar) -> None:
         for handler in getattr(route, "route_handlers", ()):
             if handler.opt.get("direct"):
                 names = frozenset(handler.parsed_fn_signature.parameters)
-                if names != DIRECT_PARAMETERS:
+                if names != DIRECT_PARAMETERS or _decoder_for(handler) is None:
                     raise ImproperlyConfiguredException(
-                        f"{handler.handler_name}: a direct handler takes (store, data), not {sorted(names)}")
+                        f"{handler.handler_name}: a direct handler takes (store, data) with a JSON body, not "
+                        f"{sorted(names)}")
 
 
 async def decode_strictly(request: Request) -> None:

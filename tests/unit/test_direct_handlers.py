@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ImproperlyConfiguredException
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, URLEncodedBody
 
 from edge.api.responses import JsonAnswer
 from edge.api.strict_body import authorize_and_decode, check_direct_handlers, direct
@@ -30,6 +30,11 @@ async def direct_ping(store: NamedDependency[str], data: JSONBody[Ping]) -> Json
 
 @post("/wrong", opt=direct({}), status_code=200)
 async def wrong(store: NamedDependency[str], data: JSONBody[Ping], extra: FromQuery[int] = 0) -> JsonAnswer:
+    return JsonAnswer({})
+
+
+@post("/form", opt=direct({}), status_code=200)
+async def form(store: NamedDependency[str], data: URLEncodedBody[dict]) -> JsonAnswer:  # not a JSON body
     return JsonAnswer({})
 
 
@@ -68,9 +73,11 @@ def test_a_direct_handler_gets_the_store_and_the_strictly_decoded_struct():
     assert status == 400 and len(calls) == 1
 
 
-def test_a_direct_handler_taking_more_than_store_and_data_stops_the_app():
+def test_a_direct_handler_taking_more_than_store_and_data_or_no_json_body_stops_the_app():
     with pytest.raises(ImproperlyConfiguredException, match="wrong"):
         check_direct_handlers(_app(direct_ping, wrong))
+    with pytest.raises(ImproperlyConfiguredException, match="form"):
+        check_direct_handlers(_app(direct_ping, form))
 
 
 def test_the_till_hot_handlers_are_direct(store):
