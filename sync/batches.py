@@ -196,16 +196,19 @@ def ack(conn: sqlite3.Connection, hq_epoch: str | None, through: int, now: datet
                         (iso(now), through)).rowcount
 
 
-def prune(conn: sqlite3.Connection, now: datetime, retention: timedelta | None = None) -> int:
+def prune(conn: sqlite3.Connection, now: datetime, retention: timedelta | None = None,
+          max_batches: int | None = None) -> int:
     """Delete acknowledged batches older than the retention, and their outbox events; return events pruned.
 
     Only acknowledged batches go, and only once the retention has passed since the ack: an
-    unacknowledged event stays however long HQ is away.
+    unacknowledged event stays however long HQ is away. At most `max_batches` (oldest first), so a
+    writer transaction stays short when a week of backlog comes due at once.
     """
     keep = retention if retention is not None else timedelta(hours=sync_settings.load(conn).retention_hours)
     cutoff = iso(now - keep)
     rows = conn.execute("SELECT batch_seq, first_seq, last_seq FROM sync_batches "
-                        "WHERE acked_at IS NOT NULL AND acked_at <= ?", (cutoff,)).fetchall()
+                        "WHERE acked_at IS NOT NULL AND acked_at <= ? ORDER BY batch_seq LIMIT ?",
+                        (cutoff, -1 if max_batches is None else max_batches)).fetchall()
     pruned = 0
     for batch_seq, first, last in rows:
         pruned += conn.execute("DELETE FROM outbox WHERE seq BETWEEN ? AND ?", (first, last)).rowcount

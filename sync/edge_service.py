@@ -27,6 +27,9 @@ def sync_key(store: Store) -> bytes:
 # sales queue behind at most one batch. Ten per command put 40-50 ms on the sale p99 whenever the
 # sync loop sealed during a rush (bench/till_bench.py).
 SEAL_BATCHES_PER_COMMAND = 1
+# Batches pruned per writer transaction: deleting a week of backlog that came due at once (HQ away,
+# then one ack) in one transaction would hold the lanes for seconds.
+PRUNE_BATCHES_PER_COMMAND = 2
 
 
 def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0, first: bool = True):  # noqa: ANN202
@@ -61,7 +64,7 @@ async def acknowledge(store: Store, data: AckIn) -> AckOut:
     def command(conn: sqlite3.Connection) -> AckOut:
         now = store.clock()
         newly = batches.ack(conn, data.epoch_id, data.through_batch_seq, now)
-        pruned = batches.prune(conn, now)
+        pruned = batches.prune(conn, now, max_batches=PRUNE_BATCHES_PER_COMMAND)  # the sync loop prunes the rest
         return AckOut(epoch_id=meta.get_meta(conn, "epoch_id") or "", acked_through=batches.acked_through(conn), newly_acked=newly,
                       pruned_events=pruned)
 
@@ -69,8 +72,13 @@ async def acknowledge(store: Store, data: AckIn) -> AckOut:
 
 
 async def prune_expired(store: Store) -> int:
-    """Prune acknowledged batches past the retention even when HQ sends no further ack."""
-    return await store.writer.run(lambda conn: batches.prune(conn, store.clock()))
+    """Prune acknowledged batches past the retention even when HQ sends no further ack, a few batches
+    per writer transaction; return the events pruned."""
+    total = 0
+    while pruned := await store.writer.run(
+            lambda conn: batches.prune(conn, store.clock(), max_batches=PRUNE_BATCHES_PER_COMMAND)):
+        total += pruned
+    return total
 
 
 def sync_status(store: Store) -> SyncStatus:

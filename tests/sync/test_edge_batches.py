@@ -227,3 +227,25 @@ def test_acknowledged_batches_are_pruned_once_the_retention_passes_without_anoth
     clock.advance(hours=169)
     assert asyncio.run(prune_expired(store)) > 0
     assert api.get("/sync/v1/status", role="hq").json()["outbox_depth"] == 0
+
+
+def test_a_backlog_come_due_at_once_is_pruned_in_several_short_writer_transactions(api, store, clock):
+    import asyncio
+
+    from sync import settings
+    from sync.edge_service import PRUNE_BATCHES_PER_COMMAND, prune_expired
+
+    store.writer.call(lambda c: settings.save(c, settings.SyncSettings(batch_max_events=1)))
+    for _ in range(PRUNE_BATCHES_PER_COMMAND * 2 + 1):
+        api.post("/api/v1/sales", json=sale_body(("EGG-TART", 1)))
+    listing = api.get("/sync/v1/batches", role="hq", params={"limit": 1000}).json()
+    last = listing["last_batch_seq"]
+    assert last > PRUNE_BATCHES_PER_COMMAND * 2
+    ack = api.post("/sync/v1/ack", role="hq", json={"epoch_id": listing["epoch_id"], "through_batch_seq": last})
+    assert ack.json()["pruned_events"] == 0  # within the retention: nothing goes yet
+    clock.advance(hours=169)
+    groups_before = store.writer.groups
+    assert asyncio.run(prune_expired(store)) == last  # one event a batch
+    assert store.writer.groups - groups_before > last // PRUNE_BATCHES_PER_COMMAND
+    status = api.get("/sync/v1/status", role="hq").json()
+    assert status["outbox_depth"] == 0 and status["last_batch_seq"] == last
