@@ -77,8 +77,12 @@ def _next_body(conn: sqlite3.Connection, after: int, limit: int) -> tuple[int, i
     body = (text + "\n").encode()
     # group_concat keeps the subquery's order in practice but SQLite does not promise it before 3.44:
     # check the lines are in seq order (cheap, no GIL handover) and build in Python otherwise
-    seqs = [int(line[7:line.index(b",", 7)]) for line in body.split(b"\n")[:-1]]
-    if unsafe or len(seqs) != count or any(a >= b for a, b in zip(seqs, seqs[1:], strict=False)):
+    try:
+        seqs = [int(line[7:line.index(b",", 7)]) for line in body.split(b"\n")[:-1]]
+        in_order = len(seqs) == count and all(a < b for a, b in zip(seqs, seqs[1:], strict=False))
+    except ValueError:  # a line that is not ours: build it in Python
+        in_order = False
+    if unsafe or not in_order:
         rows = conn.execute("SELECT seq, event_id, type, occurred_at, payload FROM outbox WHERE seq > ? "
                             "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
         body = encode_lines(rows)

@@ -18,7 +18,8 @@ text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_siz
 payload_st = st.recursive(st.none() | st.booleans() | st.integers(-10**12, 10**12) | text,
                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
                           max_leaves=8)
-event_st = st.tuples(st.sampled_from(["sale.completed", "member.joined", 'odd"type', "back\\slash"]), payload_st)
+event_st = st.tuples(st.sampled_from(["sale.completed", "member.joined", 'odd"type', "back\\slash", "new\nline"]),
+                     payload_st)
 
 
 def _rows(conn, after: int, limit: int) -> list[tuple]:
