@@ -85,7 +85,9 @@ class SyncController(Controller):
         """Apply a signed config bundle atomically; a bad signature or an older version is refused."""
         return await bundles.apply_bundle(store, data)
 
-    @get("/status", opt=roles("hq"), sync_to_thread=False)
+    # in a worker thread (each has its own read connection): it counts the outbox, tens of ms with a
+    # week's backlog, which on the event loop every lane would wait out
+    @get("/status", opt=roles("hq"), sync_to_thread=True)
     def status(self, store: StoreDep) -> SyncStatus:
         """Store id, epoch, last sealed and acknowledged batch, outbox depth, applied config version."""
         return edge_service.sync_status(store)
