@@ -17,7 +17,7 @@ from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, NotFound
 from edge.domain.ids import uuid7
 from edge.store import meta
-from edge.store.outbox import occurred_at_after
+from edge.store.outbox import count_after, occurred_at_after
 
 from . import settings as sync_settings
 from .wire import BatchEvent, BatchHeader, BatchList, SyncStatus, batch_signature
@@ -225,8 +225,7 @@ def status(conn: sqlite3.Connection, store_id: str) -> SyncStatus:
     last_sealed_event = _int_meta(conn, LAST_SEALED_EVENT)
     unacked = conn.execute("SELECT count(*), min(oldest_at) FROM sync_batches WHERE acked_at IS NULL").fetchone()
     # events are appended in time order: the oldest unsealed is the first after the last sealed
-    unsealed = (conn.execute("SELECT count(*) FROM outbox WHERE seq > ?", (last_sealed_event,)).fetchone()[0],
-                occurred_at_after(conn, last_sealed_event))
+    unsealed = (count_after(conn, last_sealed_event), occurred_at_after(conn, last_sealed_event))
     oldest = min((t for t in (unacked[1], unsealed[1]) if t), default=None)
     version = _config_version(conn)
     return SyncStatus(store_id=store_id, epoch_id=meta.get_meta(conn, "epoch_id") or "",

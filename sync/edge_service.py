@@ -5,7 +5,7 @@ from datetime import datetime
 
 from edge.services.runtime import Store
 from edge.store import meta
-from edge.store.outbox import occurred_at_after
+from edge.store.outbox import count_after, occurred_at_after
 
 from . import batches
 from . import settings as sync_settings
@@ -96,8 +96,7 @@ async def seal_by_age(store: Store) -> None:
     age = (store.clock() - datetime.fromisoformat(oldest)).total_seconds()
     # runs on the event loop: count no further than a full batch (counting a rush's backlog of
     # 300,000 events held every lane for ~40 ms)
-    full = conn.execute("SELECT count(*) FROM (SELECT 1 FROM outbox WHERE seq > ? LIMIT ?)",
-                        (last_sealed, cfg.batch_max_events)).fetchone()[0] >= cfg.batch_max_events
+    full = count_after(conn, last_sealed, at_most=cfg.batch_max_events) >= cfg.batch_max_events
     if full or age >= cfg.seal_max_age_seconds:
         await seal(store)
 

@@ -54,6 +54,15 @@ def outbox_depth(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
 
+def count_after(conn: sqlite3.Connection, seq: int, at_most: int | None = None) -> int:
+    """Events after `seq` (the unsealed ones), counting no further than `at_most` when given: the
+    sealer only asks whether a full batch waits, and counting a rush's whole backlog is slow."""
+    if at_most is None:
+        return conn.execute("SELECT count(*) FROM outbox WHERE seq > ?", (seq,)).fetchone()[0]
+    return conn.execute("SELECT count(*) FROM (SELECT 1 FROM outbox WHERE seq > ? LIMIT ?)",
+                        (seq, at_most)).fetchone()[0]
+
+
 def occurred_at_after(conn: sqlite3.Connection, seq: int) -> str | None:
     """When the first event after `seq` occurred: the oldest one not yet sealed."""
     row = conn.execute("SELECT occurred_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1", (seq,)).fetchone()
