@@ -14,6 +14,7 @@ import msgspec
 
 from edge.domain import join_rate as rules
 from edge.domain.clock import iso, parse_iso
+from edge.domain.events import JoinRateDaily
 from edge.domain.join_rate import SaleFacts
 from edge.store import sales as sales_repo
 from edge.store.outbox import append_event, occurred_at_after
@@ -93,7 +94,6 @@ def emit_changed_days(conn: sqlite3.Connection, store_id: str, now: datetime, tz
             "INSERT INTO sync_join_rate (business_day, revision, digest) VALUES (?, 1, ?) "
             "ON CONFLICT (business_day) DO UPDATE SET revision = revision + 1, digest = excluded.digest "
             "RETURNING revision", (day, digest)).fetchone()[0]
-        payload = {"store_id": store_id, "revision": revision, **msgspec.structs.asdict(counts)}
-        append_event(conn, "join_rate.daily", now, payload)
+        append_event(conn, JoinRateDaily(store_id=store_id, revision=revision, **msgspec.structs.asdict(counts)), now)
         count += 1
     return count

@@ -21,6 +21,7 @@ from ..domain.campaigns import (
 )
 from ..domain.clock import iso, parse_iso
 from ..domain.errors import CapReached, Conflict, FieldError, InvalidInput
+from ..domain.events import CampaignSaved, CampaignUsed, CampaignUseVoided, CouponRedeemed, CouponRestored
 from ..domain.join_rate import business_day
 from ..domain.models import CartLine, Member
 from ..domain.pricing import Offer, Priced, price_order
@@ -197,27 +198,26 @@ def record_uses(conn: sqlite3.Connection, store: Store, sale_id: str, priced: Pr
         repo.record_use(conn, sale_id, use.offer_id, use.campaign_id, use.code, member_id, day, use.units,
                         use.amount_fen, now)
         # what HQ needs to reconcile a chain-wide cap against the leases it gave out
-        append_event(conn, "campaign.used", now, {"campaign_id": use.campaign_id, "sale_id": sale_id,
-                                                  "offer_id": use.offer_id, "code": use.code, "units": use.units,
-                                                  "amount_fen": use.amount_fen, "business_day": day})
+        append_event(conn, CampaignUsed(campaign_id=use.campaign_id, sale_id=sale_id, offer_id=use.offer_id,
+                                        code=use.code, units=use.units, amount_fen=use.amount_fen,
+                                        business_day=day), now)
         if use.offer_id.startswith("coupon:"):
             assert use.code is not None
             if not coupon_repo.redeem(conn, use.code, sale_id, now):  # another lane used it a moment ago
                 raise Conflict(f"coupon {use.code} was already used", [FieldError("coupon_codes", "already used")])
-            append_event(conn, "coupon.redeemed", now, {"code": use.code, "campaign_id": use.campaign_id,
-                                                        "member_id": member_id, "sale_id": sale_id,
-                                                        "amount_fen": use.amount_fen})
+            append_event(conn, CouponRedeemed(code=use.code, campaign_id=use.campaign_id, member_id=member_id,
+                                              sale_id=sale_id, amount_fen=use.amount_fen), now)
 
 
 def give_back(conn: sqlite3.Connection, sale_id: str, now: datetime) -> None:
     """In the void's transaction: the sale's uses leave the counters and its coupons are usable again."""
     for campaign_id, code, units, amount in repo.uses_of_sale(conn, sale_id):
-        append_event(conn, "campaign.use_voided", now, {"campaign_id": campaign_id, "sale_id": sale_id,
-                                                        "code": code, "units": units, "amount_fen": amount})
+        append_event(conn, CampaignUseVoided(campaign_id=campaign_id, sale_id=sale_id, code=code, units=units,
+                                             amount_fen=amount), now)
     repo.void_uses(conn, sale_id)
     for coupon in coupon_repo.restore_for_sale(conn, sale_id):
-        append_event(conn, "coupon.restored", now, {"code": coupon.code, "campaign_id": coupon.campaign_id,
-                                                    "member_id": coupon.member_id, "sale_id": sale_id})
+        append_event(conn, CouponRestored(code=coupon.code, campaign_id=coupon.campaign_id,
+                                          member_id=coupon.member_id, sale_id=sale_id), now)
 
 
 # --- the manager's campaigns -------------------------------------------------------------------------
@@ -242,8 +242,8 @@ async def save_campaign(store: Store, campaign: Campaign) -> tuple[CampaignOut, 
         catalog_repo.upsert_campaign(conn, campaign.campaign_id, campaign.kind, msgspec.json.encode(campaign),
                                      "local", now)
         bump_reference(conn)
-        append_event(conn, "campaign.saved", now, {"campaign_id": campaign.campaign_id, "origin": "local",
-                                                   "campaign": msgspec.to_builtins(campaign)})
+        append_event(conn, CampaignSaved(campaign_id=campaign.campaign_id, origin="local",
+                                         campaign=msgspec.to_builtins(campaign)), now)
         return CampaignOut(campaign=campaign, origin="local", updated_at=iso(now)), origin is None
 
     return await store.writer.run(command)

@@ -10,6 +10,7 @@ import msgspec
 from ..domain.campaigns import Campaign, CouponInstances
 from ..domain.clock import iso
 from ..domain.errors import CapReached, Conflict, FieldError, NotFound
+from ..domain.events import CouponExpired, CouponIssued
 from ..schemas import CouponOut, MemberSummary
 from ..store import campaigns as campaign_repo
 from ..store import coupons as repo
@@ -49,9 +50,8 @@ def issue(conn: sqlite3.Connection, store: Store, campaign: Campaign, member_id:
                             status="issued", issued_at=iso(now),
                             expires_at=iso(now + timedelta(days=campaign.issuance.valid_days)))
     repo.insert_coupon(conn, coupon, issue_key)
-    append_event(conn, "coupon.issued", now, {"code": coupon.code, "campaign_id": coupon.campaign_id,
-                                              "member_id": member_id, "source": source,
-                                              "expires_at": coupon.expires_at})
+    append_event(conn, CouponIssued(code=coupon.code, campaign_id=coupon.campaign_id, member_id=member_id,
+                                    source=source, expires_at=coupon.expires_at), now)
     return coupon
 
 
@@ -124,8 +124,8 @@ async def expire_due(store: Store) -> int:
         now = store.clock()
         expired = repo.expire_due(conn, now)
         for c in expired:
-            append_event(conn, "coupon.expired", now, {"code": c.code, "campaign_id": c.campaign_id,
-                                                       "member_id": c.member_id, "expired_at": c.expires_at})
+            append_event(conn, CouponExpired(code=c.code, campaign_id=c.campaign_id, member_id=c.member_id,
+                                             expired_at=c.expires_at), now)
         return len(expired)
 
     return await store.writer.run(command)

@@ -7,6 +7,7 @@ import msgspec
 
 from ..domain.clock import iso
 from ..domain.errors import FieldError, NotFound
+from ..domain.events import MemberErased
 from ..schemas import SaleOut
 from ..store.outbox import append_event
 
@@ -44,6 +45,6 @@ def erase_member(conn: sqlite3.Connection, store_id: str, member_id: str, now: d
                                            receipt=msgspec.structs.replace(out.receipt, printed_member=None))
         conn.execute("UPDATE sales SET member_id = NULL, response = ? WHERE sale_id = ?", (_encode(scrubbed), sale_id))
     if emit:
-        append_event(conn, "member.erased", now, {"member_id": member_id, "store_id": store_id,
-                                                  "phone_hash": phone_hash, "erased_at": iso(now), "origin": origin})
+        append_event(conn, MemberErased(member_id=member_id, store_id=store_id, phone_hash=phone_hash,
+                                        erased_at=iso(now), origin=origin), now)
     return True

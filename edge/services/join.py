@@ -19,6 +19,7 @@ import msgspec
 from ..domain import tokens
 from ..domain.clock import iso
 from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound, StoreEdgeError
+from ..domain.events import PaymentIdentityLinked, PointsEntry, SaleAttributed
 from ..domain.ids import uuid7
 from ..domain.loyalty import points_earned, qualified_tier
 from ..domain.models import Member
@@ -297,15 +298,14 @@ def _attribute_receipt_sale(conn: sqlite3.Connection, store: Store, member: Memb
         member_repo.set_tier(conn, member.member_id, better.tier_id, now)
     if points:
         entry = member_repo.add_points(conn, member.member_id, "accrue", points, sale_id, now)
-        append_event(conn, "points.entry", now, {"entry_id": entry, "member_id": member.member_id,
-                                                 "kind": "accrue", "points": points, "sale_id": sale_id})
-    append_event(conn, "sale.attributed", now, {
-        "sale_id": sale_id, "store_id": store.config.store_id, "business_day": sale.business_day,
-        "member_id": member.member_id, "joined_source": "receipt", "points_earned": points})
+        append_event(conn, PointsEntry(entry_id=entry, member_id=member.member_id, kind="accrue", points=points,
+                                       sale_id=sale_id), now)
+    append_event(conn, SaleAttributed(sale_id=sale_id, store_id=store.config.store_id, business_day=sale.business_day,
+                                      member_id=member.member_id, joined_source="receipt", points_earned=points), now)
     if sale.payer_hash and member.payment_link_consent and sale.payment_provider:
         if member_repo.link_payer(conn, sale.payer_hash, member.member_id, sale.payment_provider, now):
-            append_event(conn, "payment_identity.linked", now, {
-                "member_id": member.member_id, "payer_hash": sale.payer_hash, "provider": sale.payment_provider})
+            append_event(conn, PaymentIdentityLinked(member_id=member.member_id, payer_hash=sale.payer_hash,
+                                                     provider=sale.payment_provider), now)
 
 
 def new_session(conn: sqlite3.Connection, member_id: str, now: datetime) -> str:

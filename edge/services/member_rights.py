@@ -5,6 +5,7 @@ import sqlite3
 from msgspec import structs
 
 from ..domain.clock import iso
+from ..domain.events import MemberUpdated
 from ..domain.models import Member
 from ..store import join as join_repo
 from ..store import members as member_repo
@@ -43,8 +44,8 @@ async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
         member_repo.record_consent(conn, member_id, purpose, False, store.config.consent_policy_version,
                                    "member_page", now)
         unlinked = join_repo.unlink_payers(conn, member_id) if purpose == "payment_link" else 0
-        append_event(conn, "member.updated", now, {"member_id": member_id, "reason": "consent_withdrawn",
-                                                   "purpose": purpose, "payers_unlinked": unlinked, "at": iso(now)})
+        append_event(conn, MemberUpdated(member_id=member_id, reason="consent_withdrawn", purpose=purpose,
+                                         payers_unlinked=unlinked, at=iso(now)), now)
 
     await store.writer.run(command)
 

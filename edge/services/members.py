@@ -3,10 +3,13 @@
 import sqlite3
 from datetime import datetime
 
+from msgspec import UNSET
+
 from sync import directory  # issue 5: cross-store recognition
 
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
+from ..domain.events import JoinConsent, MemberJoined
 from ..domain.identity import mask_phone, payer_hash, phone_hash
 from ..domain.ids import uuid7
 from ..domain.loyalty import entry_tier
@@ -36,20 +39,17 @@ def summary(member: Member, tiers: dict[str, Tier]) -> MemberSummary:
         marketing_consent=member.marketing_consent, payment_link_consent=member.payment_link_consent)
 
 
-def joined_event(store: Store, member: Member, phone: str) -> dict:
+def joined_event(store: Store, member: Member, phone: str) -> MemberJoined:
     """What HQ learns of a join: attribution, and the phone hashed and masked unless configured raw."""
-    event = {
-        "member_id": member.member_id, "store_id": store.config.store_id, "joined_at": member.joined_at,
-        "source": member.join_source, "lane_id": member.join_lane_id, "cashier_id": member.join_cashier_id,
-        "checkout_id": member.join_checkout_id, "standee_id": member.join_standee_id,
-        "receipt_sale_id": member.join_receipt_sale_id, "referrer_id": member.referrer_id,
-        "tier_id": member.tier_id, "phone_hash": phone_hash(store.chain_key, phone),
-        "phone_masked": mask_phone(phone), "birthday": member.birthday,
-        "consent": {"marketing": member.marketing_consent, "payment_link": member.payment_link_consent},
-    }
-    if store.config.send_raw_phone_upstream:
-        event["phone_e164"] = phone
-    return event
+    return MemberJoined(
+        member_id=member.member_id, store_id=store.config.store_id, joined_at=member.joined_at,
+        source=member.join_source, lane_id=member.join_lane_id, cashier_id=member.join_cashier_id,
+        checkout_id=member.join_checkout_id, standee_id=member.join_standee_id,
+        receipt_sale_id=member.join_receipt_sale_id, referrer_id=member.referrer_id,
+        tier_id=member.tier_id, phone_hash=phone_hash(store.chain_key, phone),
+        phone_masked=mask_phone(phone), birthday=member.birthday,
+        consent=JoinConsent(marketing=member.marketing_consent, payment_link=member.payment_link_consent),
+        phone_e164=phone if store.config.send_raw_phone_upstream else UNSET)
 
 
 async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
@@ -90,7 +90,7 @@ def enrol_in(conn: sqlite3.Connection, store: Store, data: EnrolIn, phone: str, 
     for purpose, granted in (("membership", True), ("marketing", data.consent.marketing),
                              ("payment_link", data.consent.payment_link)):
         repo.record_consent(conn, member.member_id, purpose, granted, data.consent.policy_version, channel, now)
-    append_event(conn, "member.joined", now, joined_event(store, member, phone))
+    append_event(conn, joined_event(store, member, phone), now)
     return member, True
 
 

@@ -4,9 +4,8 @@ a sale earns for the policy's days, release it when due, expire old points, take
 import sqlite3
 from datetime import datetime, timedelta
 
-import msgspec
-
 from ..domain.errors import Conflict, FieldError, InvalidInput
+from ..domain.events import PointsEntry, PointsHeld, PointsPolicyChanged
 from ..domain.models import Member, PricedCart
 from ..domain.points import PointsPolicy, confirms, points_to_expire, take_points
 from ..schemas import SaleIn
@@ -19,8 +18,8 @@ from .runtime import Store, bump_reference
 def _entry(conn: sqlite3.Connection, member_id: str, kind: str, points: int, sale_id: str | None,
            now: datetime) -> None:
     entry = member_repo.add_points(conn, member_id, kind, points, sale_id, now)
-    append_event(conn, "points.entry", now, {"entry_id": entry, "member_id": member_id, "kind": kind,
-                                             "points": points, "sale_id": sale_id})
+    append_event(conn, PointsEntry(entry_id=entry, member_id=member_id, kind=kind, points=points, sale_id=sale_id),
+                 now)
 
 
 def check_redemption_request(data: SaleIn) -> None:
@@ -81,8 +80,8 @@ def earn(conn: sqlite3.Connection, policy: PointsPolicy, member_id: str, points:
         return None
     release_at = now + timedelta(days=policy.pending_days)
     repo.hold(conn, sale_id, member_id, points, release_at)
-    append_event(conn, "points.held", now, {"member_id": member_id, "points": points, "sale_id": sale_id,
-                                            "release_at": release_at.isoformat()})
+    append_event(conn, PointsHeld(member_id=member_id, points=points, sale_id=sale_id,
+                                  release_at=release_at.isoformat()), now)
     return release_at
 
 
@@ -142,7 +141,9 @@ async def set_policy(store: Store, new: PointsPolicy) -> PointsPolicy:
     def command(conn: sqlite3.Connection) -> PointsPolicy:
         repo.save_policy(conn, new)
         bump_reference(conn)  # sales read the policy from the cached reference
-        append_event(conn, "points.policy_changed", store.clock(), msgspec.to_builtins(new))
+        append_event(conn, PointsPolicyChanged(fen_per_point=new.fen_per_point, min_redeem=new.min_redeem,
+                                               pending_days=new.pending_days, expire_days=new.expire_days),
+                     store.clock())
         return new
 
     return await store.writer.run(command)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from ..domain.campaigns import CouponInstances
 from ..domain.errors import CapReached, FieldError, NotFound
+from ..domain.events import ReferralRevoked, ReferralRewarded
 from ..domain.models import Member
 from ..domain.referral import MAX_CHAIN, member_id_of, referral_code, reward_refusal
 from ..store import campaigns as campaign_repo
@@ -76,9 +77,8 @@ def reward_first_sale(conn: sqlite3.Connection, store: Store, referee: Member, s
         referrer_rewarded = False
     campaign_repo.insert_referral_reward(conn, referee.member_id, referrer.member_id, sale_id,
                                          campaign.campaign_id, now)
-    append_event(conn, "referral.rewarded", now, {"referee_id": referee.member_id, "referrer_id": referrer.member_id,
-                                                  "sale_id": sale_id, "campaign_id": campaign.campaign_id,
-                                                  "referrer_rewarded": referrer_rewarded})
+    append_event(conn, ReferralRewarded(referee_id=referee.member_id, referrer_id=referrer.member_id, sale_id=sale_id,
+                                        campaign_id=campaign.campaign_id, referrer_rewarded=referrer_rewarded), now)
     return None
 
 
@@ -92,5 +92,5 @@ def take_back(conn: sqlite3.Connection, sale_id: str, now: datetime) -> None:
     keys = [f"referral:referee:{referee_id}:{sale_id}", f"referral:referrer:{referee_id}:{sale_id}"]
     revoked = coupon_repo.revoke_unused(conn, keys)
     campaign_repo.delete_referral_reward(conn, referee_id)
-    append_event(conn, "referral.revoked", now, {"referee_id": referee_id, "referrer_id": referrer_id,
-                                                 "sale_id": sale_id, "coupons_revoked": [c.code for c in revoked]})
+    append_event(conn, ReferralRevoked(referee_id=referee_id, referrer_id=referrer_id, sale_id=sale_id,
+                                       coupons_revoked=[c.code for c in revoked]), now)

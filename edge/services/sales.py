@@ -7,6 +7,14 @@ import msgspec
 
 from ..domain.clock import iso
 from ..domain.errors import FieldError, IdempotencyConflict, InvalidInput, NotFound, OutOfStock
+from ..domain.events import (
+    AppliedRule,
+    MemberUpdated,
+    PaymentIdentityLinked,
+    SaleCompleted,
+    SaleLine,
+    SaleVoided,
+)
 from ..domain.identity import mask_phone, payer_hash
 from ..domain.join_rate import JoinFacts, business_day, classify_sale
 from ..domain.loyalty import points_earned, qualified_tier
@@ -115,14 +123,14 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             better = qualified_tier(tier, member.lifetime_spend_fen + priced.total_fen, ref.tiers)
             if better.tier_id != tier.tier_id:
                 upgraded = better.tier_id
-                append_event(conn, "member.updated", now, {"member_id": member.member_id, "tier_id": better.tier_id,
-                                                           "reason": "tier_upgrade", "sale_id": data.sale_id})
+                append_event(conn, MemberUpdated(member_id=member.member_id, tier_id=better.tier_id,
+                                                 reason="tier_upgrade", sale_id=data.sale_id), now)
             held_until = points.earn(conn, policy, member.member_id, earned, data.sale_id, now)
             if payer is not None and member.payment_link_consent and not recognised:
                 linked = member_repo.link_payer(conn, payer, member.member_id, pay.provider or "", now)
                 if linked:
-                    append_event(conn, "payment_identity.linked", now, {
-                        "member_id": member.member_id, "payer_hash": payer, "provider": pay.provider})
+                    append_event(conn, PaymentIdentityLinked(member_id=member.member_id, payer_hash=payer,
+                                                             provider=pay.provider), now)
             member = member_repo.settle_sale(conn, member.member_id, priced.total_fen, better.tier_id, now)
 
         out = SaleOut(
@@ -150,16 +158,16 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
         campaigns.record_uses(conn, store, data.sale_id, result, member, day, now)
         if member is not None:
             referrals.reward_first_sale(conn, store, member, data.sale_id, now)
-        append_event(conn, "sale.completed", now, {
-            "sale_id": data.sale_id, "store_id": cfg.store_id, "business_day": day, "created_at": iso(now),
-            "lane_id": data.lane_id, "cashier_id": data.cashier_id, "checkout_id": data.checkout_id,
-            "member_id": member.member_id if member else None, "recognised_by_payer": recognised,
-            "lines": [{"sku": ln.sku, "qty": ln.qty, "unit_price_fen": ln.unit_price_fen,
-                       "discount_fen": ln.discount_fen, "total_fen": ln.total_fen} for ln in priced.lines],
-            "subtotal_fen": priced.subtotal_fen, "discount_fen": priced.discount_fen, "total_fen": priced.total_fen,
-            "applied": [{"rule_id": d.rule_id, "amount_fen": d.amount_fen} for d in priced.applied],
-            "points_earned": earned, "payment_method": pay.method, "payment_provider": pay.provider,
-            "payer_hash": payer, "nonmember_at_start": nonmember_at_start, "joined_source": joined_source})
+        append_event(conn, SaleCompleted(
+            sale_id=data.sale_id, store_id=cfg.store_id, business_day=day, created_at=iso(now),
+            lane_id=data.lane_id, cashier_id=data.cashier_id, checkout_id=data.checkout_id,
+            member_id=member.member_id if member else None, recognised_by_payer=recognised,
+            lines=[SaleLine(sku=ln.sku, qty=ln.qty, unit_price_fen=ln.unit_price_fen, discount_fen=ln.discount_fen,
+                            total_fen=ln.total_fen) for ln in priced.lines],
+            subtotal_fen=priced.subtotal_fen, discount_fen=priced.discount_fen, total_fen=priced.total_fen,
+            applied=[AppliedRule(rule_id=d.rule_id, amount_fen=d.amount_fen) for d in priced.applied],
+            points_earned=earned, payment_method=pay.method, payment_provider=pay.provider,
+            payer_hash=payer, nonmember_at_start=nonmember_at_start, joined_source=joined_source), now)
         return body
 
     return await store.writer.run(command)
@@ -190,10 +198,9 @@ async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
                                          void_reason=reason, member=member_out)
         body = _encode(voided)
         repo.mark_voided(conn, sale_id, reason, body, now)
-        append_event(conn, "sale.voided", now, {"sale_id": sale_id, "store_id": store.config.store_id,
-                                                "business_day": sale.business_day, "voided_at": iso(now),
-                                                "reason": reason, "member_id": sale.member_id,
-                                                "total_fen": sale.total_fen, "points_reversed": sale.points_earned})
+        append_event(conn, SaleVoided(sale_id=sale_id, store_id=store.config.store_id, business_day=sale.business_day,
+                                      voided_at=iso(now), reason=reason, member_id=sale.member_id,
+                                      total_fen=sale.total_fen, points_reversed=sale.points_earned), now)
         return body
 
     return await store.writer.run(command)

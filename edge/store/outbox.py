@@ -4,22 +4,19 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
-
-import msgspec
 
 from ..domain.clock import iso
+from ..domain.events import Event, encode_payload
 from ..domain.ids import uuid7
 
-_encode = msgspec.json.Encoder().encode
 _INSERT = "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?, ?, ?, ?)"
 _held: dict[int, list[tuple]] = {}  # id(connection) -> events waiting inside `batched`
 
 
-def append_event(conn: sqlite3.Connection, type_: str, occurred_at: datetime, payload: Any) -> str:
-    """Append one event; return its event id. Call only inside the writer's transaction."""
+def append_event(conn: sqlite3.Connection, event: Event, occurred_at: datetime) -> str:
+    """Append one event (edge.domain.events); return its event id. Call only inside the writer's transaction."""
     event_id = uuid7()
-    row = (event_id, type_, iso(occurred_at), _encode(payload))
+    row = (event_id, event.TYPE, iso(occurred_at), encode_payload(event))
     held = _held.get(id(conn))
     if held is not None:
         held.append(row)
