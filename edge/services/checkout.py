@@ -1,24 +1,15 @@
 """Quote a checkout: who the customer is and what each line costs them, before payment."""
 
-from datetime import datetime
-
 from ..domain.clock import iso
 from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart
-from ..domain.pricing import Priced, resolve_lines
-from ..schemas import DiscountOut, LineIn, LineOut, OfferNoteOut, QuoteIn, QuoteOut
-from ..store.coupons import CouponRow, usable_for
-from . import campaigns, join, points
+from ..schemas import DiscountOut, LineOut, OfferNoteOut, QuoteIn, QuoteOut
+from ..store.coupons import usable_for
+from . import join, points
 from .coupons import with_coupons
 from .members import find_ref, summary
+from .pricing import cart_of, price_cart, pricing_context
 from .runtime import Reference, Store
-
-
-def price_lines(store: Store, ref: Reference, lines: list[LineIn], member: Member | None, now: datetime,
-                coupon_codes: list[str] | None = None, coupons: list[CouponRow] | None = None) -> Priced:
-    """Price requested lines for a member (or nobody) at `now` with every campaign that applies."""
-    cart = resolve_lines([(x.sku, x.qty, x.unit_price_fen) for x in lines], ref.catalog)
-    return campaigns.price(store, store.reader.conn, ref, cart, member, coupon_codes or [], now, coupons)
 
 
 def lines_out(priced: PricedCart, ref: Reference) -> list[LineOut]:
@@ -40,15 +31,16 @@ def applied_out(priced: PricedCart) -> list[DiscountOut]:
 def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut:
     """Price the cart for the member named (`member` when the caller already resolved `data.member`),
     or found through the checkout's join; writes nothing."""
-    now = store.clock()
-    ref = store.reference()
+    ctx = pricing_context(store)
+    ref, now = ctx.ref, ctx.now
     if member is None:
         member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(
             store, data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
+    conn = store.reader.conn
     # one read of the member's coupons serves both the pricing and the member shown on the display
-    own = usable_for(store.reader.conn, member.member_id, now) if member else []
-    result = price_lines(store, ref, data.lines, member, now, data.coupon_codes, own)
+    own = usable_for(conn, member.member_id, now) if member else []
+    result = price_cart(ctx, conn, cart_of(ref, data.lines), member, data.coupon_codes, own)
     priced = points.preview(store, member, data.redeem_points, result.cart)
     out = QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),

@@ -227,7 +227,7 @@ def test_a_cart_with_no_offers_prices_exactly_as_the_full_engine_would(raw, bps,
 @settings(max_examples=300, deadline=None)
 @given(scenario())
 def test_dropping_offers_that_cannot_reach_the_cart_or_whose_conditions_fail_changes_nothing(case):
-    # a quote filters the store's offers before reading their caps (services.campaigns.build_offers)
+    # a quote filters the store's offers before reading their caps (services.pricing.build_offers)
     lines, who, offers, surplus = case
     local = NOW.astimezone(SHANGHAI)
     skus = {x.sku for x in lines}
