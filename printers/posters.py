@@ -1,20 +1,20 @@
 """Standee posters: store name, the Chinese call to action with English below, the QR, a short URL.
 
 Sizes: A4 and A5 at 150 dpi for the counter and the door, 80 mm for a receipt printer (576 dots
-at 203 dpi, black and white). Chinese needs a real CJK font: Noto Sans CJK or WenQuanYi from
-Debian (fonts-noto-cjk), or the file named by STORE_EDGE_CJK_FONT.
+at 203 dpi, black and white). Chinese needs a real CJK font (see fonts.py).
 """
 
 import io
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .fonts import FontMissing, find_font
 from .qr import qr_image
+
+__all__ = ["FontMissing", "find_font", "poster_bytes", "render_poster"]
 
 PosterSize = Literal["a4", "a5", "80mm"]
 SIZES: tuple[str, ...] = ("a4", "a5", "80mm")
@@ -23,13 +23,6 @@ CALL_EN = "Scan to join · get a welcome coupon"
 FALLBACK_ZH = "扫不了？浏览器打开"
 FALLBACK_EN = "Can't scan? Open"
 
-# (font file, index in a .ttc collection: Noto's Simplified Chinese face is the third)
-FONT_CANDIDATES = [
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-{w}.ttc", 2),
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-{w}.ttc", 2),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-]
 COFFEE = (111, 78, 55)
 CREAM = (250, 244, 235)
 INK = (34, 28, 24)
@@ -45,24 +38,6 @@ class Layout:
 
 LAYOUTS = {"a4": Layout(1240, 1754, 150, True), "a5": Layout(874, 1240, 150, True),
            "80mm": Layout(576, 800, 203, False)}
-
-
-class FontMissing(RuntimeError):
-    """No CJK font was found: install fonts-noto-cjk or set STORE_EDGE_CJK_FONT."""
-
-
-def find_font(bold: bool = False, configured: str | None = None) -> tuple[str, int]:
-    """The CJK font file (and collection index) to draw with: configured first, then Debian's."""
-    configured = configured or os.environ.get("STORE_EDGE_CJK_FONT")
-    if configured:
-        if not Path(configured).exists():
-            raise FontMissing(f"STORE_EDGE_CJK_FONT={configured} does not exist")
-        return configured, 2 if configured.endswith(".ttc") and "Noto" in configured else 0
-    for pattern, index in FONT_CANDIDATES:
-        path = pattern.format(w="Bold" if bold else "Regular")
-        if Path(path).exists():
-            return path, index
-    raise FontMissing("no CJK font found: install fonts-noto-cjk (Debian) or set STORE_EDGE_CJK_FONT")
 
 
 @lru_cache(maxsize=64)
