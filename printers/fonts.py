@@ -29,3 +29,25 @@ def find_font(bold: bool = False, configured: str | None = None) -> tuple[str, i
         if Path(path).exists():
             return path, index
     raise FontMissing("no CJK font found: install fonts-noto-cjk (Debian) or set STORE_EDGE_CJK_FONT")
+
+
+# Receipts draw text on the printer's own grid (12 dots a Latin column, 24 a Chinese character):
+# a monospaced CJK face puts each glyph where text mode would. Any CJK face works, since each
+# glyph is placed in its own cell; the monospaced ones just look closest to a printer's ROM font.
+MONO_CANDIDATES = [
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-{w}.ttc", 7),  # Noto Sans Mono CJK SC
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 1),  # WenQuanYi Zen Hei Mono
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 1),  # WenQuanYi Micro Hei Mono
+]
+
+
+def find_receipt_font(bold: bool = False) -> tuple[str, int]:
+    """The font receipts are drawn with in raster mode: STORE_EDGE_CJK_FONT, a monospaced CJK face,
+    else any CJK face."""
+    if os.environ.get("STORE_EDGE_CJK_FONT"):
+        return find_font(bold)
+    for pattern, index in MONO_CANDIDATES:
+        path = pattern.format(w="Bold" if bold else "Regular")
+        if Path(path).exists():
+            return path, index
+    return find_font(bold)
