@@ -17,12 +17,14 @@ from .api.campaigns import CampaignController
 from .api.checkouts import CheckoutController
 from .api.health import healthz
 from .api.manager import ManagerController
+from .api.printing import PrintingController
 from .api.problems import HANDLERS
 from .api.standees import StandeeController
 from .api.strict_body import authorize_and_decode, check_direct_handlers
 from .api.till import TillController
 from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
+from .services.printing import start_printing, stop_printing
 from .services.runtime import Store
 from .services.upkeep import start_upkeep, stop_upkeep
 
@@ -72,8 +74,9 @@ def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, SyncController, *PAGES],
-        on_startup=[start_sync_loop, start_upkeep], on_shutdown=[stop_sync_loop, stop_upkeep],
+                        CheckoutController, SyncController, PrintingController, *PAGES],
+        on_startup=[start_sync_loop, start_upkeep, start_printing],
+        on_shutdown=[stop_sync_loop, stop_upkeep, stop_printing],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import cli_campaigns as campaigns_cli
+from . import cli_printers as printers_cli
 from . import cli_standees as standees_cli
 from .config import StoreConfig
 from .domain.clock import system_clock
@@ -192,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_hq_commands(sub)
     standees_cli.register(sub, data_dir_arg)  # scan-to-join: standees and posters
     campaigns_cli.register(sub, data_dir_arg)  # issue 4: campaigns list, the coupon and points sweep
+    printers_cli.register(sub, data_dir_arg)  # receipt printers: add, list, remove, test
     return parser
 
 

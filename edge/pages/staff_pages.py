@@ -17,7 +17,7 @@ from ..domain.errors import StoreEdgeError
 from ..domain.join_rate import business_day
 from ..domain.member_code import looks_like_code
 from ..schemas import EnrolIn, StandeeIn
-from ..services import join, members, reports
+from ..services import join, members, printing, reports
 from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
 
 PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
@@ -171,7 +171,7 @@ class StaffPages(Controller):
         by = {key: reports.join_rate_report(store, day, day, key) for key in ("lane", "cashier", "source")}
         return page("manager.html", cookies=cookies, store_name=store.config.name, csrf=token, day=day,
                     total=by["lane"].total, rates={k: v.rows for k, v in by.items()},
-                    standees=join.list_standees(store))
+                    standees=join.list_standees(store), failed_prints=printing.failed_jobs(store))
 
     @post("/manager/standees")
     async def create_standee(self, request: Request, store: StoreDep) -> Response[str]:
@@ -195,6 +195,18 @@ class StaffPages(Controller):
         form = dict(await request.form())
         if csrf_ok(request, store, "staff", form.get("csrf")):
             await join.revoke_standee(store, standee_id)
+        return redirect("/manager")
+
+    @post("/manager/print-jobs/{job_id:int}/reprint")
+    async def reprint_job(self, request: Request, store: StoreDep, job_id: FromPath[int]) -> Response[str]:
+        if (denied := _needs(request, store, "/manager")) is not None:
+            return denied
+        form = dict(await request.form())
+        if csrf_ok(request, store, "staff", form.get("csrf")):
+            try:
+                await printing.reprint_job(store, job_id)
+            except StoreEdgeError:  # reprinted from another tab a moment ago: the list shows what is left
+                pass
         return redirect("/manager")
 
     @get("/manager/standees/{standee_id:str}/poster.png", sync_to_thread=True)

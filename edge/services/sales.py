@@ -28,7 +28,7 @@ from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
 from ..store.outbox import append_event, batched
-from . import campaigns, points, referrals
+from . import campaigns, points, printing, referrals
 from .checkout import applied_out, lines_out
 from .join import receipt_offer
 from .members import summary
@@ -102,7 +102,9 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             loyalty = settle_loyalty(conn, ctx, customer, priced, data.sale_id, store.config.fen_per_point)
             linked = link_payer(conn, customer, data.payment.provider, ctx.now)
             answer = sale_answer(store, ctx, data, customer, priced, loyalty, linked)
-            return write_sale(conn, store, ctx, data, digest, customer, priced, taken, loyalty, answer)
+            body = write_sale(conn, store, ctx, data, digest, customer, priced, taken, loyalty, answer)
+            printing.enqueue_receipt(conn, data.sale_id, data.lane_id, ctx.now)  # in this transaction: never lost
+            return body
 
     return await store.writer.run(command)
 
@@ -280,6 +282,7 @@ async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
                                          void_reason=reason, member=member_out)
         body = _encode(voided)
         repo.mark_voided(conn, sale_id, reason, body, now)
+        printing.enqueue_void_slip(conn, sale_id, sale.lane_id, now)
         append_event(conn, SaleVoided(sale_id=sale_id, store_id=store.config.store_id, business_day=sale.business_day,
                                       voided_at=iso(now), reason=reason, member_id=sale.member_id,
                                       total_fen=sale.total_fen, points_reversed=sale.points_earned), now)

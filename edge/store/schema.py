@@ -11,6 +11,7 @@ from sync.schema import migrations as sync_migrations  # issue 5: batches, bundl
 
 from .campaign_schema import migrations as campaign_migrations  # issue 4: coupons, uses, held points
 from .join import migrations as join_migrations  # issue 3: standees, checkout joins, sessions
+from .print_jobs import migrations as print_migrations  # printers and the print queue
 
 migrations = Migrations("store-edge")
 
@@ -214,7 +215,8 @@ def m003_sales_day_counts(db: sqlite_utils.Database) -> None:
 
 
 # Feature packages register their own migration sets here; they apply after the core, in order.
-MIGRATION_SETS: list[Migrations] = [migrations, join_migrations, sync_migrations, campaign_migrations]
+MIGRATION_SETS: list[Migrations] = [migrations, join_migrations, sync_migrations, campaign_migrations,
+                                    print_migrations]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

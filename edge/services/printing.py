@@ -1,0 +1,323 @@
+"""Printing: jobs queued in the store's database, sent by a worker beside the app, retried with
+backoff, and listed for the manager when they fail for good.
+
+The till never waits on a printer. A sale queues its receipt inside its own transaction (one
+INSERT); the worker reads due jobs, renders and sends each on a thread of its own pool with the
+printer's deadline, and records the outcome through the writer. A printer that is off, refuses,
+never reads or hangs up ties up only its own job, for at most its deadline.
+"""
+
+import asyncio
+import logging
+import re
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from printers.document import PAPERS
+from printers.encode import encode
+from printers.raster import preview_png
+from printers.slips import test_page_document
+from printers.transports import BadPrinterUrl, PrintFailed, Sent, parse_url, send
+
+from ..domain.clock import iso
+from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from ..store import coupons as coupon_repo
+from ..store import join as join_repo
+from ..store import print_jobs as repo
+from ..store.writer import WriterStopped, after_commit
+from . import print_docs
+from .background import beside_app
+from .runtime import Store
+
+log = logging.getLogger("store_edge.printing")
+RETRY_DELAYS: tuple[float, ...] = (5.0, 20.0, 60.0)  # before each retry; after the last, the job has failed
+POLL_SECONDS = 0.2  # how soon a queued job is picked up (one indexed read of the queue)
+MAX_PARALLEL = 4  # printers served at once; each printer takes one job at a time
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,40}$"
+LANE_PATTERN = r"^(\*|[A-Za-z0-9_.:\-]{1,64})$"
+
+
+# --- queueing, inside the command that makes what is printed --------------------------------------
+
+def enqueue_receipt(conn: sqlite3.Connection, sale_id: str, lane_id: str, now: datetime) -> int | None:
+    """In the sale's own transaction: queue its receipt on the lane's printer, if it has one."""
+    return _enqueue(conn, "receipt", sale_id, lane_id, now)
+
+
+def enqueue_void_slip(conn: sqlite3.Connection, sale_id: str, lane_id: str, now: datetime) -> int | None:
+    """In the void's own transaction: queue a void slip on the sale lane's printer, if it has one."""
+    return _enqueue(conn, "void", sale_id, lane_id, now)
+
+
+def _enqueue(conn: sqlite3.Connection, kind: str, subject: str, lane_id: str, now: datetime) -> int | None:
+    name = repo.printer_for_lane(conn, lane_id)
+    if name is None:
+        return None
+    job_id = repo.add_job(conn, name, kind, subject, lane_id, False, now)
+    after_commit(_wake_workers)
+    return job_id
+
+
+# --- asked for: print, reprint, coupon slips, posters ----------------------------------------------
+
+async def print_sale(store: Store, sale_id: str, lane_id: str | None) -> repo.JobRow:
+    """Queue a sale's receipt on a lane's printer (the sale's lane by default). When a receipt of
+    this sale came out before, this one says 重印 REPRINT."""
+    sale = print_docs.recorded_sale(store.reader.conn, sale_id)
+    lane = lane_id or sale.lane_id
+
+    def command(conn: sqlite3.Connection) -> repo.JobRow:
+        name = _lane_printer(conn, lane, "lane_id" if lane_id else "sale_id")
+        reprint = any(j.status == "done" for j in repo.jobs(conn, subject=sale_id) if j.kind == "receipt")
+        return _queued(conn, repo.add_job(conn, name, "receipt", sale_id, lane, reprint, store.clock()))
+
+    return await store.writer.run(command)
+
+
+async def print_coupon(store: Store, code: str, lane_id: str) -> repo.JobRow:
+    """Queue a coupon slip (code, QR, conditions, expiry) on the lane's printer."""
+    if coupon_repo.by_code(store.reader.conn, code) is None:
+        raise NotFound(f"no coupon {code}", [FieldError("code", "no such coupon")])
+
+    def command(conn: sqlite3.Connection) -> repo.JobRow:
+        name = _lane_printer(conn, lane_id, "lane_id")
+        return _queued(conn, repo.add_job(conn, name, "coupon", code, lane_id, False, store.clock()))
+
+    return await store.writer.run(command)
+
+
+async def print_poster(store: Store, standee_id: str, printer_name: str) -> repo.JobRow:
+    """Queue a standee's poster on a printer that takes images."""
+    if join_repo.standee(store.reader.conn, standee_id) is None:
+        raise NotFound(f"no standee {standee_id}", [FieldError("standee_id", "no such standee")])
+
+    def command(conn: sqlite3.Connection) -> repo.JobRow:
+        if repo.printer(conn, printer_name) is None:
+            raise NotFound(f"no printer {printer_name}", [FieldError("printer", "no such printer")])
+        return _queued(conn, repo.add_job(conn, printer_name, "poster", standee_id, None, False, store.clock()))
+
+    return await store.writer.run(command)
+
+
+async def reprint_job(store: Store, job_id: int) -> repo.JobRow:
+    """The manager's reprint of a failed job: it leaves the failed list and a new job is queued on
+    the same printer (marked 重印 when a copy came out before)."""
+
+    def command(conn: sqlite3.Connection) -> repo.JobRow:
+        old = repo.job(conn, job_id)
+        if old is None:
+            raise NotFound(f"no print job {job_id}", [FieldError("job_id", "no such print job")])
+        if old.status != "failed":
+            raise Conflict(f"print job {job_id} is {old.status}, not failed",
+                           [FieldError("job_id", f"only a failed job is reprinted here; this one is {old.status}")])
+        now = store.clock()
+        repo.resolve(conn, job_id, now)
+        reprint = any(j.status == "done" for j in repo.jobs(conn, subject=old.subject) if j.kind == old.kind)
+        return _queued(conn, repo.add_job(conn, old.printer, old.kind, old.subject, old.lane_id, reprint, now))
+
+    return await store.writer.run(command)
+
+
+def _lane_printer(conn: sqlite3.Connection, lane_id: str, field_name: str) -> str:
+    name = repo.printer_for_lane(conn, lane_id)
+    if name is None:
+        raise Conflict(f"lane {lane_id} has no printer",
+                       [FieldError(field_name, f"lane {lane_id} has no printer: store-edge printers add")])
+    return name
+
+
+def _queued(conn: sqlite3.Connection, job_id: int) -> repo.JobRow:
+    after_commit(_wake_workers)
+    job = repo.job(conn, job_id)
+    assert job is not None
+    return job
+
+
+def failed_jobs(store: Store) -> list[repo.JobRow]:
+    return repo.jobs(store.reader.conn, status="failed")
+
+
+def jobs_of_sale(store: Store, sale_id: str) -> list[repo.JobRow]:
+    return repo.jobs(store.reader.conn, subject=sale_id)
+
+
+def receipt_png(store: Store, sale_id: str, width_mm: int) -> bytes:
+    """The receipt preview a POS shows on its screen (the same layout the printer gets)."""
+    if width_mm not in PAPERS:
+        raise InvalidInput.on("width", "58 or 80")
+    return preview_png(print_docs.preview_document(store, sale_id, width_mm))
+
+
+# --- printers: configured in the store database ------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrinterSpec:
+    name: str
+    url: str
+    width_mm: int = 80
+    mode: str = "text"
+    qr: str = "native"
+    lanes: tuple[str, ...] = ()
+
+
+def check_spec(spec: PrinterSpec) -> None:
+    """Every field checked, each problem naming its field (the URL reaches logs and the manager page)."""
+    errors = []
+    if not re.match(NAME_PATTERN, spec.name):
+        errors.append(FieldError("name", "1-40 letters, digits, '.', '_' or '-'"))
+    try:
+        parse_url(spec.url)
+    except BadPrinterUrl as exc:
+        errors.append(FieldError("url", str(exc)))
+    if spec.width_mm not in PAPERS:
+        errors.append(FieldError("width", "58 or 80"))
+    if spec.mode not in ("text", "raster"):
+        errors.append(FieldError("mode", "text (the printer has a Chinese font) or raster"))
+    if spec.qr not in ("native", "raster"):
+        errors.append(FieldError("qr", "native or raster"))
+    for lane in spec.lanes:
+        if not re.match(LANE_PATTERN, lane):
+            errors.append(FieldError("lanes", f"{lane!r} is not a lane id (or * for every lane)"))
+    if errors:
+        raise InvalidInput("the printer is not valid", errors)
+
+
+def add_printer(store: Store, spec: PrinterSpec) -> repo.PrinterRow:
+    check_spec(spec)
+    row = repo.PrinterRow(name=spec.name, url=spec.url, width_mm=spec.width_mm, mode=spec.mode, qr=spec.qr,
+                          created_at=iso(store.clock()), lanes=list(dict.fromkeys(spec.lanes)))
+
+    def command(conn: sqlite3.Connection) -> repo.PrinterRow:
+        if repo.printer(conn, spec.name) is not None:
+            raise Conflict(f"printer {spec.name} exists", [FieldError("name", "a printer has this name")])
+        for lane in row.lanes:
+            if (holder := repo.lane_holder(conn, lane)) is not None:
+                raise Conflict(f"lane {lane} is served by {holder}",
+                               [FieldError("lanes", f"lane {lane} already prints on {holder}")])
+        repo.add_printer(conn, row)
+        return row
+
+    return store.writer.call(command)
+
+
+def remove_printer(store: Store, name: str) -> None:
+    if not store.writer.call(lambda conn: repo.remove_printer(conn, name)):
+        raise NotFound(f"no printer {name}", [FieldError("printer", "no such printer")])
+
+
+def list_printers(store: Store) -> list[repo.PrinterRow]:
+    return repo.printers(store.reader.conn)
+
+
+@dataclass(frozen=True)
+class TestPageReport:
+    printer: repo.PrinterRow
+    bytes_sent: int
+    note: str
+    error: str | None
+
+
+def send_test_page(store: Store, name: str) -> TestPageReport:
+    """Send the test page now (not through the queue) and say what the printer did with it."""
+    printer = repo.printer(store.reader.conn, name)
+    if printer is None:
+        raise NotFound(f"no printer {name}", [FieldError("printer", "no such printer")])
+    data = encode(test_page_document(printer.name, printer.url, PAPERS[printer.width_mm]), printer.mode, printer.qr)
+    try:
+        sent = send(parse_url(printer.url), data)
+    except PrintFailed as exc:
+        return TestPageReport(printer, 0, "", str(exc))
+    return TestPageReport(printer, sent.bytes_sent, sent.note, None)
+
+
+# --- the worker ------------------------------------------------------------------------------------
+
+# Running workers' wake-up events: a commit that queued a job sets them (from the writer thread), so
+# the job goes out at once rather than at the next poll. Only a hint: the poll alone finds every job.
+_wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+
+def _wake_workers() -> None:
+    for loop, event in list(_wakers):
+        try:
+            loop.call_soon_threadsafe(event.set)
+        except RuntimeError:  # that loop closed
+            _wakers.discard((loop, event))
+
+
+def render_and_send(store: Store, job: repo.JobRow) -> Sent:
+    """Runs on a print thread: the job's document from what the store recorded, encoded for its
+    printer, sent within the printer's deadline."""
+    conn = store.reader.conn
+    printer = repo.printer(conn, job.printer)
+    if printer is None:
+        raise PrintFailed(f"printer {job.printer} was removed")
+    address = parse_url(printer.url)
+    data = encode(print_docs.job_document(store, conn, job, printer), printer.mode, printer.qr)  # type: ignore[arg-type]
+    return send(address, data)
+
+
+async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> None:
+    """Send one job and record the outcome: done, pending again after a backoff, or failed."""
+    loop = asyncio.get_running_loop()
+    try:
+        sent = await loop.run_in_executor(pool, render_and_send, store, job)
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the job must end done or failed
+        error = str(exc) if isinstance(exc, PrintFailed | NotFound) else f"could not print: {type(exc).__name__}"
+        if not isinstance(exc, PrintFailed | NotFound):
+            log.exception("print job %d failed", job.job_id)
+        now = store.clock()
+        attempt = job.attempts + 1
+        retry = isinstance(exc, PrintFailed) and attempt <= len(RETRY_DELAYS)
+        retry_at = now + timedelta(seconds=RETRY_DELAYS[attempt - 1]) if retry else None
+        log.warning("print job %d on %s: %s%s", job.job_id, job.printer, error,
+                    f" (retry {attempt} at {iso(retry_at)})" if retry_at else " (failed)")
+        await store.writer.run(lambda conn: repo.mark_attempt_failed(conn, job.job_id, error, retry_at, now))
+        return
+    await store.writer.run(lambda conn: repo.mark_done(conn, job.job_id, sent.note, store.clock()))
+
+
+async def print_loop(store: Store) -> None:
+    """Beside the app: pick up due jobs, one per printer at a time, until cancelled."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    _wakers.add((loop, wake))
+    pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL, thread_name_prefix="printer")
+    busy: dict[str, asyncio.Task] = {}  # printer name -> its job in flight
+    try:
+        while True:
+            wake.clear()
+            try:
+                due = repo.due(store.reader.conn, store.clock())
+            except sqlite3.Error:
+                log.exception("reading the print queue failed")
+                due = []
+            for job in due:
+                if job.printer in busy or len(busy) >= MAX_PARALLEL:
+                    continue
+                task = loop.create_task(_guarded(store, pool, job))
+                busy[job.printer] = task
+                task.add_done_callback(lambda _t, name=job.printer: (busy.pop(name, None), wake.set()))
+            try:
+                await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+    finally:
+        _wakers.discard((loop, wake))
+        for task in list(busy.values()):
+            task.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _guarded(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> None:
+    try:
+        await run_job(store, pool, job)
+    except WriterStopped:
+        pass  # shutting down: the job is still pending and goes out after the restart
+    except Exception:  # the loop must outlive any one job
+        log.exception("print job %d", job.job_id)
+
+
+start_printing, stop_printing = beside_app("printing", print_loop)
