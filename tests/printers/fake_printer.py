@@ -4,7 +4,7 @@ Behaviours:
 - "good": reads everything, answers status requests (DLE EOT) as an ESC/POS printer with paper;
 - "paper_out": answers that its paper has run out;
 - "never_reads": accepts the connection and never reads a byte;
-- "close_halfway": answers the first status request, reads part of the job, then hangs up;
+- "close_halfway": answers the status requests before the job, reads part of it, then hangs up;
 - "refuses": nothing listens on its port (the connection is refused).
 
 (Imported by name: `from fake_printer import FakePrinter`.)
@@ -20,9 +20,11 @@ PAPER_OUT = 0x12 | 0x60
 
 
 class FakePrinter:
-    def __init__(self, behaviour: str = "good", halfway_bytes: int = 300) -> None:
+    def __init__(self, behaviour: str = "good", halfway_bytes: int = 300,
+                 gate: threading.Event | None = None) -> None:
         self.behaviour = behaviour
         self.halfway_bytes = halfway_bytes
+        self.gate = gate  # close_halfway: hang up only once this is set (the test holds the printer mid-job)
         self.jobs: list[bytes] = []  # one per finished connection
         self.connections = 0
         self.held = 0  # connections open right now
@@ -103,15 +105,20 @@ class FakePrinter:
                         end = command_end(bytes(got), pos)
                     except NeedMore:
                         break
-                    if got.startswith(b"\x10\x04", pos):
+                    if got.startswith(b"\x10\x04", pos) and (self.behaviour != "close_halfway" or answered < 2):
                         paper = got[pos + 2] == 4
                         answer = PAPER_OUT if (paper and self.behaviour == "paper_out") else STATUS_OK
                         if self.behaviour == "paper_out" and not paper:
                             answer |= 0x08  # offline while the paper is out
-                        conn.sendall(bytes([answer]))
+                        try:
+                            conn.sendall(bytes([answer]))
+                        except OSError:  # closed by the test's teardown
+                            return
                         answered += 1
                     pos = end
                 if self.behaviour == "close_halfway" and answered >= 2 and len(got) >= self.halfway_bytes:
+                    if self.gate is not None:
+                        self.gate.wait(30)
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     break
         finally:
