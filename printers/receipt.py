@@ -8,7 +8,7 @@ from msgspec import Struct
 
 from .document import Document, Paper
 from .layout import Page
-from .text import yuan
+from .text import cols, yuan
 
 PAYMENT_NAMES = {"wechat_pay": ("微信支付", "WeChat Pay"), "alipay": ("支付宝", "Alipay"),
                  "card": ("银行卡", "Card"), "cash": ("现金", "Cash"), "unionpay": ("云闪付", "UnionPay"),
@@ -47,6 +47,7 @@ class JoinPart(Struct, frozen=True, kw_only=True):
     url: str
     pitch_zh: str
     pitch_en: str
+    valid_until: str = ""  # local date the QR stops leading to a join
 
 
 class Receipt(Struct, frozen=True, kw_only=True):
@@ -127,7 +128,9 @@ def receipt_document(r: Receipt, paper: Paper) -> Document:
     page.row(page.label("小计", "Subtotal"), yuan(r.subtotal_fen))
     if r.discount_fen:
         page.row(page.label("优惠", "Discount"), yuan(-r.discount_fen))
-    page.row("合计" if not page.wide else "合计 Total", f"￥{yuan(r.total_fen)}", bold=True, big=not page.wide)
+    total_label, total = page.label("合计", "Total"), f"￥{yuan(r.total_fen)}"
+    big = cols(total_label) + 1 + cols(total) <= page.cols // 2
+    page.row(total_label, total, bold=True, big=big)
     zh, en = payment_name(r.payment_method)
     page.row(page.label(f"实付 {zh}", f"Paid {en}"), yuan(r.paid_fen))
     if r.member is not None:
@@ -139,13 +142,15 @@ def receipt_document(r: Receipt, paper: Paper) -> Document:
             page.row(page.label("积分抵扣", "Points used"), f"-{m.points_redeemed}")
         page.row(page.label("本单积分", "Points earned"), f"+{m.points_earned}")
         if m.points_held_until and m.points_earned:
-            page.row(page.label("待生效至", "Usable from"), m.points_held_until)
+            page.row(page.label("积分到账日", "Usable from"), m.points_held_until)
         page.row(page.label("积分余额", "Balance"), str(m.points_balance))
     elif r.join is not None:
         page.rule()
         page.text(r.join.pitch_zh, "center", bold=True)
         page.qr(r.join.url)
         page.text(r.join.pitch_en, "center")
+        if r.join.valid_until:
+            page.text(page.label(f"{r.join.valid_until} 前有效", f"valid until {r.join.valid_until}"), "center")
     page.rule()
     page.text("谢谢惠顾 欢迎再次光临", "center")
     page.text("Thank you", "center")

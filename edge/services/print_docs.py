@@ -72,7 +72,8 @@ def receipt(store: Store, sale: SaleOut, reprint: bool) -> Receipt:
     join = None
     if sale.member is None and sale.receipt.join is not None and sale.status == "completed":
         zh, en = join_pitch(store, sale.total_fen)
-        join = JoinPart(url=sale.receipt.join.url, pitch_zh=zh, pitch_en=en)
+        join = JoinPart(url=sale.receipt.join.url, pitch_zh=zh, pitch_en=en,
+                        valid_until=local(store, sale.receipt.join.expires_at, "%Y-%m-%d"))
     return Receipt(
         store_name=sale.receipt.store_name, sale_id=sale.sale_id, sold_at=local(store, sale.created_at),
         business_day=sale.receipt.business_day, lane_id=sale.lane_id, cashier_id=sale.cashier_id,
