@@ -54,7 +54,7 @@ POSTER_80 = LAYOUTS["80mm"]
 TEST_CJK = "中文测试：会员积分￥28.50"
 
 
-def test_page_document(printer_name: str, url: str, paper: Paper) -> Document:
+def printer_test_page(printer_name: str, url: str, paper: Paper) -> Document:
     """A page that shows, on paper, which of text mode / raster mode and native / raster QR work.
 
     The same CJK line comes once as printer text and once as a picture of text, and the same QR

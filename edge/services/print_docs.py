@@ -21,7 +21,7 @@ from printers.receipt import (
     receipt_document,
     void_document,
 )
-from printers.slips import Condition, CouponSlip, coupon_document, poster_document, test_page_document
+from printers.slips import Condition, CouponSlip, coupon_document, poster_document, printer_test_page
 
 from ..domain.campaigns import AmountOff, Campaign, FixedPrice, PercentOff, PointsMultiplier
 from ..domain.clock import parse_iso
@@ -104,7 +104,7 @@ def benefit_words(c: Campaign) -> tuple[str, str]:
     match c.benefit:
         case AmountOff(fen=fen):
             if min_spend:
-                return f"满{_fen(min_spend)}减{_fen(fen)}", f"{_fen(fen)} off {_fen(min_spend)}"
+                return f"满{_fen(min_spend)}减{_fen(fen)}", f"{_fen(fen)} off orders from {_fen(min_spend)}"
             return f"立减{_fen(fen)}元", f"{_fen(fen)} yuan off"
         case PercentOff(bps=bps):
             pay = 10_000 - bps  # 8.5折: the customer pays 85%
@@ -174,7 +174,7 @@ def job_document(store: Store, conn: sqlite3.Connection, job: JobRow, printer: P
             raise NotFound(f"no standee {job.subject}", [FieldError("standee_id", "no such standee")])
         out = standee_out(store, standee)
         return poster_document(store.config.name, out.url, out.short_url, standee.label, paper)
-    return test_page_document(printer.name, printer.url, paper)
+    return printer_test_page(printer.name, printer.url, paper)
 
 
 def preview_document(store: Store, sale_id: str, width_mm: int) -> Document:

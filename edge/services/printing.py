@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from printers.document import PAPERS
 from printers.encode import encode
 from printers.raster import preview_png
-from printers.slips import test_page_document
+from printers.slips import printer_test_page
 from printers.transports import BadPrinterUrl, PrintFailed, Sent, parse_url, send
 
 from ..domain.clock import iso
@@ -224,7 +224,7 @@ def send_test_page(store: Store, name: str) -> TestPageReport:
     printer = repo.printer(store.reader.conn, name)
     if printer is None:
         raise NotFound(f"no printer {name}", [FieldError("printer", "no such printer")])
-    data = encode(test_page_document(printer.name, printer.url, PAPERS[printer.width_mm]), printer.mode, printer.qr)
+    data = encode(printer_test_page(printer.name, printer.url, PAPERS[printer.width_mm]), printer.mode, printer.qr)
     try:
         sent = send(parse_url(printer.url), data)
     except PrintFailed as exc:

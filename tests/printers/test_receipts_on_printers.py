@@ -23,29 +23,8 @@ from edge.store import print_jobs
 from builders import enrol_body, sale_body
 from escpos_stream import parse
 from fake_printer import FakePrinter
+from print_helpers import add_printer, sign_in, wait_until
 from support import Api
-
-
-def wait_until(predicate, timeout: float = 20.0) -> bool:  # noqa: ANN001
-    """Check `predicate` until it holds (a bounded wait on a condition, not a fixed pause)."""
-    gate = threading.Event()
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return True
-        gate.wait(0.02)
-    return predicate()
-
-
-def sign_in(api, role: str, next_: str) -> None:  # noqa: ANN001
-    form = api.client.get("/staff/login", params={"next": next_})
-    answer = api.client.post("/staff/login", data={"csrf": csrf_of(form.text), "next": next_, "key": api.keys[role]},
-                             follow_redirects=False)
-    assert answer.status_code == 303
-
-
-def add_printer(store, url: str, lanes=("L1",), **over) -> None:  # noqa: ANN001
-    printing.add_printer(store, printing.PrinterSpec(name=over.pop("name", "front"), url=url, lanes=tuple(lanes),
-                                                     **over))
 
 
 def jobs_of(api, sale_id: str) -> list[dict]:  # noqa: ANN001
