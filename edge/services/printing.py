@@ -260,21 +260,27 @@ def render_and_send(store: Store, job: repo.JobRow) -> Sent:
 
 
 async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> None:
-    """Send one job and record the outcome: done, pending again after a backoff, or failed."""
+    """Send one job and record the outcome: done; or, when the printer failed, this job and the
+    printer's other due jobs pending again after a backoff, or failed; or, when the job itself
+    cannot be printed (its sale is gone), this job failed."""
     loop = asyncio.get_running_loop()
     try:
         sent = await loop.run_in_executor(pool, render_and_send, store, job)
+    except PrintFailed as exc:
+        now = store.clock()
+        error = str(exc)
+        log.warning("print job %d on %s: %s", job.job_id, job.printer, error)
+        retry_times = [now + timedelta(seconds=d) for d in RETRY_DELAYS]
+        await store.writer.run(lambda conn: repo.mark_printer_failed(conn, job.printer, error, retry_times, now))
+        return
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the job must end done or failed
-        error = str(exc) if isinstance(exc, PrintFailed | NotFound) else f"could not print: {type(exc).__name__}"
-        if not isinstance(exc, PrintFailed | NotFound):
+        if isinstance(exc, NotFound):
+            error = exc.detail
+        else:
+            error = f"could not print: {type(exc).__name__}"
             log.exception("print job %d failed", job.job_id)
         now = store.clock()
-        attempt = job.attempts + 1
-        retry = isinstance(exc, PrintFailed) and attempt <= len(RETRY_DELAYS)
-        retry_at = now + timedelta(seconds=RETRY_DELAYS[attempt - 1]) if retry else None
-        log.warning("print job %d on %s: %s%s", job.job_id, job.printer, error,
-                    f" (retry {attempt} at {iso(retry_at)})" if retry_at else " (failed)")
-        await store.writer.run(lambda conn: repo.mark_attempt_failed(conn, job.job_id, error, retry_at, now))
+        await store.writer.run(lambda conn: repo.mark_attempt_failed(conn, job.job_id, error, None, now))
         return
     await store.writer.run(lambda conn: repo.mark_done(conn, job.job_id, sent.note, store.clock()))
 

@@ -153,11 +153,13 @@ def job(conn: sqlite3.Connection, job_id: int) -> JobRow | None:
     return _job(conn.execute(f"SELECT {_JOB} FROM print_jobs WHERE job_id = ?", (job_id,)).fetchone())
 
 
-def due(conn: sqlite3.Connection, now: datetime, limit: int = 32) -> list[JobRow]:
-    """Pending jobs whose time has come, oldest first."""
-    rows = conn.execute(f"SELECT {_JOB} FROM print_jobs WHERE status = 'pending' AND next_attempt_at <= ? "
-                        "ORDER BY next_attempt_at, job_id LIMIT ?", (iso(now), limit)).fetchall()
-    return [j for r in rows if (j := _job(r)) is not None]
+def due(conn: sqlite3.Connection, now: datetime) -> list[JobRow]:
+    """The oldest due job of each printer: a printer prints in order, and a printer that is stuck
+    never keeps another printer's jobs waiting. (SQLite takes the bare columns from the row that
+    holds the min().)"""
+    rows = conn.execute(f"SELECT {_JOB}, min(job_id) FROM print_jobs WHERE status = 'pending' "
+                        "AND next_attempt_at <= ? GROUP BY printer", (iso(now),)).fetchall()
+    return [j for r in rows if (j := _job(r[:-1])) is not None]
 
 
 def next_due_at(conn: sqlite3.Connection) -> str | None:
@@ -186,13 +188,33 @@ def mark_done(conn: sqlite3.Connection, job_id: int, note: str, now: datetime) -
 
 def mark_attempt_failed(conn: sqlite3.Connection, job_id: int, error: str, retry_at: datetime | None,
                         now: datetime) -> None:
-    """Record a failed attempt: pending again at `retry_at`, or failed for good when it is None."""
+    """Record a failed attempt of one job: pending again at `retry_at`, or failed when it is None."""
     if retry_at is None:
         conn.execute("UPDATE print_jobs SET status = 'failed', attempts = attempts + 1, last_error = ?, "
                      "finished_at = ? WHERE job_id = ? AND status = 'pending'", (error, iso(now), job_id))
     else:
         conn.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
                      "WHERE job_id = ? AND status = 'pending'", (error, iso(retry_at), job_id))
+
+
+def mark_printer_failed(conn: sqlite3.Connection, printer_name: str, error: str, retry_times: list[datetime],
+                        now: datetime) -> int:
+    """A printer failed an attempt: every job of it that was due shares the attempt, so a printer
+    that is off moves its whole queue through the retries at once and the manager sees all of it
+    failed within minutes, instead of one job after another for hours. `retry_times[n]` is when
+    a job that has made n attempts tries again; past the last, it has failed. Returns jobs touched."""
+    at = iso(now)
+    failed = conn.execute("UPDATE print_jobs SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+                          "finished_at = ? WHERE printer = ? AND status = 'pending' AND next_attempt_at <= ? "
+                          "AND attempts >= ?", (error, at, printer_name, at, len(retry_times))).rowcount
+    if not retry_times:
+        return failed
+    case = " ".join(f"WHEN {n} THEN ?" for n in range(len(retry_times)))
+    retried = conn.execute(f"UPDATE print_jobs SET next_attempt_at = CASE attempts {case} END, "
+                           "attempts = attempts + 1, last_error = ? WHERE printer = ? AND status = 'pending' "
+                           "AND next_attempt_at <= ? AND attempts < ?",
+                           (*(iso(t) for t in retry_times), error, printer_name, at, len(retry_times))).rowcount
+    return failed + retried
 
 
 def resolve(conn: sqlite3.Connection, job_id: int, now: datetime) -> bool:

@@ -222,3 +222,26 @@ def test_follow_the_qr_url_as_printed(api, store, printer) -> None:
     assert printer.wait_for(lambda p: len(p.jobs) == 1)
     page = api.client.get(path_of(parse(printer.jobs[0]).qrs[0]))
     assert page.status_code == 200 and "加入会员" in page.text
+
+
+def test_a_stuck_printer_never_keeps_another_printers_receipts_waiting(api, store, printer) -> None:
+    with FakePrinter("never_reads") as stuck:
+        add_printer(store, stuck.url(timeout=10), name="stuck", lanes=("L2",))
+        add_printer(store, printer.url(timeout=5), name="front", lanes=("L1",))
+        for n in range(3):  # older jobs, all on the stuck printer
+            api.post("/api/v1/sales", json=sale_body(sale_id=f"L2-{n}", lane_id="L2"))
+        assert stuck.wait_for(lambda p: p.connections >= 1)
+        api.post("/api/v1/sales", json=sale_body(sale_id="L1-20"))
+        assert printer.wait_for(lambda p: len(p.jobs) == 1)  # while the stuck printer still holds its first job
+        assert stuck.held >= 1 and jobs_of(api, "L2-0")[0]["attempts"] == 0
+
+
+def test_a_printer_that_is_off_fails_its_whole_queue_together(api, store, monkeypatch) -> None:
+    monkeypatch.setattr(printing, "RETRY_DELAYS", (0.0, 0.0))
+    with FakePrinter("refuses") as off:
+        add_printer(store, off.url(timeout=1))
+        for n in range(4):
+            api.post("/api/v1/sales", json=sale_body(sale_id=f"L1-3{n}"))
+        assert wait_until(lambda: len(api.get("/api/v1/print-jobs", role="manager").json()) == 4)
+    failed = api.get("/api/v1/print-jobs", role="manager").json()
+    assert {j["attempts"] for j in failed} <= {1, 2, 3} and all("refused" in j["last_error"] for j in failed)
