@@ -259,10 +259,10 @@ def render_and_send(store: Store, job: repo.JobRow) -> Sent:
     return send(address, data)
 
 
-async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> None:
+async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> bool:
     """Send one job and record the outcome: done; or, when the printer failed, this job and the
     printer's other due jobs pending again after a backoff, or failed; or, when the job itself
-    cannot be printed (its sale is gone), this job failed."""
+    cannot be printed (its sale is gone), this job failed. True when the printer failed."""
     loop = asyncio.get_running_loop()
     try:
         sent = await loop.run_in_executor(pool, render_and_send, store, job)
@@ -272,7 +272,7 @@ async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> N
         log.warning("print job %d on %s: %s", job.job_id, job.printer, error)
         retry_times = [now + timedelta(seconds=d) for d in RETRY_DELAYS]
         await store.writer.run(lambda conn: repo.mark_printer_failed(conn, job.printer, error, retry_times, now))
-        return
+        return True
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the job must end done or failed
         if isinstance(exc, NotFound):
             error = exc.detail
@@ -281,8 +281,9 @@ async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> N
             log.exception("print job %d failed", job.job_id)
         now = store.clock()
         await store.writer.run(lambda conn: repo.mark_attempt_failed(conn, job.job_id, error, None, now))
-        return
+        return False
     await store.writer.run(lambda conn: repo.mark_done(conn, job.job_id, sent.note, store.clock()))
+    return False
 
 
 async def print_loop(store: Store) -> None:
@@ -292,9 +293,14 @@ async def print_loop(store: Store) -> None:
     _wakers.add((loop, wake))
     pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL, thread_name_prefix="printer")
     busy: dict[str, asyncio.Task] = {}  # printer name -> its job in flight
+    # A printer that just failed is left alone for the first backoff, even for jobs queued since:
+    # trying each new receipt on a printer that is off would cost a writer commit per sale, and
+    # the lanes share the writer. Its next attempt covers every job then due.
+    failed_at: dict[str, float] = {}
     try:
         while True:
             wake.clear()
+            hold = RETRY_DELAYS[0] if RETRY_DELAYS else 0.0
             try:
                 due = repo.due(store.reader.conn, store.clock())
             except sqlite3.Error:
@@ -303,7 +309,9 @@ async def print_loop(store: Store) -> None:
             for job in due:
                 if job.printer in busy or len(busy) >= MAX_PARALLEL:
                     continue
-                task = loop.create_task(_guarded(store, pool, job))
+                if loop.time() - failed_at.get(job.printer, -hold - 1) < hold:
+                    continue
+                task = loop.create_task(_guarded(store, pool, job, failed_at))
                 busy[job.printer] = task
                 task.add_done_callback(lambda _t, name=job.printer: (busy.pop(name, None), wake.set()))
             try:
@@ -317,9 +325,12 @@ async def print_loop(store: Store) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def _guarded(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> None:
+async def _guarded(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow, failed_at: dict[str, float]) -> None:
     try:
-        await run_job(store, pool, job)
+        if await run_job(store, pool, job):
+            failed_at[job.printer] = asyncio.get_running_loop().time()
+        else:
+            failed_at.pop(job.printer, None)
     except WriterStopped:
         pass  # shutting down: the job is still pending and goes out after the restart
     except Exception:  # the loop must outlive any one job
