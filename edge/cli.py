@@ -8,16 +8,19 @@ import sys
 from pathlib import Path
 
 from . import cli_campaigns as campaigns_cli
+from . import cli_ops as ops_cli
 from . import cli_printers as printers_cli
 from . import cli_standees as standees_cli
 from .config import StoreConfig
 from .domain.clock import system_clock
+from .service_config import ServiceConfig
 from .services import keys as key_service
 from .services.runtime import DB_NAME
 from .store.connection import immediate, open_database
 from .store.keys import list_keys, revoke
 
 DEFAULT_DEMO_DIR = "./data/demo"
+EXIT_CONFIG = 78  # EX_CONFIG: systemd does not restart on it (RestartPreventExitStatus)
 
 
 def _data_dir(args: argparse.Namespace, default: str | None = None) -> Path:
@@ -27,18 +30,27 @@ def _data_dir(args: argparse.Namespace, default: str | None = None) -> Path:
     return Path(value)
 
 
-def _serve(data_dir: Path, host: str, port: int, access_log: bool = False) -> None:
-    import uvicorn
-
+def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
+           settings: ServiceConfig | None = None) -> None:
+    from . import serving
     from .app import create_app
+    from .logformat import configure_logging
     from .services.runtime import Store
+    from .services.upgrade import DatabaseNewer
+    from .store.service_lock import StoreBusy, hold
 
+    settings = settings or ServiceConfig()
     # The writer thread and the event loop share the GIL; the default 5 ms switch interval lets one
     # hold the other up for a whole till request. 1 ms keeps both moving (measured in bench/).
     sys.setswitchinterval(float(os.environ.get("STORE_EDGE_SWITCH_INTERVAL", "0.001")))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log.format, settings.log.level)
     logging.getLogger("store_edge.access").setLevel(logging.INFO if access_log else logging.WARNING)
-    store = Store(data_dir)
+    try:
+        lock = hold(data_dir)  # one server per store; a restore waits for it to stop
+        store = Store(data_dir)
+    except (StoreBusy, DatabaseNewer) as exc:
+        print(f"store-edge: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     try:
         app = create_app(store)
         # Everything built so far lives as long as the process: keep the collector off it, and collect
@@ -47,11 +59,10 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False) -> No
         gc.collect()
         gc.freeze()
         gc.set_threshold(10_000, 20, 20)
-        config = uvicorn.Config(app, host=host, port=port, access_log=False,
-                                loop="auto", http="auto", log_level="info", lifespan="on")
-        uvicorn.Server(config).run()
+        serving.run(app, host, port, store.writer.healthy, settings.http.trusted_proxies)
     finally:
         store.close()
+        lock.close()
 
 
 def cmd_init(args: argparse.Namespace) -> None:
@@ -87,6 +98,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"store-edge demo store at {data_dir.resolve()}")
     for role in ("lane", "manager", "hq"):
         print(f"{role} key: {keys[role]}")
+    standee = ops_cli.demo_standee(data_dir)  # scan it with a phone on the same network to join
+    print(f"join (standee at the door): {standee.url}")
+    print(f"standee poster (manager key): {standee.poster_png_url}")
+    print(f"start page: {base}/")
     print(f"till: {base}/till  display: {base}/display/L1  manager: {base}/manager (sign in with a key)")
     print(f"health: {base}/healthz")
     print(f"api docs: {base}/schema/swagger")
@@ -96,10 +111,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    data_dir = _data_dir(args)
+    from .service_config import ConfigError, resolve
+
+    try:  # --config / STORE_EDGE_CONFIG: the installed service's settings; flags win over the file
+        settings = resolve(args.config)
+    except ConfigError as exc:
+        print(f"store-edge: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    data_dir = _data_dir(args, settings.data_dir or None)
     if not (data_dir / DB_NAME).exists():
         sys.exit(f"store-edge: no store at {data_dir}; run `store-edge init` first")
-    _serve(data_dir, args.host, args.port, args.access_log)
+    _serve(data_dir, args.host or settings.http.host, args.port or settings.http.port,
+           args.access_log or settings.http.access_log, settings)
 
 
 def _keys_db(args: argparse.Namespace):  # noqa: ANN202
@@ -145,9 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     def data_dir_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="the store's folder (or STORE_EDGE_DATA_DIR)")
 
-    def listen_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8000)
+    def listen_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
+        p.add_argument("--host", default="127.0.0.1" if defaults else None, help="default 127.0.0.1")
+        p.add_argument("--port", type=int, default=8000 if defaults else None, help="default 8000")
         p.add_argument("--access-log", action="store_true", help="log every request (refused ones always are)")
 
     p = sub.add_parser("demo", help="create (if absent) and serve the demo store; prints a key per role")
@@ -167,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve a store")
     data_dir_arg(p)
-    listen_args(p)
+    listen_args(p, defaults=False)
+    p.add_argument("--config", help="the service's settings file (or STORE_EDGE_CONFIG)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="create, rotate, revoke and list API keys")
@@ -194,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     standees_cli.register(sub, data_dir_arg)  # scan-to-join: standees and posters
     campaigns_cli.register(sub, data_dir_arg)  # issue 4: campaigns list, the coupon and points sweep
     printers_cli.register(sub, data_dir_arg)  # receipt printers: add, list, remove, test
+    ops_cli.register(sub, data_dir_arg)  # backup, restore, upgrade, doctor
     return parser
 
 

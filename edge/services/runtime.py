@@ -16,8 +16,8 @@ from ..store import meta
 from ..store import points as points_repo
 from ..store.connection import open_database
 from ..store.reader import Reader
-from ..store.schema import migrate
 from ..store.writer import Writer, after_commit
+from .upgrade import bring_up_to_date
 
 DB_NAME = "store.db"
 RECHECK_SECONDS = 1.0  # how stale reference data changed by another process may be
@@ -44,7 +44,7 @@ class Store:
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.data_dir}: run `store-edge init` first")
         db = open_database(self.path)
-        migrate(db)
+        bring_up_to_date(db, self.data_dir)  # refuses a newer database; backs up before migrating
         self.config: StoreConfig = meta.load_config(db.conn)
         self.chain_key = meta.get_secret(db.conn, "chain_key")
         self.store_key = meta.get_secret(db.conn, "store_key")
