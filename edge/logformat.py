@@ -22,7 +22,7 @@ FORMATS: tuple[str, ...] = ("json", "logfmt", "text")
 _PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?!\d)")
 _LONG_DIGITS = re.compile(r"(?<!\d)\d{11,}(?!\d)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName", "color_message"}
 _encode = msgspec.json.Encoder().encode
 
 
