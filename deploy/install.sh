@@ -85,6 +85,10 @@ if [ -z "$ROOT" ] && ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/store-edge --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
 fi
 
+if [ ! -e "$CONFIG" ] && [ ! -e "$DATA_DIR/store.db" ] && { [ -z "$STORE_ID" ] || [ -z "$NAME" ]; }; then
+  die "first install: give --store-id and --name (e.g. --store-id S001 --name \"Store 1\")"
+fi
+
 # --- the release: source and a virtual environment from the lock ------------------------------------
 RELEASE=$(date -u +%Y%m%dT%H%M%SZ)-$(cd "$SRC" && git rev-parse --short HEAD 2>/dev/null || echo local)
 DEST="$PREFIX/releases/$RELEASE"
