@@ -146,7 +146,7 @@ if [ ! -e "$DATA_DIR/store.db" ]; then
   FIRST=1
   say "creating store $STORE_ID in $DATA_DIR"
   if [ -z "$PUBLIC_URL" ]; then  # what customers' phones on the store Wi-Fi reach: this machine's LAN address
-    LAN_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
+    LAN_IP=$(hostname -I 2>/dev/null | awk '{print $1}' || true)
     PUBLIC_URL="http://${LAN_IP:-127.0.0.1}:$PORT"
   fi
   as_service "$SE" init --data-dir "$DATA_DIR" --store-id "$STORE_ID" --name "$NAME" --region "$REGION" \
