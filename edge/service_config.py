@@ -1,6 +1,6 @@
 """The service's settings file (`/etc/store-edge/config.toml`): where the store lives, how it listens,
-logs and is backed up, what `doctor` checks. The store's own settings (id, time zone, business day)
-stay in its database, so one file is the whole store and its backup.
+logs and is backed up, what `doctor` checks. The store's own settings (id, time zone, business day,
+its receipt printers) stay in its database, so one file is the whole store and its backup.
 
 `--config FILE` or `STORE_EDGE_CONFIG` names the file; without one every default applies, and a
 command-line flag always wins over the file. `deploy/config.example.toml` is the commented example.
@@ -45,12 +45,6 @@ class Hq(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     url: str = ""  # HQ's address: doctor checks it answers and compares clocks
 
 
-class Printer(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: str
-    host: str
-    port: Port = 9100
-
-
 class Doctor(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     min_free_mb: Annotated[int, msgspec.Meta(ge=0)] = 1024
     max_wal_mb: Annotated[int, msgspec.Meta(ge=1)] = 256
@@ -63,7 +57,6 @@ class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     log: Log = msgspec.field(default_factory=Log)
     backup: BackupSettings = msgspec.field(default_factory=BackupSettings)
     hq: Hq = msgspec.field(default_factory=Hq)
-    printers: list[Printer] = []
     doctor: Doctor = msgspec.field(default_factory=Doctor)
     source: str = ""  # the file it was read from (not a setting)
 

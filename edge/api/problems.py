@@ -7,7 +7,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from printers.posters import FontMissing
+from printers.fonts import FontMissing
 
 from ..domain.errors import StoreEdgeError
 

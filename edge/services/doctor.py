@@ -172,7 +172,7 @@ def check_disk(ctx: DoctorContext) -> list[Finding]:
 
 
 def check_fonts(ctx: DoctorContext) -> list[Finding]:
-    from printers.posters import FontMissing, find_font
+    from printers.fonts import FontMissing, find_font
 
     try:
         path, _ = find_font()
@@ -237,17 +237,53 @@ def check_hq(ctx: DoctorContext) -> list[Finding]:
 
 
 def check_printers(ctx: DoctorContext) -> list[Finding]:
-    """Each configured network printer accepts a connection on its port (ESC/POS raw, 9100 usually)."""
+    """Each receipt printer the store has (`store-edge printers add`) can be reached: a network printer
+    accepts a connection on its port, a local one's device exists and is writable. Failed print jobs
+    waiting for a reprint are named too."""
+    from printers.transports import BadPrinterUrl, parse_url
+
+    from ..store import print_jobs
+
+    try:
+        conn = sqlite3.connect(f"file:{ctx.db_path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []  # the database check already said why
+    try:
+        known = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'printers'").fetchone()
+        rows = print_jobs.printers(conn) if known else []
+        failed = len(print_jobs.jobs(conn, status="failed")) if known else 0
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
     out = []
-    for p in ctx.settings.printers:
+    for p in rows:
         try:
-            with socket.create_connection((p.host, p.port), timeout=ctx.timeout):
-                pass
-        except OSError as exc:
-            out.append(Finding("printer", "fail", f"{p.name} at {p.host}:{p.port} unreachable ({exc.strerror or exc})",
-                               "is it on, cabled, and at that address? (print its network page)"))
+            address = parse_url(p.url)
+        except BadPrinterUrl as exc:
+            out.append(Finding("printer", "fail", f"{p.name}: {exc}", f"store-edge printers add --name {p.name} --url ..."))
+            continue
+        if address.kind == "tcp":
+            try:
+                with socket.create_connection((address.host, address.port), timeout=min(ctx.timeout, address.timeout)):
+                    pass
+            except OSError as exc:
+                out.append(Finding("printer", "fail", f"{p.name} at {address.host}:{address.port} unreachable "
+                                   f"({exc.strerror or exc})",
+                                   f"is it on, cabled, and at that address? then: store-edge printers test --printer {p.name}"))
+                continue
+            out.append(Finding("printer", "ok", f"{p.name} at {address.host}:{address.port} accepts connections"))
         else:
-            out.append(Finding("printer", "ok", f"{p.name} at {p.host}:{p.port} accepts connections"))
+            target = Path(address.path)
+            where = target if address.kind == "device" else target.parent
+            if not where.exists() or not os.access(where, os.W_OK):
+                out.append(Finding("printer", "fail", f"{p.name}: {where} missing or not writable by this user",
+                                   "plug the printer in; the service user needs the lp group for /dev/usb/lp*"))
+            else:
+                out.append(Finding("printer", "ok", f"{p.name} at {address.path}"))
+    if failed:
+        out.append(Finding("printer", "warn", f"{failed} print jobs failed and wait for a reprint",
+                           "reprint them from the manager page once the printer works"))
     return out
 
 

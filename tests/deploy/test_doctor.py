@@ -56,8 +56,10 @@ def test_a_healthy_served_store_with_a_fresh_backup_printer_and_hq_is_all_ok(sto
     data_dir, _ = store_dir
     printer = socket.create_server(("127.0.0.1", 0))  # a printer that takes connections on its port
     with printer, FakeHq(timedelta(seconds=2)) as hq:
-        config = _config(tmp_path, data_dir, f'[hq]\nurl = "{hq.url}"\n[[printers]]\nname = "receipt-L1"\n'
-                                             f'host = "127.0.0.1"\nport = {printer.getsockname()[1]}\n')
+        config = _config(tmp_path, data_dir, f'[hq]\nurl = "{hq.url}"\n')
+        added = cli("printers", "add", "--name", "receipt-L1", "--url", f"tcp://127.0.0.1:{printer.getsockname()[1]}",
+                    "--lanes", "L1", "--data-dir", str(data_dir))
+        assert added.returncode == 0, added.stderr
         assert cli("backup", "--config", str(config)).returncode == 0
         with Served(data_dir):
             done = cli("doctor", "--config", str(config))
@@ -75,8 +77,10 @@ def test_problems_each_say_what_to_fix_and_set_the_exit_code(store_dir, tmp_path
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there: the printer is off
     with FakeHq(timedelta(minutes=10)) as hq:
-        config = _config(tmp_path, data_dir, f'[hq]\nurl = "{hq.url}"\n[[printers]]\nname = "receipt-L1"\n'
-                                             f'host = "127.0.0.1"\nport = {port}\n')
+        config = _config(tmp_path, data_dir, f'[hq]\nurl = "{hq.url}"\n')
+        added = cli("printers", "add", "--name", "receipt-L1", "--url", f"tcp://127.0.0.1:{port}",
+                    "--data-dir", str(data_dir))
+        assert added.returncode == 0, added.stderr
         done = cli("doctor", "--config", str(config), "--json")
     assert done.returncode == 2
     report = json.loads(done.stdout)
