@@ -48,20 +48,18 @@ def member_joined(wh: "Warehouse", store_id: str, member_id: str, phone_hash: st
 def members_joined(wh: "Warehouse", store_id: str, joins: list[tuple[str, str | None, str]]) -> None:
     """Joins in the order they happened: each new member is its own person, then is unified with every
     live member of the same phone hash known by then (those before it, not those after it)."""
-    new = wh.insert_identities(store_id, joins)
+    new, known = wh.insert_identities(store_id, joins)
     phoned = [j for j in joins if j[0] in new and j[1]]
     if not phoned:
         return
-    where, param = wh.any_of("phone_hash", sorted({j[1] for j in phoned}))
-    by_phone: dict[str, list[str]] = {}
-    for member_id, phone_hash in wh.execute(f"SELECT member_id, phone_hash FROM identities WHERE {where} "
-                                            "AND erased_at IS NULL ORDER BY member_id", (param,)).fetchall():
-        by_phone.setdefault(phone_hash, []).append(member_id)
     position: dict[str, int] = {}
     for n, j in enumerate(joins):
         position.setdefault(j[0], n)
+    by_phone = {ph: set(members) for ph, members in known.items()}
+    for member_id, phone_hash, _ in phoned:  # members of this run are candidates too, for those after them
+        by_phone.setdefault(phone_hash, set()).add(member_id)
     for member_id, phone_hash, joined_at in phoned:
-        for other in by_phone.get(phone_hash, []):
+        for other in sorted(by_phone[phone_hash]):
             if other != member_id and position.get(other, -1) < position[member_id]:
                 unify(wh, member_id, other, "phone_hash", joined_at)
 

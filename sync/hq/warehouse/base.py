@@ -86,6 +86,11 @@ class Warehouse:
         raise NotImplementedError
         yield
 
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Statements whose results nobody reads, sent together where the engine can (PostgreSQL)."""
+        yield
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -110,8 +115,10 @@ class Warehouse:
     def _before_batch(self, events: list[Event]) -> None:
         """Anything a batch needs before its transaction (PostgreSQL: the partitions of its days)."""
 
-    def insert_identities(self, store_id: str, joins: list[tuple[str, str | None, str]]) -> set[str]:
-        """Insert (member id, phone hash, joined at) as their own person unless known; return those new."""
+    def insert_identities(self, store_id: str, joins: list[tuple[str, str | None, str]]
+                          ) -> tuple[set[str], dict[str, list[str]]]:
+        """Insert (member id, phone hash, joined at), each its own person, unless known; return the member ids
+        inserted, and the live members known before with the phone hash of one inserted, by phone hash."""
         raise NotImplementedError
 
     def scrub_member_joined(self, store_id: str, member_id: str) -> None:
@@ -185,23 +192,27 @@ class Warehouse:
             # dedupes them) but never moves the cursor back
             moves_cursor = row is None or row[0] is None or row[0] == cursor_epoch
             new = self._insert_events(store_id, events) if events else 0
-            self.execute("INSERT INTO batches (store_id, epoch_id, batch_seq, first_seq, last_seq, event_count, "
-                         "new_events, sha256, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                         (store_id, header.epoch_id, header.batch_seq, header.first_seq, header.last_seq,
-                          header.count, new, header.sha256, iso(now)))
-            if new:
-                derive(self, store_id, [e for e in events if e.type in DERIVED])
-            if moves_cursor:
-                self.execute("INSERT INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) "
-                             "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                             (store_id, cursor_epoch, iso(now), header.batch_seq))
-                self.execute("INSERT INTO stores (store_id, epoch_id, through_batch_seq, event_count) "
-                             "VALUES (?, ?, ?, ?) ON CONFLICT (store_id) DO UPDATE SET epoch_id = excluded.epoch_id, "
-                             "through_batch_seq = excluded.through_batch_seq, "
-                             "event_count = stores.event_count + excluded.event_count",
-                             (store_id, cursor_epoch, header.batch_seq, new))
-            elif new:
-                self.execute("UPDATE stores SET event_count = event_count + ? WHERE store_id = ?", (new, store_id))
+            day_counts = derive(self, store_id, [e for e in events if e.type in DERIVED]) if new else []
+            with self.pipelined():  # the rest needs no answers: one round trip where the engine has them
+                self.execute("INSERT INTO batches (store_id, epoch_id, batch_seq, first_seq, last_seq, event_count, "
+                             "new_events, sha256, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT DO NOTHING",
+                             (store_id, header.epoch_id, header.batch_seq, header.first_seq, header.last_seq,
+                              header.count, new, header.sha256, iso(now)))
+                if day_counts:
+                    self.executemany(JOIN_RATE_UPSERT, day_counts)
+                if moves_cursor:
+                    self.execute("INSERT INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) "
+                                 "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                 (store_id, cursor_epoch, iso(now), header.batch_seq))
+                    self.execute("INSERT INTO stores (store_id, epoch_id, through_batch_seq, event_count) "
+                                 "VALUES (?, ?, ?, ?) ON CONFLICT (store_id) DO UPDATE SET "
+                                 "epoch_id = excluded.epoch_id, through_batch_seq = excluded.through_batch_seq, "
+                                 "event_count = stores.event_count + excluded.event_count",
+                                 (store_id, cursor_epoch, header.batch_seq, new))
+                elif new:
+                    self.execute("UPDATE stores SET event_count = event_count + ? WHERE store_id = ?",
+                                 (new, store_id))
         return new
 
     def record_pull(self, store_id: str, now: datetime, *, error: str | None = None,
@@ -292,35 +303,42 @@ class Warehouse:
             yield [tuple(r) for r in rows]
 
 
-def derive(wh: Warehouse, store_id: str, events: list[Event]) -> None:
-    """Derived tables, each idempotent: a batch seen twice leaves them as once.
+JOIN_RATE_UPSERT = (
+    "INSERT INTO join_rate_daily (store_id, business_day, revision, transactions, nonmember_transactions, "
+    "joins, joins_by_source, join_rate_bps) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (store_id, business_day) DO UPDATE SET revision = excluded.revision, "
+    "transactions = excluded.transactions, nonmember_transactions = excluded.nonmember_transactions, "
+    "joins = excluded.joins, joins_by_source = excluded.joins_by_source, "
+    "join_rate_bps = excluded.join_rate_bps WHERE excluded.revision > join_rate_daily.revision")
 
-    Events apply in order; a run of joins goes to the identity tables in one step (one insert and
-    one phone lookup rather than two round trips per join), with the same merges as one by one.
+
+def derive(wh: Warehouse, store_id: str, events: list[Event]) -> list[tuple]:
+    """Apply identity events to the identity tables, in order; return the join-rate rows to upsert.
+
+    Derived tables are idempotent: a batch seen twice leaves them as once. A run of joins (until a
+    payer link or an erasure, which must see the joins before them) goes to the identity tables in
+    one step, with the same merges as one by one. Join-rate days touch nothing else, so they are
+    written after, in their order (the highest revision wins either way).
     """
     run: list[tuple[str, str | None, str]] = []
+    day_counts: list[tuple] = []
     for event in events:
         p = decode_any.decode(event.payload)
         if event.type == "member.joined":
             run.append((p["member_id"], p.get("phone_hash"), p["joined_at"]))
-            continue
-        if run:
-            identity.members_joined(wh, store_id, run)
-            run = []
-        if event.type == "join_rate.daily":
-            wh.execute(
-                "INSERT INTO join_rate_daily (store_id, business_day, revision, transactions, nonmember_transactions, "
-                "joins, joins_by_source, join_rate_bps) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (store_id, business_day) DO UPDATE SET revision = excluded.revision, "
-                "transactions = excluded.transactions, nonmember_transactions = excluded.nonmember_transactions, "
-                "joins = excluded.joins, joins_by_source = excluded.joins_by_source, "
-                "join_rate_bps = excluded.join_rate_bps WHERE excluded.revision > join_rate_daily.revision",
-                (store_id, p["business_day"], p["revision"], p["transactions"], p["nonmember_transactions"],
-                 p["joins"], msgspec.json.encode(p.get("joins_by_source", {})).decode(), p["join_rate_bps"]))
-        elif event.type == "payment_identity.linked":
-            identity.payer_linked(wh, p["member_id"], p["payer_hash"], event.occurred_at)
-        elif event.type == "member.erased":
-            identity.member_erased(wh, store_id, p["member_id"], p.get("phone_hash"),
-                                   p.get("erased_at", event.occurred_at))
+        elif event.type == "join_rate.daily":
+            day_counts.append((store_id, p["business_day"], p["revision"], p["transactions"],
+                               p["nonmember_transactions"], p["joins"],
+                               msgspec.json.encode(p.get("joins_by_source", {})).decode(), p["join_rate_bps"]))
+        else:
+            if run:
+                identity.members_joined(wh, store_id, run)
+                run = []
+            if event.type == "payment_identity.linked":
+                identity.payer_linked(wh, p["member_id"], p["payer_hash"], event.occurred_at)
+            elif event.type == "member.erased":
+                identity.member_erased(wh, store_id, p["member_id"], p.get("phone_hash"),
+                                       p.get("erased_at", event.occurred_at))
     if run:
         identity.members_joined(wh, store_id, run)
+    return day_counts

@@ -223,7 +223,15 @@ class SqliteWarehouse(Warehouse):
                                for e in events])
         return self.conn.total_changes - before
 
-    def insert_identities(self, store_id: str, joins: list[tuple[str, str | None, str]]) -> set[str]:
+    def insert_identities(self, store_id: str, joins: list[tuple[str, str | None, str]]
+                          ) -> tuple[set[str], dict[str, list[str]]]:
+        phones = sorted({j[1] for j in joins if j[1]})
+        known: dict[str, list[str]] = {}
+        if phones:
+            where, param = self.any_of("phone_hash", phones)
+            for member_id, phone_hash in self.conn.execute(
+                    f"SELECT member_id, phone_hash FROM identities WHERE {where} AND erased_at IS NULL", (param,)):
+                known.setdefault(phone_hash, []).append(member_id)
         new = set()
         for member_id, phone_hash, joined_at in joins:
             cur = self.conn.execute("INSERT OR IGNORE INTO identities (member_id, store_id, phone_hash, joined_at, "
@@ -231,7 +239,7 @@ class SqliteWarehouse(Warehouse):
                                     (member_id, store_id, phone_hash, joined_at, member_id))
             if cur.rowcount:
                 new.add(member_id)
-        return new
+        return new, {ph: ms for ph, ms in known.items() if any(j[1] == ph and j[0] in new for j in joins)}
 
     def scrub_member_joined(self, store_id: str, member_id: str) -> None:
         self.conn.execute("UPDATE events SET payload = json_remove(payload, '$.phone_hash', '$.phone_masked', "
