@@ -166,7 +166,7 @@ def bench_many(cluster: Cluster, stores: int, sales: int, pullers_list: list[int
             print(f"             at this rate 20,000 stores would take {20000 * per_store / (total / took):,.0f} s "
                   "(target with 4 pullers: < 600 s)")
             with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{dsn.rsplit("/", 1)[1].split("?")[0]}"')
+                conn.execute(f'DROP DATABASE "{dsn.split("@/", 1)[1].split("?")[0]}"')
     finally:
         farm.terminate()
         farm.join()

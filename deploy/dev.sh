@@ -3,7 +3,8 @@
 #   bash deploy/dev.sh demo [store-edge demo args]   set up, then serve the demo store on 127.0.0.1:8000
 #   bash deploy/dev.sh test [pytest args]            set up what the tests need, then run them
 # Works on a fresh machine with Python 3.11+; as root it also installs the Debian packages the
-# tests drive for real (chromium for page tests, a CJK font for posters).
+# tests drive for real (chromium for page tests, a CJK font for posters, PostgreSQL's server for the
+# HQ warehouse tests, which start their own throwaway cluster: no service needs to be running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -20,6 +21,8 @@ system_packages() {
   local want=()
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   [ -n "$(ls /usr/share/fonts/opentype/noto/NotoSansCJK-* 2>/dev/null)" ] || want+=(fonts-noto-cjk)
+  [ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || command -v initdb >/dev/null 2>&1 \
+    || want+=(postgresql)
   if [ ${#want[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "installing ${want[*]} (Debian packages)"

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from store_farm import sealed, store_id, store_key
 
 from sync.hq.stores import StoreEntry, save_stores
 
 from harness import free_port
-from store_farm import sealed, store_id, store_key
 
 FARM = Path(__file__).with_name("store_farm.py")
 STORES, BATCHES, PER_BATCH = 300, 4, 25
