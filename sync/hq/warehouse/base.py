@@ -250,7 +250,8 @@ class Warehouse:
                          "ON CONFLICT (store_id) DO NOTHING")
 
     def claim(self, holder: str, limit: int, since: datetime, ttl: timedelta,
-              skip: list[str] = ()) -> list[tuple[str, str | None]]:  # type: ignore[assignment]
+              skip: Sequence[str] = ()) -> list[tuple[str, str | None]]:
+        """Lease up to `limit` free stores of this puller's that nobody pulled since `since`."""
         now = self.now()
         with self.transaction():
             return self._claim(holder, limit, now, since, ttl, list(skip))
