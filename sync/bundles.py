@@ -9,7 +9,6 @@ store that missed a bundle refuses the next one instead of silently missing memb
 import hashlib
 import sqlite3
 from datetime import datetime
-from typing import Any
 
 import msgspec
 
@@ -20,36 +19,9 @@ from edge.services.erasure import erase_member
 from edge.services.runtime import Store, bump_reference
 from edge.store import catalog as catalog_repo
 
+from .bundle_format import Campaign, DirectoryEntry, Erasure, Merge, seal_bundle  # noqa: F401 - the edge's names
 from .edge_service import sync_key
 from .wire import BundleEnvelope, ConfigApplied, bundle_signature, same
-
-
-class Campaign(msgspec.Struct, frozen=True, kw_only=True):
-    campaign_id: str
-    kind: str
-    body: dict[str, Any]  # owned by the campaign engine: stored as given (with `store_cap` for a lease)
-    active: bool = True
-
-
-class DirectoryEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """A member who joined at another store, so this store recognises them by phone."""
-
-    member_id: str
-    phone_hash: str
-    home_store_id: str
-    joined_at: str
-    join_source: str = "import"
-    tier_id: str | None = None
-
-
-class Merge(msgspec.Struct, frozen=True, kw_only=True):
-    alias_member_id: str  # the later join of the same person
-    member_id: str  # the survivor: the earliest join
-
-
-class Erasure(msgspec.Struct, frozen=True, kw_only=True):
-    member_id: str | None = None
-    phone_hash: str | None = None
 
 
 class BundleBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,14 +35,6 @@ class BundleBody(msgspec.Struct, frozen=True, kw_only=True):
     directory: list[DirectoryEntry] = []
     merges: list[Merge] = []
     erasures: list[Erasure] = []
-
-
-def seal_bundle(sync_key_: bytes, body: BundleBody) -> BundleEnvelope:
-    """Encode and sign a bundle for its store."""
-    text = msgspec.json.encode(body).decode()
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return BundleEnvelope(store_id=body.store_id, version=body.version, sha256=digest, body=text,
-                          signature=bundle_signature(sync_key_, body.store_id, body.version, digest))
 
 
 def bad_bundle(field: str, reason: str) -> InvalidInput:
