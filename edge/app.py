@@ -23,7 +23,7 @@ from .api.strict_body import authorize_and_decode, check_direct_handlers
 from .api.till import TillController
 from .pages import PAGES, RateLimits
 from .services.keys import KeyVerifier
-from .services.runtime import Store
+from .services.runtime import StoreRuntime
 from .services.upkeep import start_upkeep, stop_upkeep
 
 MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
@@ -68,7 +68,7 @@ def _redact_path(path: str) -> str:
     return path
 
 
-def create_app(store: Store) -> Litestar:
+def create_app(store: StoreRuntime) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,

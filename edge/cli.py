@@ -30,14 +30,14 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False) -> No
     import uvicorn
 
     from .app import create_app
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
     # The writer thread and the event loop share the GIL; the default 5 ms switch interval lets one
     # hold the other up for a whole till request. 1 ms keeps both moving (measured in bench/).
     sys.setswitchinterval(float(os.environ.get("STORE_EDGE_SWITCH_INTERVAL", "0.001")))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("store_edge.access").setLevel(logging.INFO if access_log else logging.WARNING)
-    store = Store(data_dir)
+    store = StoreRuntime(data_dir)
     try:
         app = create_app(store)
         # Everything built so far lives as long as the process: keep the collector off it, and collect

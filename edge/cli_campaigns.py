@@ -13,12 +13,12 @@ def cmd_campaigns(args: argparse.Namespace) -> None:
     """Campaign upkeep (issue 4): list campaigns, or run the sweep (the server also runs it every 10 minutes)."""
     from .cli import _data_dir
     from .services import campaigns, upkeep
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
     data_dir = _data_dir(args)
     if not (data_dir / DB_NAME).exists():
         sys.exit(f"store-edge: no store at {data_dir}")
-    store = Store(data_dir)
+    store = StoreRuntime(data_dir)
     try:
         if args.campaigns_cmd == "list":
             for c in campaigns.list_campaigns(store):

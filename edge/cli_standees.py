@@ -32,9 +32,9 @@ def cmd_standees(args: argparse.Namespace) -> None:
     from .domain.errors import StoreEdgeError
     from .schemas import StandeeIn
     from .services import join, posters
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
-    store = Store(_data_dir(args))
+    store = StoreRuntime(_data_dir(args))
     try:
         if args.standees_cmd == "create":
             data = msgspec.convert({"label": args.label, "location": args.location,

@@ -17,7 +17,7 @@ from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, InvalidInput
 from edge.domain.models import Sku, Tier
 from edge.services.erasure import erase_member
-from edge.services.runtime import Store, bump_reference
+from edge.services.runtime import StoreRuntime, bump_reference
 from edge.store import catalog as catalog_repo
 
 from .edge_service import sync_key
@@ -170,7 +170,7 @@ def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256
     return counts
 
 
-async def apply_bundle(store: Store, envelope: BundleEnvelope) -> ConfigApplied:
+async def apply_bundle(store: StoreRuntime, envelope: BundleEnvelope) -> ConfigApplied:
     store_id = store.config.store_id
     body = verify_bundle(sync_key(store), store_id, envelope)
 

@@ -7,7 +7,7 @@ import sys
 import msgspec
 
 from edge.domain.errors import StoreEdgeError
-from edge.services.runtime import DB_NAME, Store
+from edge.services.runtime import DB_NAME, StoreRuntime
 from edge.store.connection import open_database
 
 from . import settings as sync_settings
@@ -40,7 +40,7 @@ def cmd_settings(args: argparse.Namespace) -> None:
 
 
 def cmd_config_pull(args: argparse.Namespace) -> None:
-    store = Store(_data_dir(args))
+    store = StoreRuntime(_data_dir(args))
     try:
         applied = asyncio.run(pull_config(store, args.url))
     except (ConfigPullError, StoreEdgeError) as exc:
