@@ -4,7 +4,6 @@ import asyncio
 import logging
 import time
 
-from edge.services.background import beside_app
 from edge.services.runtime import StoreRuntime
 
 from . import settings as sync_settings
@@ -37,5 +36,3 @@ async def sync_loop(store: StoreRuntime, every_seconds: float = TICK_SECONDS) ->
                 except Exception as exc:  # HQ unreachable is the normal case offline
                     log.warning("config pull failed: %s", exc)
 
-
-start_sync_loop, stop_sync_loop = beside_app("sync_loop", sync_loop)

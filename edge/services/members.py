@@ -5,8 +5,6 @@ from datetime import datetime
 
 from msgspec import UNSET
 
-from sync import directory  # issue 5: cross-store recognition
-
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.events import JoinConsent, MemberJoined
@@ -17,6 +15,7 @@ from ..domain.member_code import CodeRefused, verify_code
 from ..domain.models import Member, Tier
 from ..phones import normalise_phone
 from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
+from ..store import directory
 from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event

@@ -4,6 +4,7 @@ process (tests, HQ simulations) share none of it."""
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,18 +12,19 @@ from ..config import StoreConfig
 from ..domain.clock import Clock, system_clock
 from ..domain.models import MemberDayRule, Sku, Tier
 from ..domain.points import PointsPolicy
+from ..plugins import EdgePlugin, installed, migration_sequences
 from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
 from ..store import meta
 from ..store import points as points_repo
-from ..store.connection import open_database
+from ..store.connection import DB_NAME, open_database
+from ..store.migrations import migrate
 from ..store.reader import Reader
-from ..store.schema import migrate
 from ..store.writer import Writer, mark_changed
 from .checkout_board import CheckoutBoard
 from .offer_plan import OfferPlan
 
-DB_NAME = "store.db"
+__all__ = ["DB_NAME", "RECHECK_SECONDS", "Reference", "StoreRuntime", "bump_reference"]
 RECHECK_SECONDS = 1.0  # how stale reference data changed by another process may be
 
 
@@ -40,13 +42,15 @@ class Reference:
 class StoreRuntime:
     """Opens a store's data dir; `close()` stops its writer. Everything else reaches data through it."""
 
-    def __init__(self, data_dir: Path | str, clock: Clock = system_clock) -> None:
+    def __init__(self, data_dir: Path | str, clock: Clock = system_clock,
+                 plugins: Sequence[EdgePlugin] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.data_dir}: run `store-edge init` first")
+        self.plugins = tuple(installed() if plugins is None else plugins)  # the app mounts these
         db = open_database(self.path)
-        migrate(db)
+        migrate(db, *migration_sequences(self.plugins))
         self.config: StoreConfig = meta.load_config(db.conn)
         self.chain_key = meta.get_secret(db.conn, "chain_key")
         self.store_key = meta.get_secret(db.conn, "store_key")
