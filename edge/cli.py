@@ -15,7 +15,6 @@ from .domain.clock import system_clock
 from .plugins import installed
 from .services import keys as key_service
 from .store.connection import immediate, open_database
-from .store.keys import list_keys, revoke
 
 DEFAULT_DEMO_DIR = "./data/demo"
 
@@ -72,9 +71,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
         db = open_database(folder / DB_NAME)
         now = system_clock()
         with immediate(db.conn):
-            for key_id, _, label, _, revoked in list_keys(db.conn):
+            for key_id, _, label, _, revoked in key_service.list_keys(db.conn):
                 if label.startswith("demo ") and revoked is None:
-                    revoke(db.conn, key_id, now)
+                    key_service.revoke_key(db.conn, key_id, now)
             keys = {r: key_service.create_key(db.conn, r, now, f"demo {r}")[1] for r in ("lane", "manager", "hq")}
         db.conn.close()
     print(f"store-edge demo store at {folder.resolve()}")
@@ -114,11 +113,11 @@ def cmd_keys(args: argparse.Namespace) -> None:
             print(token)
         elif args.keys_cmd == "revoke":
             with immediate(db.conn):
-                if revoke(db.conn, args.key_id, now) is None:
+                if not key_service.revoke_key(db.conn, args.key_id, now):
                     sys.exit(f"store-edge: no live key {args.key_id}")
             print(f"revoked {args.key_id}")
         else:
-            for key_id, role, label, created, revoked in list_keys(db.conn):
+            for key_id, role, label, created, revoked in key_service.list_keys(db.conn):
                 print(f"{key_id}\t{role}\t{created}\t{'revoked ' + revoked if revoked else 'live'}\t{label}")
     finally:
         db.conn.close()

@@ -158,6 +158,11 @@ async def create_standee(store: StoreRuntime, data: StandeeIn) -> tuple[StandeeO
     return standee_out(store, s), created
 
 
+def standee_by_short_code(store: StoreRuntime, short_code: str) -> repo.Standee | None:
+    """The standee a hand-typed short code names (spaces and case forgiven), or None."""
+    return repo.standee_by_short_code(store.reader.conn, short_code.strip().upper())
+
+
 def get_standee(store: StoreRuntime, standee_id: str) -> repo.Standee:
     found = repo.standee(store.reader.conn, standee_id)
     if found is None:

@@ -75,6 +75,8 @@ class Loyalty:
 async def record_sale(store: StoreRuntime, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first).
 
+    Bytes, not a SaleOut: the answer is stored with the sale, in its transaction, so that a retry gets
+    exactly the first answer; the till's handler passes them on as they are (api.responses.JsonAnswer).
     Checks that need no transaction run first; the steps run in one writer command, so the sale,
     its stock, points, caps and events commit together or not at all.
     """
