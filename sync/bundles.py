@@ -16,8 +16,9 @@ from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, InvalidInput
 from edge.domain.models import Sku, Tier
 from edge.services.erasure import erase_member
-from edge.services.runtime import Store, bump_reference
+from edge.services.runtime import StoreRuntime, bump_reference
 from edge.store import catalog as catalog_repo
+from edge.store import directory
 
 from .bundle_format import Campaign, DirectoryEntry, Erasure, Merge, seal_bundle  # noqa: F401 - the edge's names
 from .edge_service import sync_key
@@ -76,15 +77,9 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
     for e in entries:
         # The directory holds each person's surviving member; when the same person also joined here,
         # the survivor is still materialised and HQ's merge aliases our member to it.
-        if conn.execute("SELECT 1 FROM members WHERE member_id = ?", (e.member_id,)).fetchone():
-            continue
         tier = e.tier_id if e.tier_id in tiers else entry_tier[0]
-        conn.execute("INSERT INTO members (member_id, phone_e164, phone_hash, tier_id, joined_at, join_store_id, "
-                     "join_source, updated_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?)",
-                     (e.member_id, e.phone_hash, tier, e.joined_at, e.home_store_id, e.join_source, iso(now)))
-        conn.execute("INSERT INTO sync_directory (member_id, home_store_id, version) VALUES (?, ?, ?)",
-                     (e.member_id, e.home_store_id, version))
-        added += 1
+        added += directory.add_directory_member(conn, e.member_id, e.phone_hash, tier, e.joined_at, e.home_store_id,
+                                                e.join_source, version, now)
     return added
 
 
@@ -124,9 +119,7 @@ def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256
         bump_reference(conn)
     counts["directory"] = _materialise(conn, body.directory, body.version, now)
     for m in body.merges:
-        conn.execute("INSERT INTO member_aliases (alias_member_id, member_id, version) VALUES (?, ?, ?) "
-                     "ON CONFLICT (alias_member_id) DO UPDATE SET member_id = excluded.member_id, "
-                     "version = excluded.version", (m.alias_member_id, m.member_id, body.version))
+        directory.set_alias(conn, m.alias_member_id, m.member_id, body.version)
     counts["merges"] = len(body.merges)
     counts["erasures"] = _erase(conn, store_id, body.erasures, now)
     conn.execute("INSERT INTO sync_config (version, sha256, applied_at, summary) VALUES (?, ?, ?, ?)",
@@ -134,7 +127,7 @@ def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256
     return counts
 
 
-async def apply_bundle(store: Store, envelope: BundleEnvelope) -> ConfigApplied:
+async def apply_bundle(store: StoreRuntime, envelope: BundleEnvelope) -> ConfigApplied:
     store_id = store.config.store_id
     body = verify_bundle(sync_key(store), store_id, envelope)
 
