@@ -47,7 +47,7 @@ def _needs(request: Request, store, path: str) -> Response[str] | None:  # noqa:
     role = staff_role(request, store)
     if role in roles_for(path):
         return None
-    return redirect("/staff/login?" + urlencode({"next": path}))
+    return redirect("/staff/login?" + urlencode({"next": path}, safe="/"))
 
 
 def _form_error(exc: StoreEdgeError) -> str:
