@@ -18,6 +18,7 @@ from .api.checkouts import CheckoutController
 from .api.health import healthz
 from .api.log_fields import log_text
 from .api.manager import ManagerController
+from .api.openapi_problems import install as document_problems
 from .api.printing import PrintingController
 from .api.problems import HANDLERS
 from .api.standees import StandeeController
@@ -98,6 +99,7 @@ def create_app(store: Store) -> Litestar:
         logging_config=None,  # logging is the process's to set (cli.py), not a per-app stderr handler
     )
     check_direct_handlers(app)
+    document_problems(app)
     # Around the whole app rather than as Litestar middleware: route middleware is built into every
     # route's stack with an exception layer of its own (~6 us a quote); outside, once, it sees the
     # same status, since Litestar's own exception layer sits inside it.
