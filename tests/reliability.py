@@ -29,26 +29,31 @@ CAPPED_CAMPAIGN = {"campaign_id": "load-cap", "kind": "manual", "name_zh": "è´Ÿè
                    "benefit": {"type": "amount_off", "fen": 100}, "issuance": {"type": "code", "code": CAPPED_CODE},
                    "limits": {"total": CAP_TOTAL}}
 COUNTED_SKU = "CROISSANT"
+INITIAL_STOCK = 100_000
 _phones = itertools.count(13700000000)
 
 
-def prepare_store(data_dir: Path, stock: int = 100_000) -> dict[str, str]:
-    """A demo store for a load: points usable at once (so lanes redeem), a capped code, counted stock."""
+def prepare_store(data_dir: Path, stock: int = INITIAL_STOCK) -> dict[str, str]:
+    """A demo store made for a load (see `set_up_for_load`); its keys."""
     init_store(data_dir, demo_config())
     keys = seed_demo(data_dir)
     store = Store(data_dir)
     try:
         with TestClient(create_app(store)) as c:
-            manager = {"Authorization": f"Bearer {keys['manager']}"}
-            r = c.put("/api/v1/points-policy", headers=manager,
-                      json={"fen_per_point": 1, "min_redeem": 1, "pending_days": 0, "expire_days": 365})
-            assert r.status_code == 200, r.text
-            assert c.post("/api/v1/campaigns", headers=manager, json=CAPPED_CAMPAIGN).status_code == 201
-            assert c.put(f"/api/v1/inventory/{COUNTED_SKU}", headers=manager,
-                         json={"on_hand": stock}).status_code == 200
+            set_up_for_load(c, keys["manager"], stock)
     finally:
         store.close()
     return keys
+
+
+def set_up_for_load(client: httpx.Client, manager_key: str, stock: int = INITIAL_STOCK) -> None:
+    """Through the manager's API: points usable at once (so lanes redeem), a capped code, counted stock."""
+    manager = {"Authorization": f"Bearer {manager_key}"}
+    r = client.put("/api/v1/points-policy", headers=manager,
+                   json={"fen_per_point": 1, "min_redeem": 1, "pending_days": 0, "expire_days": 365})
+    assert r.status_code == 200, r.text
+    assert client.post("/api/v1/campaigns", headers=manager, json=CAPPED_CAMPAIGN).status_code == 201
+    assert client.put(f"/api/v1/inventory/{COUNTED_SKU}", headers=manager, json={"on_hand": stock}).status_code == 200
 
 
 @dataclass
@@ -125,7 +130,7 @@ class Verdict:
         return self.integrity == "ok" and not self.lost and not self.duplicated and not self.disagreements
 
 
-def check_store(db_path: Path, acked: dict[str, dict], initial_stock: int = 100_000) -> Verdict:
+def check_store(db_path: Path, acked: dict[str, dict], initial_stock: int = INITIAL_STOCK) -> Verdict:
     """The oracle (see the module doc) over a store file no process has open."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
