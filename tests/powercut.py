@@ -27,6 +27,7 @@ SQLITE_OK = 0
 SQLITE_IOERR_WRITE = 10 | (3 << 8)
 SQLITE_IOERR_FSYNC = 10 | (4 << 8)
 SQLITE_IOERR_TRUNCATE = 10 | (6 << 8)
+SQLITE_FULL = 13
 
 
 def _libsqlite3() -> ctypes.CDLL:
@@ -106,6 +107,7 @@ class PowerCut:
         self._cut = False
         self._countdown: int | None = None
         self.lying = False  # a disk whose fsync keeps nothing: the oracle must then find losses
+        self.failing: int | None = None  # while set, every write, truncate and sync fails with this code
         self.operations = 0
         self.syncs = 0
         real = _lib.sqlite3_vfs_find(None)
@@ -136,6 +138,14 @@ class PowerCut:
         """Cut the power at the `after_operations`-th write, truncate or sync from now."""
         with self._lock:
             self._countdown = max(1, after_operations)
+
+    def fail_writes(self, code: int = SQLITE_IOERR_WRITE) -> None:
+        """From now on every write fails as on a file system gone read-only (EROFS: SQLite's
+        SQLITE_IOERR_WRITE) or full (SQLITE_FULL), until `heal()`. Nothing is lost: it is no power cut."""
+        self.failing = code
+
+    def heal(self) -> None:
+        self.failing = None
 
     def cut(self) -> None:
         with self._lock:
@@ -178,7 +188,9 @@ class PowerCut:
     # --- the VFS -----------------------------------------------------------------------------------
 
     def _tick(self) -> bool:
-        """Count one change; True when the power is (now) off."""
+        """Count one change; True when the power is (now) off or writes fail."""
+        if self.failing is not None:
+            return True
         with self._lock:
             self.operations += 1
             if self._countdown is not None:
@@ -237,7 +249,7 @@ class PowerCut:
     def _write(self, file, buf, amount, offset) -> int:  # noqa: ANN001
         try:
             if self._tick():
-                return SQLITE_IOERR_WRITE
+                return self.failing or SQLITE_IOERR_WRITE
             chunk = ctypes.string_at(buf, amount)
             rc = self._real_methods(file)[1](file, buf, amount, offset)
             if rc == SQLITE_OK:
@@ -252,7 +264,7 @@ class PowerCut:
     def _truncate(self, file, size) -> int:  # noqa: ANN001
         try:
             if self._tick():
-                return SQLITE_IOERR_TRUNCATE
+                return self.failing or SQLITE_IOERR_TRUNCATE
             rc = self._real_methods(file)[2](file, size)
             if rc == SQLITE_OK:
                 with self._lock:
@@ -266,7 +278,7 @@ class PowerCut:
     def _sync(self, file, flags) -> int:  # noqa: ANN001
         try:
             if self._tick():
-                return SQLITE_IOERR_FSYNC
+                return self.failing or SQLITE_IOERR_FSYNC
             rc = self._real_methods(file)[3](file, flags)
             if rc == SQLITE_OK and not self.lying:
                 with self._lock:
