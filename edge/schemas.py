@@ -16,7 +16,7 @@ from .domain.text import Id, Printable
 ShortText = Annotated[Printable, Meta(max_length=120)]
 JoinSource = Literal["cashier", "checkout_qr", "standee", "receipt", "referral", "import"]
 PaymentMethod = Literal["wechat_pay", "alipay", "card", "cash", "unionpay", "other"]
-Birthday = Annotated[str, Meta(pattern=r"\A(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")]
+Birthday = Annotated[str, Meta(max_length=5, pattern=r"\A(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")]
 
 
 class ConsentIn(Struct, forbid_unknown_fields=True):

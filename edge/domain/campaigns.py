@@ -19,8 +19,8 @@ from .models import Fen, MemberDayRule
 from .text import Id, Printable
 
 Kind = Literal["welcome", "flash_inventory", "member_day", "birthday", "anniversary", "referral", "manual"]
-LocalTime = Annotated[str, Meta(pattern=r"\A([01][0-9]|2[0-3]):[0-5][0-9]\Z")]  # HH:MM, store-local
-LocalDate = Annotated[str, Meta(pattern=r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")]  # YYYY-MM-DD, store-local
+LocalTime = Annotated[str, Meta(max_length=5, pattern=r"\A([01][0-9]|2[0-3]):[0-5][0-9]\Z")]  # HH:MM, store-local
+LocalDate = Annotated[str, Meta(max_length=10, pattern=r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")]  # YYYY-MM-DD, store-local
 Weekday = Annotated[int, Meta(ge=1, le=7)]  # ISO: Monday 1 .. Sunday 7
 Count = Annotated[int, Meta(ge=0, le=10**9)]
 CampaignId = Id
@@ -90,7 +90,7 @@ class Conditions(Struct, frozen=True, forbid_unknown_fields=True):
     min_spend_fen: Fen = 0  # on the list-price subtotal of the lines in scope
     tiers: Annotated[list[Id], Meta(max_length=100)] | None = None
     members_only: bool = False
-    weekdays: list[Weekday] | None = None
+    weekdays: Annotated[list[Weekday], Meta(max_length=7)] | None = None
     time_from: LocalTime | None = None  # local window [from, to); to before from crosses midnight
     time_to: LocalTime | None = None
     date_from: LocalDate | None = None  # inclusive local dates
