@@ -54,7 +54,8 @@ def power_cuts(runs: int, seed: int) -> dict[str, int]:
                "disagreements": 0, "unsynced_writes_dropped": 0}
     for n in range(runs):
         powercut.install().operations = 0
-        result, dropped, db = power_cut_once(template, work, rng, f"cut{n}", rng.randint(1, ops), partial=n % 2 == 1)
+        result, dropped, db = power_cut_once(template, work, rng, f"cut{n}", rng.randint(1, ops),
+                                             partial=n % 2 == 1)
         verdict = check_store(db, result.acked)
         figures["cuts"] += 1
         figures["answered_2xx"] += len(result.acked)
@@ -87,8 +88,8 @@ def main() -> None:
     print("power cuts: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in cuts.items())
           + f"  [{time.monotonic() - started:.0f} s]")
 
-    line, ok, took = pytest_figure("tests/sync/test_crash_under_load.py", {"STORE_EDGE_KILLS": str(args.kills)},
-                                   r"crash: .*")
+    line, ok, took = pytest_figure("tests/sync/test_crash_under_load.py",
+                                   {"STORE_EDGE_KILLS": str(args.kills)}, r"crash: .*")
     print(f"{line}  [{'passed' if ok else 'FAILED'}, {took:.0f} s]")
 
 

@@ -21,12 +21,15 @@ _MISSING = re.compile(r"missing required field `([^`]+)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _encode = msgspec.json.Encoder().encode
 # msgspec names a failed pattern by its regex; say what it means instead
-_PATTERN_REASONS = {f"Expected `str` matching regex {ID_PATTERN!r}": "Expected letters, digits and _ . : - only",
-                    f"Expected `str` matching regex {PRINTABLE_PATTERN!r}": "Expected text without control characters"}
+_PATTERN_REASONS = {
+    f"Expected `str` matching regex {ID_PATTERN!r}": "Expected letters, digits and _ . : - only",
+    f"Expected `str` matching regex {PRINTABLE_PATTERN!r}": "Expected text without control characters",
+}
 # SQLite result codes of a store that cannot take writes now: a full disk, a read-only or failing
 # file, a lock held past the busy timeout. The till gets a 503 to retry or journal, not a 500.
-STORAGE_UNAVAILABLE = frozenset({"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED",
-                                 "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_NOTADB", "SQLITE_CORRUPT"})
+STORAGE_UNAVAILABLE = frozenset({"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_BUSY",
+                                 "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_NOTADB",
+                                 "SQLITE_CORRUPT"})
 RETRY_AFTER_SECONDS = 5
 
 
@@ -95,7 +98,8 @@ def storage_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, WriterStopped):
         return True
     name = getattr(exc, "sqlite_errorname", None)  # e.g. SQLITE_IOERR_WRITE: its family is SQLITE_IOERR
-    return isinstance(exc, sqlite3.Error) and bool(name) and "_".join(name.split("_")[:2]) in STORAGE_UNAVAILABLE
+    family = "_".join((name or "").split("_")[:2])
+    return isinstance(exc, sqlite3.Error) and family in STORAGE_UNAVAILABLE
 
 
 def on_unexpected(request: Request, exc: Exception) -> Response:
