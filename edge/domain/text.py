@@ -35,10 +35,13 @@ Seq = Annotated[int, Meta(ge=0, le=INT64_MAX)]  # a sequence number: SQLite's IN
 Printable = Annotated[str, Meta(pattern=PRINTABLE_PATTERN)]
 
 
+_BREAKS = re.compile("[\t\n\v\f\r\u2028\u2029]+")
+
+
 def strip_controls(text: str) -> str:
-    """`text` without control characters: for text stored before the input rule, on its way to an
-    image, a receipt or a printer."""
-    return CONTROL_CHARACTERS.sub("", text)
+    """`text` without control characters (line breaks and tabs become a space): for text stored
+    before the input rule, on its way to an image, a receipt or a printer."""
+    return CONTROL_CHARACTERS.sub("", _BREAKS.sub(" ", text))
 
 
 def full_match(pattern: str) -> bool:
