@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import QueryParameter
 
 from ..api.deps import StoreDep
-from ..api.params import PathId
+from ..api.params import PathId, PathSeq
 from ..api.standees import poster_response
 from ..domain.errors import StoreEdgeError
 from ..domain.join_rate import business_day
@@ -215,7 +215,7 @@ class StaffPages(Controller):
         return redirect("/manager")
 
     @post("/manager/print-jobs/{job_id:int}/reprint")
-    async def reprint_job(self, request: Request, store: StoreDep, job_id: FromPath[int]) -> Response[str]:
+    async def reprint_job(self, request: Request, store: StoreDep, job_id: PathSeq) -> Response[str]:
         if (denied := _needs(request, store, "/manager")) is not None:
             return denied
         form = dict(await request.form())

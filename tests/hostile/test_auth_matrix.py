@@ -51,13 +51,20 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/standees/{standee_id}/revoke"): frozenset({MANAGER}),
     ("GET", "/api/v1/standees/{standee_id}/poster.png"): frozenset({MANAGER}),
     ("GET", "/api/v1/standees/{standee_id}/poster.pdf"): frozenset({MANAGER}),
+    ("POST", "/api/v1/sales/{sale_id}/print"): frozenset({LANE, MANAGER}),
+    ("GET", "/api/v1/sales/{sale_id}/receipt.png"): frozenset({LANE, MANAGER}),
+    ("GET", "/api/v1/sales/{sale_id}/print-jobs"): frozenset({LANE, MANAGER}),
+    ("GET", "/api/v1/print-jobs"): frozenset({MANAGER}),
+    ("POST", "/api/v1/print-jobs/{job_id}/reprint"): frozenset({MANAGER}),
+    ("POST", "/api/v1/coupons/{code}/print"): frozenset({LANE}),
+    ("POST", "/api/v1/standees/{standee_id}/print"): frozenset({MANAGER}),
     ("GET", "/sync/v1/batches"): frozenset({HQ}),
     ("GET", "/sync/v1/batches/{batch_seq}"): frozenset({HQ}),
     ("POST", "/sync/v1/ack"): frozenset({HQ}),
     ("POST", "/sync/v1/config"): frozenset({HQ}),
     ("GET", "/sync/v1/status"): frozenset({HQ}),
 }
-PATH_VALUES = {"batch_seq": "1"}  # any other path value: an id that exists nowhere
+PATH_VALUES = {"batch_seq": "1", "job_id": "1"}  # any other path value: an id that exists nowhere
 
 
 @pytest.fixture
