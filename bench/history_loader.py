@@ -31,10 +31,11 @@ import msgspec
 from edge.domain.errors import StoreEdgeError
 from edge.schemas import EnrolIn, SaleIn
 from edge.services import coupons, members, points, sales
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.setup import demo_config, init_store, seed_demo
 from edge.store import catalog as catalog_repo
 from edge.store import meta
+from edge.store import writer as writer_module
 from edge.store.connection import connect, immediate
 from sync import batches
 from sync import edge_service as sync_service
@@ -66,18 +67,28 @@ class BulkWriter:
         self.every = every
         self.pending = 0
         self.commands = 0
+        self.changes = 0  # as Writer.changes: commands that changed cached reference data
+
+    def _count_change(self) -> None:
+        self.changes += 1
 
     def _exec(self, command: Callable[[sqlite3.Connection], T]) -> T:
         if not self.conn.in_transaction:
             self.conn.execute("BEGIN IMMEDIATE")
         self.conn.execute("SAVEPOINT cmd")
+        pending = writer_module._pending  # what the real writer's thread holds while a command runs
+        pending.writer, pending.callbacks = self, []
         try:
             result = command(self.conn)
         except BaseException:
             self.conn.execute("ROLLBACK TO cmd")
             self.conn.execute("RELEASE cmd")
             raise
+        finally:
+            callbacks, pending.callbacks, pending.writer = pending.callbacks, None, None
         self.conn.execute("RELEASE cmd")
+        for callback in callbacks:  # caches only; this connection already sees the change
+            callback()
         self.commands += 1
         self.pending += 1
         if self.pending >= self.every:
@@ -149,7 +160,7 @@ def day_moments(rng: random.Random, day: datetime, count: int, tz: ZoneInfo) -> 
 class History:
     """Drives the services over the simulated days of one store."""
 
-    def __init__(self, store: Store, clock: SimClock, plan: Plan) -> None:
+    def __init__(self, store: StoreRuntime, clock: SimClock, plan: Plan) -> None:
         self.store, self.clock, self.plan = store, clock, plan
         self.rng = random.Random(plan.seed)
         self.member_ids: list[str] = []  # index n is the member with phone_of(n)
@@ -246,9 +257,9 @@ def new_store(data_dir: Path, at: datetime, keys: bytes | None = None) -> None:
     conn.close()
 
 
-def open_bulk(data_dir: Path, clock: SimClock, every: int = 2000) -> Store:
+def open_bulk(data_dir: Path, clock: SimClock, every: int = 2000) -> StoreRuntime:
     """The store with its writer swapped for a BulkWriter (its own writer thread stopped first)."""
-    store = Store(data_dir, clock=clock)
+    store = StoreRuntime(data_dir, clock=clock)
     store.writer.stop()
     store.writer = BulkWriter(store.path, every)  # type: ignore[assignment]
     return store
@@ -308,7 +319,7 @@ def table_rows(path: Path) -> dict[str, list[tuple]]:
     return out
 
 
-async def _drive(store: Store, clock: SimClock, plan: Plan) -> History:
+async def _drive(store: StoreRuntime, clock: SimClock, plan: Plan) -> History:
     history = History(store, clock, plan)
     first = plan.end - timedelta(days=plan.days)
     for d in range(plan.days):
@@ -343,7 +354,7 @@ def check_against_writer(work: Path, days: int = 3, sales_per_day: int = 40) -> 
         with counted_ids():
             new_store(data_dir, start, keys=key)
             clock = SimClock(start)
-            store = open_bulk(data_dir, clock, every=7) if bulk else Store(data_dir, clock=clock)
+            store = open_bulk(data_dir, clock, every=7) if bulk else StoreRuntime(data_dir, clock=clock)
             try:
                 asyncio.run(_drive(store, clock, plan))
             finally:

@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction, data_dir_arg: Callable[[argparse.A
     common(p)
     p.set_defaults(func=cmd_upgrade)
 
+    p = sub.add_parser("retention", help="what retention will delete; set how many days of sales to keep; run it now")
+    common(p)
+    p.add_argument("--days", type=int, help="keep sales this many days (default 400; 0 keeps every sale)")
+    p.add_argument("--now", action="store_true", help="delete what is due now (the service does it every 10 minutes)")
+    p.set_defaults(func=cmd_retention)
+
     p = sub.add_parser("doctor", help="check config, keys, disk, database, backups, fonts, printers, HQ")
     common(p)
     p.add_argument("--json", action="store_true", help="one JSON object instead of lines")
@@ -130,6 +136,40 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
         print(f"store-edge: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
     print(f"applied {len(pending)} migrations" + (f": {', '.join(pending)}" if pending else " (up to date)"))
+
+
+def cmd_retention(args: argparse.Namespace) -> None:
+    import asyncio
+
+    import msgspec
+
+    from .services import retention
+    from .services.runtime import DB_NAME, StoreRuntime
+
+    settings = _settings(args)
+    data_dir = _data_dir(args, settings)
+    if not (data_dir / DB_NAME).exists():
+        sys.exit(f"store-edge: no store at {data_dir}")
+    if args.days is not None or args.now:
+        store = StoreRuntime(data_dir)
+        try:
+            if args.days is not None:
+                try:
+                    asyncio.run(retention.set_days(store, args.days))
+                except msgspec.ValidationError as exc:
+                    sys.exit(f"store-edge: --days: {exc}")
+            if args.now:
+                done = asyncio.run(retention.run(store))
+                print(f"deleted {done['sales_pruned']} sales; {done['pages_freed']} pages handed back to the disk")
+        finally:
+            store.close()
+    p = retention.preview(data_dir / DB_NAME)
+    if p["retention_days"] == 0:
+        print("retention off: every sale is kept")
+        return
+    print(f"keeps {p['retention_days']} days of sales (those before {p['before_day']} go once HQ has acknowledged "
+          f"them): {p['sales']} sales and about {p['lines']} lines due, about {p['bytes'] / 2**20:.1f} MB; "
+          f"auto_vacuum {p['auto_vacuum']}")
 
 
 def cmd_doctor(args: argparse.Namespace) -> None:

@@ -19,6 +19,9 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     consent_policy_version: str = "2026-01"
     public_base_url: str = "http://127.0.0.1:8000"  # what QR codes point customers at
     send_raw_phone_upstream: bool = False  # HQ gets phone HMAC + masked form unless True
+    # sales (with their lines) older than this many days, whose events HQ acknowledged, are deleted
+    # in small steps; members, points and consents stay. 0 keeps every sale.
+    retention_days: Annotated[int, msgspec.Meta(ge=0, le=36_500)] = 400
 
     @property
     def tz(self) -> ZoneInfo:

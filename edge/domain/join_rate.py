@@ -27,6 +27,7 @@ class SaleFacts(msgspec.Struct, frozen=True, kw_only=True):
     cashier_id: str
     nonmember_at_start: bool
     joined_source: str | None  # set when this sale's customer joined during it
+    count: int = 1  # this many sales alike (the stored counts group them by day, lane, cashier and source)
 
 
 class JoinRateRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,19 +72,20 @@ def join_rate(sales: list[SaleFacts], by: str) -> list[JoinRateRow]:
     if by not in ("day", "lane", "cashier", "source"):
         raise ValueError(f"cannot group join rate by {by!r}")
     if by == "source":
-        base = sum(1 for s in sales if s.nonmember_at_start)
+        base = sum(s.count for s in sales if s.nonmember_at_start)
+        total = sum(s.count for s in sales)
         joins: dict[str, int] = {}
         for s in sales:
             if s.joined_source:
-                joins[s.joined_source] = joins.get(s.joined_source, 0) + 1
-        return [JoinRateRow(key=k, transactions=len(sales), nonmember_transactions=base, joins=n,
+                joins[s.joined_source] = joins.get(s.joined_source, 0) + s.count
+        return [JoinRateRow(key=k, transactions=total, nonmember_transactions=base, joins=n,
                             join_rate_bps=rate_bps(n, base)) for k, n in sorted(joins.items())]
     acc: dict[str, list[int]] = {}
     for s in sales:
         key = {"day": s.business_day, "lane": s.lane_id, "cashier": s.cashier_id}[by]
         row = acc.setdefault(key, [0, 0, 0])
-        row[0] += 1
-        row[1] += s.nonmember_at_start
-        row[2] += s.joined_source is not None
+        row[0] += s.count
+        row[1] += s.count if s.nonmember_at_start else 0
+        row[2] += s.count if s.joined_source is not None else 0
     return [JoinRateRow(key=k, transactions=t, nonmember_transactions=n, joins=j, join_rate_bps=rate_bps(j, n))
             for k, (t, n, j) in sorted(acc.items())]

@@ -127,6 +127,36 @@ def check_wal(ctx: DoctorContext) -> list[Finding]:
     return [Finding("wal", "ok", f"write-ahead log {_size(size)}")]
 
 
+def check_retention(ctx: DoctorContext) -> list[Finding]:
+    """The database's size, what retention will delete and free, and whether freed pages go back to the disk."""
+    from .retention import preview
+
+    if not ctx.db_path.exists():
+        return []  # the database check already said why
+    try:
+        p = preview(ctx.db_path, ctx.clock())
+    except (sqlite3.Error, LookupError):
+        return []
+    size = ctx.db_path.stat().st_size
+    if p["retention_days"] == 0:
+        detail = f"database {_size(size)}; retention off (retention_days 0): every sale is kept"
+    elif p["sales"]:
+        detail = (f"database {_size(size)}; retention ({p['retention_days']} days) will delete {p['sales']:,} sales "
+                  f"before {p['before_day']} and {p['lines']:,} lines, about {_size(p['bytes'])}")
+    else:
+        detail = (f"database {_size(size)}; retention ({p['retention_days']} days): nothing to delete "
+                  f"(sales before {p['before_day']} go once HQ has acknowledged them)")
+    if p["free_bytes"]:
+        detail += f"; {_size(p['free_bytes'])} free inside the file"
+    out = [Finding("retention", "ok", detail)]
+    if p["auto_vacuum"] != "incremental":
+        out.append(Finding("retention", "warn", f"auto_vacuum is {p['auto_vacuum']}: pages retention frees stay in "
+                           f"the file instead of going back to the disk",
+                           f"restart the service, or store-edge upgrade, with {_size(3 * size)} free: it backs up "
+                           f"and switches the store once"))
+    return out
+
+
 def check_keys(ctx: DoctorContext) -> list[Finding]:
     live = ctx.notes.get("live_keys")
     if not isinstance(live, dict):
@@ -287,8 +317,8 @@ def check_printers(ctx: DoctorContext) -> list[Finding]:
     return out
 
 
-DEFAULT_CHECKS: list[Check] = [check_config, check_database, check_wal, check_keys, check_disk, check_fonts,
-                               check_backup, check_service, check_hq, check_printers]
+DEFAULT_CHECKS: list[Check] = [check_config, check_database, check_wal, check_retention, check_keys, check_disk,
+                               check_fonts, check_backup, check_service, check_hq, check_printers]
 
 
 def run_checks(ctx: DoctorContext, checks: Sequence[Check] | None = None) -> list[Finding]:

@@ -2,14 +2,19 @@
 a sale earns for the policy's days, release it when due, expire old points, take them back on a void."""
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import msgspec
+
+from ..domain.clock import iso
 from ..domain.errors import Conflict, FieldError, InvalidInput
 from ..domain.events import PointsEntry, PointsHeld, PointsPolicyChanged
 from ..domain.models import Member, PricedCart
 from ..domain.points import PointsPolicy, confirms, points_to_expire, take_points
 from ..schemas import SaleIn
 from ..store import members as member_repo
+from ..store import meta
 from ..store import points as repo
 from ..store.outbox import append_event
 from .runtime import StoreRuntime, bump_reference
@@ -116,19 +121,44 @@ def take_back(conn: sqlite3.Connection, sale_id: str, member_id: str, earned: in
         _entry(conn, owner, "adjust", spent, sale_id, now)
 
 
+EXPIRY_MEMBERS_PER_COMMAND = 100  # members whose old points are checked per writer command (a few ms)
+SWEPT_KEY = "points.expiry_swept"  # when the last expiry sweep ran, and the cutoff it used
+
+
 async def maintain(store: StoreRuntime) -> dict[str, int]:
-    """Release due points and expire old ones for every member: the periodic sweep."""
+    """Release due points and expire old ones: the periodic sweep.
 
-    def command(conn: sqlite3.Connection) -> dict[str, int]:
+    Expiry checks only the members whose due points may have grown since the last sweep: those with
+    an accrual that crossed the cutoff since, or any ledger entry since (a redemption given back
+    raises what is due). Everyone else's due can only have shrunk, so the sweep costs what happened
+    in its interval, not the store's years of ledger (it read the whole ledger inside one writer
+    command: 4.7 s on a store with a year of sales). The first sweep checks every member with
+    points. The members are checked in chunks, one writer command each."""
+
+    def release(conn: sqlite3.Connection) -> tuple[int, list[str], str]:
         now = store.clock()
-        policy = repo.load_policy(conn)
         released = release_due(conn, now)
-        expired = 0
-        for member_id in repo.members_with_accruals_before(conn, now - timedelta(days=policy.expire_days)):
-            expired += expire_old(conn, policy, now, member_id)
-        return {"points_released": released, "points_expired": expired}
+        cutoff = iso(now - timedelta(days=repo.load_policy(conn).expire_days))
+        swept = meta.get_meta(conn, SWEPT_KEY)
+        if swept is None:
+            return released, repo.members_with_points(conn), cutoff
+        last_at, last_cutoff = msgspec.json.decode(swept, type=tuple[str, str])
+        return released, repo.members_with_news(conn, last_at, last_cutoff, cutoff), cutoff
 
-    return await store.writer.run(command)
+    def expire_chunk(members: list[str]) -> Callable[[sqlite3.Connection], int]:
+        def command(conn: sqlite3.Connection) -> int:
+            now, policy = store.clock(), repo.load_policy(conn)
+            return sum(expire_old(conn, policy, now, member_id) for member_id in members)
+        return command
+
+    began = iso(store.clock())
+    released, candidates, cutoff = await store.writer.run(release)
+    expired = 0
+    for i in range(0, len(candidates), EXPIRY_MEMBERS_PER_COMMAND):
+        expired += await store.writer.run(expire_chunk(candidates[i:i + EXPIRY_MEMBERS_PER_COMMAND]))
+    # recorded once every candidate was checked: a sweep cut short is done again from the last mark
+    await store.writer.run(lambda conn: meta.set_meta(conn, SWEPT_KEY, msgspec.json.encode([began, cutoff]).decode()))
+    return {"points_released": released, "points_expired": expired}
 
 
 def policy(store: StoreRuntime) -> PointsPolicy:

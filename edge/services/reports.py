@@ -32,11 +32,12 @@ def join_rate_report(store: StoreRuntime, from_: str | None, to: str | None, by:
         raise InvalidInput.on("to", "is before from")
     if last - first > timedelta(days=MAX_DAYS):
         raise InvalidInput.on("to", f"at most {MAX_DAYS} days per report")
-    facts = repo.sale_facts(store.reader.conn, first.isoformat(), last.isoformat())
+    facts = repo.counted_facts(store.reader.conn, first.isoformat(), last.isoformat())
     rows = rules.join_rate(facts, by)
-    base = sum(1 for f in facts if f.nonmember_at_start)
-    joins = sum(1 for f in facts if f.joined_source)
-    total = JoinRateRowOut(key="total", transactions=len(facts), nonmember_transactions=base, joins=joins,
+    base = sum(f.count for f in facts if f.nonmember_at_start)
+    joins = sum(f.count for f in facts if f.joined_source)
+    total = JoinRateRowOut(key="total", transactions=sum(f.count for f in facts), nonmember_transactions=base,
+                           joins=joins,
                            join_rate_bps=rules.rate_bps(joins, base))
     return JoinRateOut(from_day=first.isoformat(), to_day=last.isoformat(), by=by, definition=DEFINITION,
                        rows=[JoinRateRowOut(key=r.key, transactions=r.transactions,

@@ -41,6 +41,10 @@ def init_store(data_dir: Path | str, config: StoreConfig, clock: Clock = system_
     db = open_database(path)
     try:
         migrate(db, *migration_sequences(installed() if plugins is None else plugins))
+        # freed pages go back to the file system a step at a time (retention); in WAL mode the
+        # setting takes a VACUUM, instant on a new file
+        db.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.conn.execute("VACUUM")
         with immediate(db.conn):
             meta.save_config(db.conn, config)
             meta.set_meta(db.conn, "store_id", config.store_id)

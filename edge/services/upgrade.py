@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..plugins import installed, migration_sequences
+from ..store.connection import DB_NAME
 from ..store.migrations import EDGE_MIGRATIONS, MigrationSequence, migrate
 from .backup import take_backup
 
@@ -35,6 +36,7 @@ class DatabaseNewer(RuntimeError):
 class UpgradeReport:
     applied: list[str]
     backup: Path | None
+    vacuumed: bool = False
 
 
 Sequences = Sequence[MigrationSequence] | None  # the plugins' sequences; None: the installed plugins'
@@ -91,18 +93,60 @@ def has_store(conn: sqlite3.Connection) -> bool:
 
 def bring_up_to_date(db: sqlite_utils.Database, data_dir: Path | str,
                      plugin_sequences: Sequences = None) -> UpgradeReport:
-    """Refuse a newer database; back up and migrate an older one; do nothing to a current one."""
+    """Refuse a newer database; back up and migrate an older one; switch it to incremental vacuum."""
     conn = db.conn
     check_not_newer(conn, plugin_sequences)
     pending = pending_migrations(db, plugin_sequences)
-    if not pending:
-        return UpgradeReport([], None)
     backup_path = None
-    if has_store(conn):  # a new, empty file has nothing to lose
-        result = take_backup(data_dir, Path(data_dir) / BACKUP_DIR_NAME, label="pre-upgrade")
-        backup_path = result.backup.path
-        log.warning("upgrading the store database: %d migrations to apply; backup first at %s",
-                    len(pending), backup_path)
-    migrate(db, *_all(plugin_sequences)[1:])
-    log.warning("store database upgraded: %s", ", ".join(pending))
-    return UpgradeReport(pending, backup_path)
+    if pending:
+        if has_store(conn):  # a new, empty file has nothing to lose
+            backup_path = _backup(data_dir, "pre-upgrade")
+            log.warning("upgrading the store database: %d migrations to apply; backup first at %s",
+                        len(pending), backup_path)
+        migrate(db, *_all(plugin_sequences)[1:])
+        log.warning("store database upgraded: %s", ", ".join(pending))
+    vacuumed = False
+    if has_store(conn) and auto_vacuum_mode(conn) != INCREMENTAL:
+        vacuumed = switch_to_incremental_vacuum(conn, Path(data_dir), backup_path)
+    return UpgradeReport(pending, backup_path, vacuumed)
+
+
+INCREMENTAL = 2  # PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
+VACUUM_SPACE_FACTOR = 3  # free space the switch needs, in database sizes: a backup, the rebuilt copy, the WAL
+
+
+def _backup(data_dir: Path | str, label: str) -> Path:
+    return take_backup(data_dir, Path(data_dir) / BACKUP_DIR_NAME, label=label).backup.path
+
+
+def auto_vacuum_mode(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA auto_vacuum").fetchone()[0]
+
+
+def switch_to_incremental_vacuum(conn: sqlite3.Connection, data_dir: Path, backup: Path | None) -> bool:
+    """Make a store made before incremental vacuum hand its free pages back (retention frees them).
+
+    The mode changes only with a VACUUM, which rewrites the whole file: done once, at open, after a
+    backup (the upgrade's, or one of its own), and only with room for the backup, the rebuilt file
+    and its WAL; otherwise skipped with a warning (the next open tries again, `store-edge doctor`
+    says so). The service's start allows for it (TimeoutStartSec)."""
+    import shutil
+
+    db_path = data_dir / DB_NAME
+    size = db_path.stat().st_size
+    free = shutil.disk_usage(data_dir).free
+    if free < VACUUM_SPACE_FACTOR * size:
+        log.warning("not switching the store to incremental vacuum: %d MB free, %d MB needed",
+                    free // 2**20, VACUUM_SPACE_FACTOR * size // 2**20)
+        return False
+    backup = backup or _backup(data_dir, "pre-vacuum")
+    log.warning("switching the store database to incremental vacuum (one VACUUM of %d MB; backup at %s)",
+                size // 2**20, backup)
+    try:
+        conn.execute(f"PRAGMA auto_vacuum = {INCREMENTAL}")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError as exc:  # another process reading it: the next open tries again
+        log.warning("incremental vacuum not switched on: %s", exc)
+        return False
+    return auto_vacuum_mode(conn) == INCREMENTAL

@@ -1,4 +1,5 @@
-"""The store's own upkeep beside the app: expire coupons, release held points, expire old points.
+"""The store's own upkeep beside the app: expire coupons, release held points, expire old points,
+and retention (old sales HQ has, deleted in small steps; their pages handed back to the disk).
 
 Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
 `POST /api/v1/campaigns/maintenance` and `store-edge campaigns maintain`. The till never waits on it.
@@ -7,7 +8,7 @@ Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
 import asyncio
 import logging
 
-from . import coupons, points
+from . import coupons, points, retention
 from .background import beside_app
 from .runtime import StoreRuntime
 
@@ -25,6 +26,7 @@ async def upkeep_loop(store: StoreRuntime, every_seconds: float | None = None) -
     while True:
         try:
             done = await sweep(store)
+            done.update(await retention.run(store))
             if any(done.values()):
                 log.info("upkeep: %s", done)
         except Exception:  # retried on the next round

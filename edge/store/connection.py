@@ -13,6 +13,10 @@ DB_NAME = "store.db"  # one file is the whole store: <data dir>/store.db
 # The name of a SQLite VFS to open the store through instead of the default: the reliability tests
 # register one that loses unsynced writes at a simulated power cut. Unset in production.
 VFS_ENV = "STORE_EDGE_SQLITE_VFS"
+# A long reader (a backup, a report) keeps checkpoints from folding the WAL back in, so it grows by
+# what the lanes write meanwhile; once the reader is gone and a checkpoint completes, the writer
+# restarts the WAL and cuts the file back to this (otherwise it stays at its largest, forever).
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -33,6 +37,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a sale answered 2xx survives a power cut; the writer groups commits for speed
         conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     return conn
 
 

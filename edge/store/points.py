@@ -67,7 +67,15 @@ def expiry_sums(conn: sqlite3.Connection, member_id: str, cutoff: datetime) -> t
     return row[0], row[1], row[2]
 
 
-def members_with_accruals_before(conn: sqlite3.Connection, cutoff: datetime) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT l.member_id FROM points_ledger l JOIN members m "
-                                       "USING (member_id) WHERE l.kind = 'accrue' AND l.at < ? "
-                                       "AND m.points_balance > 0", (iso(cutoff),))]
+def members_with_points(conn: sqlite3.Connection) -> list[str]:
+    """Every member with points (the first expiry sweep's candidates)."""
+    return [r[0] for r in conn.execute("SELECT member_id FROM members WHERE points_balance > 0 ORDER BY member_id")]
+
+
+def members_with_news(conn: sqlite3.Connection, since: str, last_cutoff: str, cutoff: str) -> list[str]:
+    """Members with a ledger entry at or after `since`, or an accrual in (last_cutoff, cutoff]: those
+    whose expiring points may have grown since the sweep at `since` (index points_ledger_at)."""
+    return sorted({r[0] for r in conn.execute(  # sorted here: ORDER BY led SQLite to walk the member index
+        "SELECT member_id FROM points_ledger WHERE at >= ? "
+        "UNION ALL SELECT member_id FROM points_ledger WHERE at > ? AND at <= ? AND kind = 'accrue'",
+        (since, last_cutoff, cutoff))})

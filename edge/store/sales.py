@@ -95,3 +95,20 @@ def sale_facts(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[
                         "WHERE status = 'completed' AND business_day BETWEEN ? AND ?", (first_day, last_day))
     return [SaleFacts(business_day=r[0], lane_id=r[1], cashier_id=r[2], nonmember_at_start=bool(r[3]),
                       joined_source=r[4]) for r in rows]
+
+
+def counted_facts(conn: sqlite3.Connection, first_day: str, last_day: str) -> list[SaleFacts]:
+    """The completed sales of the business days [first_day, last_day] as the join rate counts them,
+    grouped by day, lane, cashier and join source (`count` sales each), from the running counts the
+    sales' triggers keep (m010_history_kept): the cost follows the days, not the sales, and a day
+    whose sales retention deleted is still counted."""
+    rows = conn.execute("SELECT business_day, lane_id, cashier_id, nullif(joined_source, ''), completed, nonmember "
+                        "FROM sales_lane_counts WHERE business_day BETWEEN ? AND ? AND completed > 0",
+                        (first_day, last_day))
+    out = []
+    for day, lane, cashier, source, completed, nonmember in rows:
+        for flag, n in ((True, nonmember), (False, completed - nonmember)):
+            if n:
+                out.append(SaleFacts(business_day=day, lane_id=lane, cashier_id=cashier, nonmember_at_start=flag,
+                                     joined_source=source, count=n))
+    return out

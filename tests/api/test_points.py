@@ -152,3 +152,21 @@ def test_a_quote_for_nobody_cannot_preview_points(api):
     r = api.post("/api/v1/checkouts/quote", json={"lane_id": "L1", "cashier_id": "C1", "redeem_points": 100,
                                                   "lines": [{"sku": "LATTE", "qty": 1}]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "member"
+
+
+def test_a_sweep_after_the_last_one_still_expires_old_points_given_back_by_a_void(api, store, clock):
+    """Later sweeps look only at members with news since the last one: a void that gives back old,
+    redeemed points is news, and those points expire at once; a sweep of every member finds nothing more."""
+    mid = member(api)
+    earned = earn(api, clock, mid)
+    clock.advance(days=1)
+    paid = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, redeem_points=100,
+                                                    member_confirmation="8000")).json()
+    clock.advance(days=366)
+    assert maintain(api)["points_expired"] == earned - 100  # the latte's points were released just now
+    assert maintain(api)["points_expired"] == 0
+
+    assert api.post(f"/api/v1/sales/{paid['sale_id']}/void", json={"reason": "returned"}).status_code == 200
+    assert maintain(api)["points_expired"] > 0
+    store.writer.call(lambda conn: conn.execute("DELETE FROM store_meta WHERE key = 'points.expiry_swept'"))
+    assert maintain(api)["points_expired"] == 0  # every member with points checked: nothing was missed

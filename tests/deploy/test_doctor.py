@@ -67,7 +67,7 @@ def test_a_healthy_served_store_with_a_fresh_backup_printer_and_hq_is_all_ok(sto
     lines = done.stdout.splitlines()
     assert all(line.startswith("ok") for line in lines), done.stdout
     checks = {line.split()[1] for line in lines}
-    assert {"config", "database", "wal", "keys", "disk", "fonts", "backup", "service", "hq", "clock",
+    assert {"config", "database", "wal", "retention", "keys", "disk", "fonts", "backup", "service", "hq", "clock",
             "printer"} <= checks
 
 

@@ -22,7 +22,7 @@ API = (ROOT / "docs" / "api.md").read_text()
 EXAMPLE = (ROOT / "deploy" / "config.example.toml").read_text()
 
 
-@pytest.mark.parametrize("command", ["backup", "restore", "upgrade", "doctor"])
+@pytest.mark.parametrize("command", ["backup", "restore", "upgrade", "retention", "doctor"])
 def test_every_operations_command_is_documented(command):
     assert command in build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
     assert f"store-edge {command}" in OPERATIONS and f"store-edge {command}" in README

@@ -56,6 +56,9 @@ def test_the_oldest_store_upgrades_keeps_its_data_and_serves(tmp_path):
     db.conn.close()
     # the join-rate counts that a later migration derives from existing sales
     assert _rows(db_path, "SELECT sum(completed) FROM sales_day_counts") == [(3,)]
+    assert _rows(db_path, "SELECT sum(completed) FROM sales_lane_counts") == [(3,)]
+    # switched once to incremental vacuum, so pages retention frees go back to the disk
+    assert _rows(FIXTURE, "PRAGMA auto_vacuum") == [(0,)] and _rows(db_path, "PRAGMA auto_vacuum") == [(2,)]
     # a backup of the old file was taken first, and it is the old schema
     (pre,) = list_backups(data_dir / "backups")
     assert pre.label == "pre-upgrade"
@@ -72,6 +75,35 @@ def test_opening_a_current_store_takes_no_backup(store_dir):
     data_dir, _ = store_dir
     StoreRuntime(data_dir).close()
     assert list_backups(data_dir / "backups") == []
+
+
+def test_a_current_store_without_incremental_vacuum_is_switched_once_after_a_backup(store_dir):
+    data_dir, _ = store_dir
+    db_path = data_dir / "store.db"
+    with sqlite3.connect(db_path) as conn:  # as a store made before stores were made incremental
+        conn.execute("PRAGMA auto_vacuum = NONE")
+        conn.execute("VACUUM")
+    assert _rows(db_path, "PRAGMA auto_vacuum") == [(0,)]
+
+    StoreRuntime(data_dir).close()
+    StoreRuntime(data_dir).close()
+
+    assert _rows(db_path, "PRAGMA auto_vacuum") == [(2,)] and integrity_errors(db_path) == []
+    (pre,) = list_backups(data_dir / "backups")
+    assert pre.label == "pre-vacuum" and _rows(pre.path, "PRAGMA auto_vacuum") == [(0,)]
+
+
+def test_without_room_for_the_vacuum_the_store_opens_as_it_is(store_dir, monkeypatch):
+    data_dir, _ = store_dir
+    db_path = data_dir / "store.db"
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA auto_vacuum = NONE")
+        conn.execute("VACUUM")
+    monkeypatch.setattr(upgrade, "VACUUM_SPACE_FACTOR", 10**9)  # the disk is never big enough
+
+    StoreRuntime(data_dir).close()
+
+    assert _rows(db_path, "PRAGMA auto_vacuum") == [(0,)] and list_backups(data_dir / "backups") == []
 
 
 def _newer(data_dir: Path) -> None:
