@@ -187,6 +187,8 @@ class Background:
         self.stop = threading.Event()
         self.times: dict[str, list[float]] = {"pull": [], "backup": [], "poster": []}
         self.events_pulled = 0
+        self.pull_events: list[int] = []  # events each pull brought back (its time follows them)
+        self.backup_bytes = 0
         self.wal_peak = 0
         self.errors: list[str] = []
 
@@ -222,6 +224,13 @@ class Background:
         self.times[name].append(time.perf_counter() - began)
 
     def _pull(self, hq: httpx.Client) -> None:
+        before = self.events_pulled
+        try:
+            self._pull_all(hq)
+        finally:
+            self.pull_events.append(self.events_pulled - before)
+
+    def _pull_all(self, hq: httpx.Client) -> None:
         status = hq.get("/sync/v1/status").json()
         after, epoch = status["acked_through"], status["epoch_id"]
         while True:
@@ -240,6 +249,7 @@ class Background:
                              cwd=ROOT, capture_output=True, text=True)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-500:])
+        self.backup_bytes = (self.s.data_dir / "store.db").stat().st_size
 
     def _poster(self, manager: httpx.Client) -> None:
         png = manager.get(f"/api/v1/standees/{self.s.standee_id}/poster.png", params={"size": "a4"}).content
@@ -460,6 +470,20 @@ def print_table(args, plan, built, runs, bg, startup, reports, rss, sizes, freed
         f = median([x for b in bg["fresh"] for x in b.times[what]]) * 1000
         h = median([x for b in bg["history"] for x in b.times[what]]) * 1000
         row(f"bg {what} ms (median, under load)", f, h)
+
+    def per_thousand(store: str) -> float:
+        """A pull's time follows the events waiting (what the lanes sold since the last one, longer
+        behind a longer backup): milliseconds per 1,000 events pulled, over every pull."""
+        spent = sum(x for b in bg[store] for x in b.times["pull"])
+        pulled = sum(b.events_pulled for b in bg[store])
+        return spent * 1000 / pulled * 1000 if pulled else float("nan")
+
+    def backup_rate(store: str) -> float:
+        size = max(b.backup_bytes for b in bg[store]) / (1024 ** 3)
+        return median([x for b in bg[store] for x in b.times["backup"]]) / size if size else float("nan")
+
+    row("bg pull ms per 1,000 events", per_thousand("fresh"), per_thousand("history"), "{:.0f}")
+    row("bg backup s per GB", backup_rate("fresh"), backup_rate("history"), "{:.1f}")
     row("bg WAL peak MB", max(b.wal_peak for b in bg["fresh"]) / MB, max(b.wal_peak for b in bg["history"]) / MB,
         "{:.1f}")
     for label in reports["fresh"]:

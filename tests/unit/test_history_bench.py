@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = ["quote req/s", "sale p99 ms", "lookup-phone req/s", "lookup-payer p50 ms", "quote+bg p99 ms",
         "sale+bg req/s", "quote / spine-quote", "sale / spine-write", "bg pull ms", "bg backup ms", "bg poster ms",
-        "bg WAL peak MB", "report: join rate 365 d by lane ms", "report: segments ms", "startup s",
-        "database MB", "WAL MB", "server RSS MB (now)"]
+        "bg pull ms per 1,000 events", "bg backup s per GB", "bg WAL peak MB", "report: join rate 365 d by lane ms",
+        "report: segments ms", "startup s", "database MB", "WAL MB", "server RSS MB (now)"]
 
 
 def test_a_small_history_bench_runs_end_to_end_and_prints_every_row(tmp_path: Path) -> None:
