@@ -88,13 +88,6 @@ def resolve_lines(
     return lines
 
 
-def member_day_applies(rule: MemberDayRule, member: PricingMember, now: datetime, tz: ZoneInfo) -> bool:
-    """True when `now`, read in the store's zone, falls on one of the rule's weekdays for this tier."""
-    if rule.tiers is not None and member.tier_id not in rule.tiers:
-        return False
-    return now.astimezone(tz).isoweekday() in rule.weekdays
-
-
 def price_cart(
     lines: list[CartLine],
     catalog: Mapping[str, Sku],

@@ -43,10 +43,10 @@ _NO_LIMITS = Limits()
 class OfferPlan:
     """The store's automatic offers, built once per reference version: a quote only filters them."""
 
-    def __init__(self, stored: list[campaign_repo.StoredCampaign], tz: ZoneInfo) -> None:
+    def __init__(self, stored: list[campaign_repo.StoredCampaign], tz: ZoneInfo, day_start: time) -> None:
         self.by_id = {s.campaign.campaign_id: s for s in stored}
         self.automatic = [Offer(offer_id=s.campaign.campaign_id, campaign=s.campaign,
-                                expires_at=expires_at(s.campaign, tz))
+                                expires_at=expires_at(s.campaign, tz, day_start))
                           for s in stored if isinstance(s.campaign.issuance, Automatic) and s.campaign.active]
         self.limited = frozenset(s.campaign.campaign_id for s in stored
                                  if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None)
@@ -60,7 +60,7 @@ def offer_plan(store: Store, ref: Reference) -> OfferPlan:
     hit = _plans.get(store)
     if hit is not None and hit[0] == ref.version:
         return hit[1]
-    plan = OfferPlan(campaign_repo.load_campaigns(store.reader.conn), store.tz)
+    plan = OfferPlan(campaign_repo.load_campaigns(store.reader.conn), store.tz, store.config.day_start)
     _plans[store] = (ref.version, plan)
     return plan
 
@@ -100,7 +100,7 @@ def cart_of(ref: Reference, lines: list[LineIn]) -> list[CartLine]:
 def customer_of(member: Member | None, ctx: PricingContext) -> Customer:
     if member is None:
         return Customer()
-    joined = parse_iso(member.joined_at).astimezone(ctx.tz).date().isoformat()
+    joined = business_day(parse_iso(member.joined_at), ctx.tz, ctx.day_start).isoformat()  # one calendar
     return Customer(member_id=member.member_id, tier_id=member.tier_id, birthday=member.birthday, joined_on=joined)
 
 
@@ -169,7 +169,7 @@ def build_offers(ctx: PricingContext, conn: sqlite3.Connection, lines: list[Cart
             offer = _coupon_offer(plan.by_id[target.campaign_id].campaign, target, left)
         else:
             offer = Offer(offer_id=f"code:{target.issuance.code}", campaign=target, code=target.issuance.code,
-                          expires_at=expires_at(target, ctx.tz), remaining=left.get(target.campaign_id))
+                          expires_at=expires_at(target, ctx.tz, ctx.day_start), remaining=left.get(target.campaign_id))
         if offer.remaining == 0:
             raise CapReached(f"{codes[i]} has reached its cap",
                              [FieldError(f"coupon_codes[{i}]", "this offer is used up")])
