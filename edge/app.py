@@ -16,6 +16,7 @@ from . import __version__
 from .api.campaigns import CampaignController
 from .api.checkouts import CheckoutController
 from .api.health import healthz
+from .api.join_offers import JoinOffersController
 from .api.manager import ManagerController
 from .api.printing import PrintingController
 from .api.problems import HANDLERS
@@ -74,7 +75,7 @@ def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, SyncController, PrintingController, *PAGES],
+                        CheckoutController, JoinOffersController, SyncController, PrintingController, *PAGES],
         on_startup=[start_sync_loop, start_upkeep, start_printing],
         on_shutdown=[stop_sync_loop, stop_upkeep, stop_printing],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},

@@ -112,10 +112,31 @@ class LineOut(Struct, kw_only=True):
     discounts: list[DiscountOut]
 
 
-class JoinOffer(Struct):
+class WelcomeCouponOut(Struct, kw_only=True):
+    """The welcome coupon a join brings: on this order (`applies_now`) or for next time."""
+
+    campaign_id: str
+    name_zh: str
+    name_en: str
+    applies_now: bool
+
+
+class JoinOffer(Struct, kw_only=True):
+    """A join QR. On a non-member's quote it carries the pitch, priced by the same engine as the
+    quote: `saving_fen` is how much less this cart costs if the customer joins now, and
+    `total_if_joined_fen` what it would then cost (the re-quote after the join answers exactly it)."""
+
     url: str
     qr_png_url: str
     expires_at: str
+    saving_fen: int = 0
+    total_if_joined_fen: int | None = None
+    points_if_joined: int = 0  # points this order would earn the new member
+    welcome_coupon: WelcomeCouponOut | None = None
+    pitch_zh: str = ""  # what the customer display says, built from the offer attached
+    pitch_en: str = ""
+    pitch_detail_zh: str = ""
+    pitch_detail_en: str = ""
 
 
 class OfferNoteOut(Struct, kw_only=True):
@@ -341,12 +362,50 @@ class StandeeOut(Struct, kw_only=True):
 
 class CheckoutOut(Struct, kw_only=True):
     checkout_id: str
-    status: Literal["open", "paid", "unknown"]  # unknown: no quote since the service started, but a join
+    status: Literal["open", "paid", "cancelled", "unknown"]  # unknown: no quote since the service started, but a join
     lane_id: str | None
     cashier_id: str | None
     quote: QuoteOut | None  # the last quote the lane made for it
-    member: MemberSummary | None  # once the customer joined (or identified) through its QR
+    member: MemberSummary | None  # once the customer joined through its QR, or the lane quoted for a member
     joined_at: str | None
     new_member: bool  # the member joined through this checkout (counts in the join rate)
     join: JoinOffer | None
     sale_id: str | None
+
+
+# --- terms and privacy -----------------------------------------------------------------------------
+
+PolicyText = Annotated[str, Meta(min_length=1, max_length=20_000)]
+
+
+class PolicyIn(Struct, forbid_unknown_fields=True):
+    """A new version of the membership terms and privacy policy; a text left out is the default template."""
+
+    version: Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    terms_zh: PolicyText | None = None
+    terms_en: PolicyText | None = None
+    privacy_zh: PolicyText | None = None
+    privacy_en: PolicyText | None = None
+
+
+class PolicyOut(Struct, kw_only=True):
+    version: str
+    published_at: str | None  # None: the default templates, never published by this store
+    terms_zh: str
+    terms_en: str
+    privacy_zh: str
+    privacy_en: str
+    custom: list[str] = []  # which texts are the store's own (the rest are the default templates)
+
+
+# --- join offers ---------------------------------------------------------------------------------
+
+class JoinOffersIn(Struct, forbid_unknown_fields=True):
+    """The store's join offers: the welcome coupon campaign a checkout join brings (None: none)."""
+
+    checkout_welcome_campaign_id: Id | None = None
+
+
+class JoinOffersOut(Struct, kw_only=True):
+    checkout_welcome_campaign_id: str | None
+    checkout_welcome: Campaign | None  # the campaign itself, when it can be issued now

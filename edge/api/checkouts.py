@@ -1,12 +1,14 @@
 """An open checkout as the lane sees it: its last quote and, once the customer joined, the member."""
 
-from litestar import Controller, get
+from litestar import Controller, delete, get
 from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK
 
 from ..schemas import CheckoutOut
-from ..services import join
+from ..services import checkout_board
 from .auth import roles
 from .deps import StoreDep
+from .responses import problems
 
 
 class CheckoutController(Controller):
@@ -16,4 +18,10 @@ class CheckoutController(Controller):
     @get("/{checkout_id:str}", opt=roles("lane", "manager"), sync_to_thread=False)
     def get_checkout(self, store: StoreDep, checkout_id: FromPath[str]) -> CheckoutOut:
         """The checkout with the member who joined through its QR; re-quote to apply member pricing."""
-        return join.checkout_view(store, checkout_id)
+        return checkout_board.view(store, checkout_id)
+
+    @delete("/{checkout_id:str}", opt=roles("lane", "manager"), status_code=HTTP_200_OK, sync_to_thread=False,
+            responses=problems(404, 409))
+    def cancel_checkout(self, store: StoreDep, checkout_id: FromPath[str]) -> CheckoutOut:
+        """Cancel an open checkout: its join QR leads to no join any more and the display goes idle."""
+        return checkout_board.cancel(store, checkout_id)

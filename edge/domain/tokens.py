@@ -16,7 +16,9 @@ import msgspec
 
 TokenKind = Literal["standee", "checkout", "receipt", "referral"]
 KINDS: tuple[str, ...] = ("standee", "checkout", "receipt", "referral")
-CHECKOUT_LIFETIME = timedelta(minutes=5)
+# A checkout's QR lives as long as its checkout (the join service checks it is still open); this cap
+# only bounds a photographed QR of a checkout that was never closed.
+CHECKOUT_LIFETIME = timedelta(hours=12)
 RECEIPT_LIFETIME = timedelta(days=7)
 _MAC_BYTES = 16  # 128 bits: unforgeable, and keeps the QR small
 

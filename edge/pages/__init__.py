@@ -2,9 +2,10 @@
 
 from .join_pages import JoinPages
 from .member_pages import MemberPages
+from .policy_pages import PolicyPages
 from .ratelimit import RateLimits
 from .staff_pages import StaffPages
 
-PAGES = [JoinPages, MemberPages, StaffPages]
+PAGES = [JoinPages, MemberPages, PolicyPages, StaffPages]
 
 __all__ = ["PAGES", "RateLimits"]

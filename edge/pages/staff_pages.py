@@ -14,10 +14,12 @@ from litestar.params import FromPath, QueryParameter
 from ..api.deps import StoreDep
 from ..api.standees import poster_response
 from ..domain.errors import StoreEdgeError
+from ..domain.identity import mask_name
 from ..domain.join_rate import business_day
 from ..domain.member_code import looks_like_code
+from ..domain.offer_texts import yuan
 from ..schemas import EnrolIn, StandeeIn
-from ..services import join, members, printing, reports
+from ..services import checkout_board, join, members, printing, reports
 from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
 
 PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
@@ -55,12 +57,16 @@ async def _till_form(request: Request, store) -> Response[str] | tuple[dict, str
 
 
 def display_state(checkout) -> str:  # noqa: ANN001
-    """What the display shows, as a short fingerprint the page polls to know when to reload."""
+    """What the display shows, as a short fingerprint the page polls to know when to reload: any
+    change to the checkout (a re-quote, a join, payment, cancelling) changes it."""
     if checkout is None:
         return "idle"
-    raw = msgspec.json.encode([checkout.checkout_id, checkout.status, checkout.member and checkout.member.member_id,
-                               checkout.quote and checkout.quote.total_fen, checkout.join and checkout.join.url])
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return hashlib.sha256(msgspec.json.encode(checkout)).hexdigest()[:16]
+
+
+def member_greeting(member) -> str:  # noqa: ANN001 - MemberSummary
+    """The member as the display names them: the masked name, or the masked phone."""
+    return mask_name(member.name) if member.name else member.phone_masked
 
 
 class StaffPages(Controller):
@@ -146,18 +152,22 @@ class StaffPages(Controller):
     def display(self, request: Request, store: StoreDep, lane_id: FromPath[str]) -> Response[str]:
         if (denied := _needs(request, store, f"/display/{lane_id}")) is not None:
             return denied
-        checkout = join.lane_checkout(store, lane_id)
+        checkout = checkout_board.lane_checkout(store, lane_id)
         qr_src = None
         if checkout is not None and checkout.join is not None:
             qr_src = "/j/" + checkout.join.qr_png_url.split("/j/", 1)[1]
-        return page("display.html", store_name=store.config.name, lane_id=lane_id, checkout=checkout,
-                    state=display_state(checkout), qr_src=qr_src)
+        quote = checkout.quote if checkout is not None else None
+        # joined through the QR since the lane's last quote: the pitched total is what the re-quote will say
+        pitched = quote.join if quote is not None and quote.member is None and checkout.member is not None else None
+        return page("display.html", store_name=store.config.name, lane_id=lane_id, checkout=checkout, quote=quote,
+                    state=display_state(checkout), qr_src=qr_src, pitched=pitched, yuan=yuan,
+                    greeting=member_greeting(checkout.member) if checkout is not None and checkout.member else None)
 
     @get("/display/{lane_id:str}/state", sync_to_thread=False)
     def display_poll(self, request: Request, store: StoreDep, lane_id: FromPath[str]) -> Response[str]:
         if staff_role(request, store) != "lane":
             return Response("signed-out", status_code=401, media_type="text/plain")
-        return Response(display_state(join.lane_checkout(store, lane_id)), media_type="text/plain",
+        return Response(display_state(checkout_board.lane_checkout(store, lane_id)), media_type="text/plain",
                         headers={"Cache-Control": "no-store"})
 
     # --- manager ---------------------------------------------------------------------------------

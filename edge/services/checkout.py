@@ -5,7 +5,7 @@ from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart
 from ..schemas import DiscountOut, LineOut, OfferNoteOut, QuoteIn, QuoteOut
 from ..store.coupons import usable_for
-from . import join, points
+from . import checkout_board, join, pitch, points
 from .coupons import with_coupons
 from .members import find_ref, summary
 from .pricing import cart_of, price_cart, pricing_context
@@ -34,13 +34,14 @@ def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut
     ctx = pricing_context(store)
     ref, now = ctx.ref, ctx.now
     if member is None:
-        member = find_ref(store, data.member) if data.member is not None else join.member_of_checkout(
+        member = find_ref(store, data.member) if data.member is not None else checkout_board.member_of_checkout(
             store, data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
     conn = store.reader.conn
     # one read of the member's coupons serves both the pricing and the member shown on the display
     own = usable_for(conn, member.member_id, now) if member else []
-    result = price_cart(ctx, conn, cart_of(ref, data.lines), member, data.coupon_codes, own)
+    cart = cart_of(ref, data.lines)
+    result = price_cart(ctx, conn, cart, member, data.coupon_codes, own)
     priced = points.preview(store, member, data.redeem_points, result.cart)
     out = QuoteOut(
         checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id, lines=lines_out(priced, ref),
@@ -49,4 +50,9 @@ def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut
         join=None, quoted_at=iso(now), points_multiplier_pct=result.points_multiplier_pct,
         notes=[OfferNoteOut(offer_id=n.offer_id, name_zh=n.name_zh, name_en=n.name_en, applied=n.applied,
                             reason=n.reason) for n in result.notes])
-    return join.present_checkout(store, out, now)  # the display's join QR for a non-member
+    pitched = None
+    if member is None:  # the pitch: priced only for a non-member, so a member's quote costs no more
+        found = pitch.pitch(store, ctx, conn, cart, data.coupon_codes, priced.total_fen)
+        pitched = lambda offer: pitch.with_pitch(offer, found)  # noqa: E731
+    # the display follows the checkout; a non-member's quote gets the checkout's join QR with the pitch
+    return checkout_board.present(store, out, now, lambda token: join.checkout_offer(store, token), pitched)

@@ -6,36 +6,32 @@ outbox event commit together or not at all.
 """
 
 import hashlib
-import importlib
 import secrets
 import sqlite3
-import threading
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import msgspec
 
 from ..domain import tokens
 from ..domain.clock import iso
-from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound, StoreEdgeError
+from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from ..domain.events import PaymentIdentityLinked, PointsEntry, SaleAttributed
 from ..domain.ids import uuid7
-from ..domain.loyalty import points_earned, qualified_tier
+from ..domain.loyalty import entry_tier, points_earned, qualified_tier
 from ..domain.models import Member
+from ..domain.offer_texts import Promise
 from ..domain.tokens import QrToken, TokenRefused
 from ..phones import normalise_phone
-from ..schemas import CheckoutOut, ConsentIn, EnrolIn, JoinOffer, QuoteOut, StandeeIn, StandeeOut
+from ..schemas import ConsentIn, EnrolIn, JoinOffer, StandeeIn, StandeeOut
 from ..store import join as repo
 from ..store import members as member_repo
 from ..store import sales as sale_repo
 from ..store.outbox import append_event
-from .members import enrol_in, summary
+from . import checkout_board, join_offers
+from .coupons import issue_join_welcome
+from .members import enrol_in
 from .runtime import Store
 
 SESSION_LIFETIME = timedelta(days=180)
-REUSE_CHECKOUT_TOKEN_FOR = timedelta(minutes=3)  # a re-quote keeps the same QR while it has this long left
-DISPLAY_RENEWS_BEFORE = timedelta(minutes=1)  # the display never shows a QR that dies while being scanned
 _SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: it is typed by hand from paper
 
 
@@ -60,100 +56,8 @@ def referral_offer(store: Store, member_id: str) -> JoinOffer:
     return offer(store, tokens.referral_token(member_id))
 
 
-# --- open checkouts: what the customer display shows --------------------------------------------
-
-@dataclass
-class OpenCheckout:
-    quote: QuoteOut
-    token: QrToken
-    offer: JoinOffer
-
-
-@dataclass
-class CheckoutBoard:
-    """The lanes' latest quotes, in memory: a display refresh must not touch the disk, and a
-    restart loses only what the next quote rebuilds (joins themselves are in SQLite)."""
-
-    max_size: int = 2000
-    by_id: dict[str, OpenCheckout] = field(default_factory=dict)
-    by_lane: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def put(self, entry: OpenCheckout) -> None:
-        with self.lock:
-            self.by_id.pop(entry.quote.checkout_id, None)
-            self.by_id[entry.quote.checkout_id] = entry
-            self.by_lane[entry.quote.lane_id] = entry.quote.checkout_id
-            while len(self.by_id) > self.max_size:  # oldest first: dicts keep insertion order
-                self.by_id.pop(next(iter(self.by_id)))
-
-
-_boards: "weakref.WeakKeyDictionary[Store, CheckoutBoard]" = weakref.WeakKeyDictionary()
-
-
-def board(store: Store) -> CheckoutBoard:
-    found = _boards.get(store)
-    if found is None:
-        found = _boards.setdefault(store, CheckoutBoard())
-    return found
-
-
-def member_of_checkout(store: Store, checkout_id: str | None) -> Member | None:
-    """The member who scanned this checkout's QR, so a re-quote prices for them."""
-    if checkout_id is None:
-        return None
-    joined = repo.checkout_join(store.reader.conn, checkout_id)
-    if joined is None:
-        return None
-    member = member_repo.by_id(store.reader.conn, joined[0])
-    return member if member is not None and member.erased_at is None else None
-
-
-def present_checkout(store: Store, out: QuoteOut, now: datetime) -> QuoteOut:
-    """Put a quote on its lane's display; a non-member's quote gets the checkout join QR."""
-    previous = board(store).by_id.get(out.checkout_id)
-    if previous is not None and previous.token.expires - now.timestamp() > REUSE_CHECKOUT_TOKEN_FOR.total_seconds():
-        token, join = previous.token, previous.offer  # same URL, same cached QR image on the display
-    else:
-        token = tokens.checkout_token(out.checkout_id, now)
-        join = offer(store, token)
-    if out.member is None:
-        out = msgspec.structs.replace(out, join=join)
-    board(store).put(OpenCheckout(out, token, join))
-    return out
-
-
-def checkout_view(store: Store, checkout_id: str) -> CheckoutOut:
-    """A checkout as the lane (or its display) sees it: last quote, member once joined, paid or open."""
-    entry = board(store).by_id.get(checkout_id)
-    conn = store.reader.conn
-    joined = repo.checkout_join(conn, checkout_id)
-    sale = repo.sale_of_checkout(conn, checkout_id)
-    if entry is None and joined is None and sale is None:
-        raise NotFound(f"no checkout {checkout_id}", [FieldError("checkout_id", "no such checkout")])
-    member = member_of_checkout(store, checkout_id)
-    quote = entry.quote if entry else None
-    return CheckoutOut(
-        checkout_id=checkout_id, status="paid" if sale else ("open" if entry else "unknown"),
-        lane_id=quote.lane_id if quote else None, cashier_id=quote.cashier_id if quote else None, quote=quote,
-        member=summary(member, store.reference().tiers) if member else None,
-        joined_at=joined[2] if joined else None, new_member=bool(joined and joined[1]),
-        join=entry.offer if entry and member is None else None, sale_id=sale)
-
-
-def lane_checkout(store: Store, lane_id: str) -> CheckoutOut | None:
-    """The lane's latest checkout for its display; a join QR about to expire is renewed first."""
-    checkout_id = board(store).by_lane.get(lane_id)
-    if checkout_id is None:
-        return None
-    view = checkout_view(store, checkout_id)
-    entry = board(store).by_id.get(checkout_id)
-    now = store.clock()
-    if view.status == "open" and view.member is None and entry is not None and \
-            entry.token.expires - now.timestamp() < DISPLAY_RENEWS_BEFORE.total_seconds():
-        present_checkout(store, entry.quote, now)
-        view = checkout_view(store, checkout_id)
-    return view
+def checkout_offer(store: Store, token: QrToken) -> JoinOffer:
+    return offer(store, token)
 
 
 # --- standees ------------------------------------------------------------------------------------
@@ -182,7 +86,7 @@ async def create_standee(store: Store, data: StandeeIn) -> tuple[StandeeOut, boo
                                [FieldError("standee_id", "already used for another standee")])
             return found, False
         for _ in range(8):  # a clash of 6 random characters is rare; the UNIQUE constraint decides
-            code = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(6))
+            code = new_short_code()
             if repo.standee_by_short_code(conn, code) is None:
                 break
         s = repo.Standee(standee_id=standee_id, short_code=code, label=data.label, location=data.location,
@@ -208,6 +112,11 @@ async def revoke_standee(store: Store, standee_id: str) -> StandeeOut:
     return standee_out(store, get_standee(store, standee_id))
 
 
+def new_short_code() -> str:
+    """The 6 characters of a standee's fallback URL /s/<code>."""
+    return "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(6))
+
+
 # --- joining through a token ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -222,10 +131,10 @@ class Invitation:
 def invitation(store: Store, text: str) -> Invitation:
     """Verify a token and its state; TokenRefused says why it cannot lead to a join."""
     token = tokens.verify(store.store_key, text, store.clock())
-    return _check_state(store.reader.conn, Invitation(text, token))
+    return _check_state(store, store.reader.conn, Invitation(text, token))
 
 
-def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
+def _check_state(store: Store, conn: sqlite3.Connection, inv: Invitation) -> Invitation:
     token = inv.token
     if token.kind == "standee":
         standee = repo.standee(conn, token.subject)
@@ -235,6 +144,9 @@ def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
     if token.kind == "checkout":
         if repo.checkout_join(conn, token.subject) is not None or repo.sale_of_checkout(conn, token.subject):
             raise TokenRefused("used", token)  # joined already, or paid: this checkout is over
+        closed = checkout_board.is_open(store, token.subject)
+        if closed is not None:  # the QR lives as long as its checkout: cancelled, or the lane moved on
+            raise TokenRefused("revoked" if closed == checkout_board.CANCELLED else "expired", token)
     elif token.kind == "receipt":
         sale = sale_repo.get_sale(conn, token.subject)
         if sale is None or sale.status != "completed" or sale.member_id is not None:
@@ -244,6 +156,27 @@ def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
         if referrer is None or referrer.erased_at is not None:
             raise TokenRefused("revoked", token)
     return inv
+
+
+def promise_of(store: Store, inv: Invitation) -> Promise:
+    """What the join page of this token promises, built from the offer actually attached to it."""
+    token = inv.token
+    if token.kind == "standee":
+        return join_offers.standee(store, inv.standee.welcome_campaign_id if inv.standee else None)
+    if token.kind == "checkout":
+        entry = checkout_board.board(store).by_id.get(token.subject)
+        pitched = entry.offer if entry is not None else None
+        if pitched is not None and pitched.pitch_zh:
+            return Promise(headline_zh=pitched.pitch_zh, headline_en=pitched.pitch_en,
+                           lead_zh=pitched.pitch_detail_zh, lead_en=pitched.pitch_detail_en,
+                           coupon=pitched.welcome_coupon is not None)
+        return join_offers.standee(store, None)  # no pitch known: membership itself, nothing more
+    if token.kind == "receipt":
+        sale = sale_repo.get_sale(store.reader.conn, token.subject)
+        entry_tier_ = entry_tier(store.reference().tiers)
+        points = points_earned(sale.total_fen, entry_tier_, store.config.fen_per_point) if sale else 0
+        return join_offers.receipt(store, points)
+    return join_offers.referral(store)
 
 
 async def count_scan(store: Store, inv: Invitation) -> None:
@@ -256,30 +189,7 @@ class Joined:
     member: Member
     created: bool
     session: str  # the member page's session secret, for the cookie
-    coupon: dict | None = None
-
-
-def _welcome_coupon(conn: sqlite3.Connection, store: Store, member_id: str, campaign_id: str | None,
-                    now: datetime) -> dict | None:
-    """Issue the standee's welcome coupon through the campaign engine, when this build has one."""
-    if not campaign_id:
-        return None
-    try:
-        coupons = importlib.import_module("edge.services.coupons")
-    except ModuleNotFoundError:
-        return None
-    issue = getattr(coupons, "issue_welcome_coupon", None)
-    if issue is None:
-        return None
-    # A used-up or ended campaign must not cost the customer their membership: undo the coupon alone.
-    conn.execute("SAVEPOINT welcome_coupon")
-    try:
-        return issue(conn, store, member_id, campaign_id, now)
-    except StoreEdgeError:
-        conn.execute("ROLLBACK TO welcome_coupon")
-        return None
-    finally:
-        conn.execute("RELEASE welcome_coupon")
+    coupon: object | None = None  # the welcome coupon issued with the join
 
 
 def _attribute_receipt_sale(conn: sqlite3.Connection, store: Store, member: Member, sale_id: str,
@@ -318,8 +228,10 @@ def session_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def join(store: Store, text: str, phone: str, consent: ConsentIn) -> Joined:
-    """Join (or sign in an existing member) through a token; the member page session comes back."""
+async def join(store: Store, text: str, phone: str, consent: ConsentIn, *, birthday: str | None = None,
+               referrer_id: str | None = None) -> Joined:
+    """Join (or sign in an existing member) through a token; the member page session comes back.
+    `birthday` (MM-DD) and `referrer_id` (from an invite code) apply to a new member only."""
     e164 = normalise_phone(phone, store.config.region)
     if not consent.granted:
         raise InvalidInput.on("consent.granted", "membership needs the customer's consent")
@@ -330,16 +242,16 @@ async def join(store: Store, text: str, phone: str, consent: ConsentIn) -> Joine
 
     def command(conn: sqlite3.Connection) -> Joined:
         now = store.clock()
-        fresh = _check_state(conn, inv)  # again inside the transaction: another phone may have used it
+        fresh = _check_state(store, conn, inv)  # again inside the transaction: another phone may have used it
         member = member_repo.by_phone(conn, e164)
         created, coupon = False, None
         if member is None:
-            data = EnrolIn(phone=e164, consent=consent, source=source,
+            data = EnrolIn(phone=e164, consent=consent, source=source, birthday=birthday,
                            checkout_id=token.subject if token.kind == "checkout" else None,
                            standee_id=token.subject if token.kind == "standee" else None,
                            lane_id=lane_id, cashier_id=cashier_id)
             member, created = enrol_in(conn, store, data, e164,
-                                       referrer_id=token.subject if token.kind == "referral" else None,
+                                       referrer_id=token.subject if token.kind == "referral" else referrer_id,
                                        receipt_sale_id=token.subject if token.kind == "receipt" else None)
         if member.erased_at is not None:
             raise TokenRefused("revoked", token)
@@ -349,7 +261,10 @@ async def join(store: Store, text: str, phone: str, consent: ConsentIn) -> Joine
         if created and token.kind == "receipt":
             _attribute_receipt_sale(conn, store, member, token.subject, now)
         if created and fresh.standee is not None:
-            coupon = _welcome_coupon(conn, store, member.member_id, fresh.standee.welcome_campaign_id, now)
+            coupon = issue_join_welcome(conn, store, member.member_id, fresh.standee.welcome_campaign_id, now)
+        elif created and token.kind == "checkout":
+            coupon = issue_join_welcome(conn, store, member.member_id,
+                                        join_offers.settings(store).checkout_welcome_campaign_id, now)
         session = new_session(conn, member.member_id, now)
         return Joined(member_repo.by_id(conn, member.member_id) or member, created, session, coupon)
 
@@ -358,7 +273,7 @@ async def join(store: Store, text: str, phone: str, consent: ConsentIn) -> Joine
 
 def _lane_of(store: Store, token: QrToken) -> tuple[str | None, str | None]:
     """The lane and cashier of the checkout a token belongs to, so the join is credited to them."""
-    entry = board(store).by_id.get(token.subject) if token.kind == "checkout" else None
+    entry = checkout_board.board(store).by_id.get(token.subject) if token.kind == "checkout" else None
     return (entry.quote.lane_id, entry.quote.cashier_id) if entry else (None, None)
 
 

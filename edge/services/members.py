@@ -7,6 +7,7 @@ from msgspec import UNSET
 
 from sync import directory  # issue 5: cross-store recognition
 
+from ..domain.birthday import is_month_day
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.events import JoinConsent, MemberJoined
@@ -20,7 +21,8 @@ from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
 from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event
-from . import referrals
+from . import join_offers, referrals
+from .coupons import issue_join_welcome
 from .runtime import Store
 
 CODE_REASONS = {"malformed": "not a member code", "forged": "not a valid member code",
@@ -57,6 +59,8 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
     phone = normalise_phone(data.phone, store.config.region)
     if not data.consent.granted:
         raise InvalidInput.on("consent.granted", "membership needs the customer's consent")
+    if data.birthday is not None and not is_month_day(data.birthday):
+        raise InvalidInput.on("birthday", "not a day of the year (MM-DD)")
     if data.source == "cashier" and not (data.lane_id and data.cashier_id):
         raise InvalidInput.on("lane_id", "a cashier enrolment names its lane_id and cashier_id")
     existing = repo.by_phone(store.reader.conn, phone) or directory.follow_alias(
@@ -64,7 +68,15 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
     if existing is not None:  # a member here, or one from another store known through HQ's directory
         return existing, False
     referrer_id = referrals.resolve_code(store.reader.conn, data.referral_code) if data.referral_code else None
-    return await store.writer.run(lambda conn: enrol_in(conn, store, data, phone, referrer_id=referrer_id))
+
+    def command(conn: sqlite3.Connection) -> tuple[Member, bool]:
+        member, created = enrol_in(conn, store, data, phone, referrer_id=referrer_id)
+        if created and data.checkout_id:  # joined during a checkout: the store's checkout welcome, as the pitch said
+            issue_join_welcome(conn, store, member.member_id,
+                               join_offers.settings(store).checkout_welcome_campaign_id, store.clock())
+        return member, created
+
+    return await store.writer.run(command)
 
 
 def enrol_in(conn: sqlite3.Connection, store: Store, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
@@ -86,6 +98,7 @@ def enrol_in(conn: sqlite3.Connection, store: Store, data: EnrolIn, phone: str, 
         if found is None:
             raise
         return found, False
+    join_repo.add_referral_code(conn, member.member_id)
     channel = CHANNELS.get(data.source, "join_page")
     for purpose, granted in (("membership", True), ("marketing", data.consent.marketing),
                              ("payment_link", data.consent.payment_link)):

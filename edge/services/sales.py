@@ -28,7 +28,7 @@ from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
 from ..store.outbox import append_event, batched
-from . import campaigns, points, printing, referrals
+from . import campaigns, checkout_board, points, printing, referrals
 from .checkout import applied_out, lines_out
 from .join import receipt_offer
 from .members import summary
@@ -106,7 +106,9 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             printing.enqueue_receipt(conn, data.sale_id, data.lane_id, ctx.now)  # in this transaction: never lost
             return body
 
-    return await store.writer.run(command)
+    body = await store.writer.run(command)
+    checkout_board.sale_recorded(store, data.lane_id, data.checkout_id)  # the display clears
+    return body
 
 
 def payer_of(store: Store, pay: PaymentIn) -> str | None:

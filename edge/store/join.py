@@ -8,6 +8,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from ..domain.clock import iso
+from ..domain.referral import new_code
 
 migrations = Migrations("store-edge-join")
 
@@ -48,6 +49,25 @@ def m001_scan_to_join(db: sqlite_utils.Database) -> None:
     );
     CREATE INDEX member_sessions_member ON member_sessions(member_id);
     """)
+
+
+@migrations()
+def m002_sayable_codes_and_policies(db: sqlite_utils.Database) -> None:
+    """Referral codes short enough to read out (random, so a table maps them to members; members
+    who joined before get one now), and the store's own terms and privacy texts, by version."""
+    db.executescript("""
+    CREATE TABLE referral_codes (
+        code TEXT PRIMARY KEY,  -- 8 characters of edge.domain.referral.SAYABLE
+        member_id TEXT NOT NULL UNIQUE REFERENCES members(member_id)
+    );
+    CREATE TABLE policies (
+        version TEXT PRIMARY KEY,
+        terms_zh TEXT, terms_en TEXT, privacy_zh TEXT, privacy_en TEXT,  -- NULL: the default template
+        published_at TEXT NOT NULL
+    );
+    """)
+    for (member_id,) in db.execute("SELECT member_id FROM members WHERE erased_at IS NULL").fetchall():
+        add_referral_code(db.conn, member_id)
 
 
 class Standee(msgspec.Struct, frozen=True, kw_only=True):
@@ -185,3 +205,29 @@ def member_records(conn: sqlite3.Connection, member_id: str) -> dict[str, list[d
         columns = [d[0] for d in cur.description]
         out[name] = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
     return out
+
+
+# --- referral codes: random, so they are looked up here ---------------------------------------------
+
+def add_referral_code(conn: sqlite3.Connection, member_id: str) -> str:
+    """Give a member a fresh referral code in the caller's transaction; the PRIMARY KEY settles a clash."""
+    for _ in range(16):  # at 31^8 codes, even a million members clash once in 850,000 draws
+        code = new_code()
+        try:
+            conn.execute("INSERT INTO referral_codes (code, member_id) VALUES (?, ?)", (code, member_id))
+            return code
+        except sqlite3.IntegrityError:
+            row = conn.execute("SELECT code FROM referral_codes WHERE member_id = ?", (member_id,)).fetchone()
+            if row is not None:
+                return row[0]
+    raise RuntimeError("no free referral code after 16 draws")
+
+
+def referral_code_of(conn: sqlite3.Connection, member_id: str) -> str | None:
+    row = conn.execute("SELECT code FROM referral_codes WHERE member_id = ?", (member_id,)).fetchone()
+    return row[0] if row else None
+
+
+def member_of_referral_code(conn: sqlite3.Connection, code: str) -> str | None:
+    row = conn.execute("SELECT member_id FROM referral_codes WHERE code = ?", (code,)).fetchone()
+    return row[0] if row else None
