@@ -409,3 +409,14 @@ class JoinOffersIn(Struct, forbid_unknown_fields=True):
 class JoinOffersOut(Struct, kw_only=True):
     checkout_welcome_campaign_id: str | None
     checkout_welcome: Campaign | None  # the campaign itself, when it can be issued now
+
+
+class BirthdayIn(Struct, forbid_unknown_fields=True):
+    """The member's birthday as they give it (MM-DD), or null to clear it."""
+
+    birthday: Birthday | None
+
+
+class BirthdayOut(Struct, kw_only=True):
+    member_id: str
+    birthday: str | None

@@ -3,12 +3,15 @@
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from msgspec import Meta
 
 from ..schemas import (
+    BirthdayIn,
+    BirthdayOut,
     CatalogItemOut,
     EnrolIn,
     EnrolOut,
@@ -19,7 +22,7 @@ from ..schemas import (
     SaleOut,
     VoidIn,
 )
-from ..services import checkout, coupons, inventory, members, sales
+from ..services import checkout, coupons, inventory, members, profile, sales
 from .auth import roles
 from .deps import StoreDep
 from .idempotency import idempotent
@@ -69,6 +72,14 @@ class TillController(Controller):
         found = await members.find_async(store, phone=phone, member_id=member_id, code=code, payer=payer,
                                          scope=payer_scope)
         return coupons.with_coupons(store, members.summary(found, store.reference().tiers))
+
+    @put("/members/{member_id:str}/birthday", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
+         responses=problems(400, 404, 422))
+    async def set_birthday(self, store: StoreDep, member_id: FromPath[Annotated[str, Meta(max_length=64)]],
+                           data: JSONBody[BirthdayIn]) -> BirthdayOut:
+        """Correct a member's birthday (MM-DD) as the member tells the cashier, or clear it (null)."""
+        member = await profile.set_birthday(store, member_id, data.birthday, "api")
+        return BirthdayOut(member_id=member.member_id, birthday=member.birthday)
 
     @post("/checkouts/quote", opt=direct(roles("lane")), status_code=HTTP_200_OK,
           responses={**answer(HTTP_200_OK, QuoteOut, "The priced cart"), **problems(400, 404, 413, 422)})

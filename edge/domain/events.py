@@ -58,6 +58,7 @@ class MemberUpdated(Event, frozen=True, kw_only=True):
     """A member changed: `reason` says how, and which of the optional fields are present.
 
     tier_upgrade: tier_id, sale_id. consent_withdrawn: purpose, payers_unlinked, at.
+    profile_updated: birthday (MM-DD, or null once cleared), channel (member_page, till, api), at.
     """
 
     TYPE = "member.updated"
@@ -68,6 +69,8 @@ class MemberUpdated(Event, frozen=True, kw_only=True):
     purpose: str | UnsetType = UNSET
     payers_unlinked: int | UnsetType = UNSET
     at: str | UnsetType = UNSET
+    birthday: str | None | UnsetType = UNSET
+    channel: str | UnsetType = UNSET
 
 
 class MemberErased(Event, frozen=True, kw_only=True):

@@ -27,18 +27,18 @@ def _short_yuan(fen: int) -> str:
     return f"¥{fen // 100}" if fen % 100 == 0 else yuan(fen)
 
 
-def _decimal(hundredths: int) -> str:
+def decimal_text(hundredths: int) -> str:
     """1250 -> "12.5", 500 -> "5": a count of hundredths as a short decimal, with integers only."""
     whole, part = divmod(hundredths, 100)
     return f"{whole}" if part == 0 else f"{whole}.{part:02d}".rstrip("0")
 
 
-def _zhe(bps: int) -> str:
+def zhe(bps: int) -> str:
     """A percent-off in the Chinese 折 form: 2000 bps off is 8折, 500 off is 95折, 1250 off is 87.5折."""
     pay = 10_000 - bps  # what is paid, in basis points
     if pay % 1000 == 0:
         return f"{pay // 1000}折"
-    return f"{_decimal(pay)}折"
+    return f"{decimal_text(pay)}折"
 
 
 def benefit_text(c: Campaign, lang: Lang) -> str:
@@ -46,7 +46,7 @@ def benefit_text(c: Campaign, lang: Lang) -> str:
     per_unit = c.applies_to == "unit"
     match c.benefit:
         case PercentOff(bps=bps):
-            return _zhe(bps) if lang == "zh" else f"{_decimal(bps)}% off"
+            return zhe(bps) if lang == "zh" else f"{decimal_text(bps)}% off"
         case AmountOff(fen=fen):
             if lang == "zh":
                 return f"每件减{_short_yuan(fen)}" if per_unit else f"减{_short_yuan(fen)}"
@@ -54,12 +54,14 @@ def benefit_text(c: Campaign, lang: Lang) -> str:
         case FixedPrice(fen=fen):
             return f"特价{_short_yuan(fen)}" if lang == "zh" else f"{_short_yuan(fen)} each"
         case PointsMultiplier(pct=pct):
-            return f"{_decimal(pct)}倍积分" if lang == "zh" else f"{_decimal(pct)}x points"
+            return f"{decimal_text(pct)}倍积分" if lang == "zh" else f"{decimal_text(pct)}x points"
     return ""
 
 
-def conditions_text(c: Campaign, lang: Lang, sku_name: Callable[[str, Lang], str | None] | None = None) -> list[str]:
-    """The conditions a customer must know: minimum spend, what it applies to, when, how long it lasts."""
+def conditions_text(c: Campaign, lang: Lang, sku_name: Callable[[str, Lang], str | None] | None = None,
+                    validity: bool = True) -> list[str]:
+    """The conditions a customer must know: minimum spend, what it applies to, when, how long it lasts
+    (`validity`: how long a coupon is valid once issued; an issued one shows its own expiry instead)."""
     out: list[str] = []
     cond = c.conditions
     if cond.min_spend_fen:
@@ -80,7 +82,7 @@ def conditions_text(c: Campaign, lang: Lang, sku_name: Callable[[str, Lang], str
         out.append(f"{cond.time_from}-{cond.time_to}")
     if cond.date_to:
         out.append(f"{cond.date_to} 前有效" if lang == "zh" else f"until {cond.date_to}")
-    if isinstance(c.issuance, CouponInstances):
+    if validity and isinstance(c.issuance, CouponInstances):
         days = c.issuance.valid_days
         out.append(f"领取后{days}天内有效" if lang == "zh" else f"valid {days} days")
     return out
@@ -113,11 +115,22 @@ class Promise(msgspec.Struct, frozen=True, kw_only=True):
         return self.lead_zh if lang == "zh" else self.lead_en
 
 
+def tier_gives(tier: Tier, lang: Lang) -> list[str]:
+    """What a tier gives beyond the entry: its discount and its points multiplier."""
+    out = []
+    if tier.discount_bps:
+        out.append(f"会员价{zhe(tier.discount_bps)}" if lang == "zh" else f"{decimal_text(tier.discount_bps)}% off")
+    if tier.points_multiplier_pct != 100:
+        times = decimal_text(tier.points_multiplier_pct)
+        out.append(f"{times}倍积分" if lang == "zh" else f"{times}x points")
+    return out
+
+
 def _membership_lead(entry: Tier) -> tuple[str, str]:
     """What joining gives anyone, from the entry tier: its discount if it has one, points always."""
     if entry.discount_bps:
-        return (f"会员享{_zhe(entry.discount_bps)}，消费即得积分。",
-                f"Members get {_decimal(entry.discount_bps)}% off and earn points on every purchase.")
+        return (f"会员享{zhe(entry.discount_bps)}，消费即得积分。",
+                f"Members get {decimal_text(entry.discount_bps)}% off and earn points on every purchase.")
     return "成为会员，消费即得积分。", "Members earn points on every purchase."
 
 

@@ -7,8 +7,10 @@ from litestar.params import FromPath
 from printers.qr import qr_png
 
 from ..api.deps import StoreDep
+from ..domain.birthday import month_day
 from ..domain.member_code import make_code, time_step
-from ..services import join, member_rights, referrals
+from ..domain.offer_texts import offer_line
+from ..services import join, join_offers, member_rights, profile, referrals
 from ..services.coupons import with_coupons
 from ..services.members import summary
 from .texts import TEXTS
@@ -43,8 +45,15 @@ class MemberPages(Controller):
             return no_session(store, lang)
         token, cookies = csrf(request, store, "member")
         notice = TEXTS[lang]["updated"] if request.query_params.get("updated") else None
+        birthday_offer = join_offers.birthday_offer(store)
+        t = TEXTS[lang]
+        why = (t["birthday_why_offer"].format(offer=offer_line(birthday_offer, lang, join_offers.sku_names(store)))
+               if birthday_offer is not None else t["birthday_why"])
         return page("member.html", 200, lang, cookies=cookies, store_name=store.config.name,
                     member=with_coupons(store, summary(member, store.reference().tiers)), csrf=token,
+                    overview=profile.overview(store, member), birthday=member.birthday, birthday_why=why,
+                    error=t["err_birthday"] if request.query_params.get("error") == "birthday" else None,
+                    policy_version=member_rights.accepted_version(store, member.member_id),
                     step=time_step(store.clock()), referral_url=join.referral_offer(store, member.member_id).url,
                     referral_code=referrals.code_for(store, member.member_id), notice=notice,
                     welcome=bool(request.query_params.get("welcome")),
@@ -87,6 +96,21 @@ class MemberPages(Controller):
                         title="purpose", body="marketing | payment_link", reason="invalid")
         await member_rights.withdraw_consent(store, checked, str(purpose))
         return redirect(f"/m?updated=1&lang={lang_of(request, form)}")
+
+    @post("/profile")
+    async def update_profile(self, request: Request, store: StoreDep) -> Response[str]:
+        """The member sets or corrects their birthday (month and day), or clears it."""
+        form = dict(await request.form())
+        lang = lang_of(request, form)
+        checked = await self._checked(request, store, form)
+        if isinstance(checked, Response):
+            return checked
+        try:
+            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+        except ValueError:
+            return redirect(f"/m?error=birthday&lang={lang}")
+        await profile.set_birthday(store, checked, birthday, "member_page")
+        return redirect(f"/m?updated=1&lang={lang}")
 
     @post("/delete")
     async def delete(self, request: Request, store: StoreDep) -> Response[str]:

@@ -13,13 +13,14 @@ from litestar.params import FromPath, QueryParameter
 
 from ..api.deps import StoreDep
 from ..api.standees import poster_response
+from ..domain.birthday import month_day
 from ..domain.errors import StoreEdgeError
 from ..domain.identity import mask_name
 from ..domain.join_rate import business_day
 from ..domain.member_code import looks_like_code
 from ..domain.offer_texts import yuan
 from ..schemas import EnrolIn, StandeeIn
-from ..services import checkout_board, join, members, printing, reports
+from ..services import checkout_board, join, members, policies, printing, profile, reports
 from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
 
 PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
@@ -123,7 +124,7 @@ class StaffPages(Controller):
             return till_page(request, store, lane_id, cashier_id, exc.status, q=q, error=_form_error(exc),
                              offer_enrol=not_found, phone=q if not_found else None)
         return till_page(request, store, lane_id, cashier_id, q=q,
-                         member=members.summary(member, store.reference().tiers))
+                         member=members.summary(member, store.reference().tiers), birthday=member.birthday)
 
     @post("/till/enrol")
     async def till_enrol(self, request: Request, store: StoreDep) -> Response[str]:
@@ -133,10 +134,17 @@ class StaffPages(Controller):
         form, lane_id, cashier_id = checked
         phone = str(form.get("phone", ""))[:40]
         try:
+            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+        except ValueError as exc:
+            return till_page(request, store, lane_id, cashier_id, 422, error=f"birthday: {exc}", offer_enrol=True,
+                             phone=phone)
+        invite = str(form.get("referral_code", "")).strip()[:40]
+        try:
             body = msgspec.convert({"phone": phone, "source": "cashier", "lane_id": lane_id, "cashier_id": cashier_id,
-                                    "consent": {"policy_version": store.config.consent_policy_version,
+                                    "consent": {"policy_version": policies.current(store).version,
                                                 "granted": form.get("consent") == "yes",
-                                                "marketing": form.get("marketing") == "yes"}}, EnrolIn)
+                                                "marketing": form.get("marketing") == "yes"},
+                                    "birthday": birthday, "referral_code": invite.replace(" ", "") or None}, EnrolIn)
             member, created = await members.enrol(store, body)
         except msgspec.ValidationError as exc:
             return till_page(request, store, lane_id, cashier_id, 422, error=str(exc), offer_enrol=True, phone=phone)
@@ -144,7 +152,27 @@ class StaffPages(Controller):
             return till_page(request, store, lane_id, cashier_id, exc.status, error=_form_error(exc),
                              offer_enrol=True, phone=phone)
         return till_page(request, store, lane_id, cashier_id, 201 if created else 200, enrolled=created,
-                         member=members.summary(member, store.reference().tiers))
+                         member=members.summary(member, store.reference().tiers), birthday=member.birthday)
+
+    @post("/till/birthday")
+    async def till_birthday(self, request: Request, store: StoreDep) -> Response[str]:
+        """The cashier corrects a member's birthday (month and day) as the member says it, or clears it."""
+        checked = await _till_form(request, store)
+        if isinstance(checked, Response):
+            return checked
+        form, lane_id, cashier_id = checked
+        member_id = str(form.get("member_id", ""))[:64]
+        try:
+            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+            member = await profile.set_birthday(store, member_id, birthday, "till")
+        except ValueError as exc:
+            found = members.find(store, member_id=member_id)
+            return till_page(request, store, lane_id, cashier_id, 422, error=f"birthday: {exc}",
+                             member=members.summary(found, store.reference().tiers), birthday=found.birthday)
+        except StoreEdgeError as exc:
+            return till_page(request, store, lane_id, cashier_id, exc.status, error=_form_error(exc))
+        return till_page(request, store, lane_id, cashier_id, member=members.summary(member, store.reference().tiers),
+                         birthday=member.birthday, updated=True)
 
     # --- customer display ------------------------------------------------------------------------
 

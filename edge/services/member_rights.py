@@ -10,6 +10,7 @@ from ..domain.models import Member
 from ..store import join as join_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
+from . import policies
 from .erasure import erase_member
 from .join import session_hash
 from .runtime import Store
@@ -33,6 +34,11 @@ def data_export(store: Store, member: Member) -> dict:
         "member": structs.asdict(member), **join_repo.member_records(store.reader.conn, member.member_id)}
 
 
+def accepted_version(store: Store, member_id: str) -> str | None:
+    """The terms and privacy version the member last accepted (their membership consent)."""
+    return member_repo.consent_version(store.reader.conn, member_id, "membership")
+
+
 async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
     """Record the withdrawal, clear the flag (and unlink payers for payment_link), tell HQ."""
     if purpose not in PURPOSES:
@@ -41,7 +47,7 @@ async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
     def command(conn: sqlite3.Connection) -> None:
         now = store.clock()
         join_repo.clear_consent(conn, member_id, purpose, now)
-        member_repo.record_consent(conn, member_id, purpose, False, store.config.consent_policy_version,
+        member_repo.record_consent(conn, member_id, purpose, False, policies.current_version(conn, store),
                                    "member_page", now)
         unlinked = join_repo.unlink_payers(conn, member_id) if purpose == "payment_link" else 0
         append_event(conn, MemberUpdated(member_id=member_id, reason="consent_withdrawn", purpose=purpose,
