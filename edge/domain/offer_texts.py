@@ -174,7 +174,8 @@ def referral_promise(reward: Campaign | None, entry: Tier) -> Promise:
 
 
 def checkout_promise(saving_fen: int, total_if_joined_fen: int, points: int, welcome_later: Campaign | None,
-                     entry: Tier, sku_name: Callable[[str, Lang], str | None] | None = None) -> Promise:
+                     entry: Tier, sku_name: Callable[[str, Lang], str | None] | None = None,
+                     welcome_now: Campaign | None = None) -> Promise:
     """The pitch for a non-member's checkout, from what the engine priced for them as a member.
 
     A saving is named only when there is one; otherwise what joining does give: the points on this
@@ -182,6 +183,9 @@ def checkout_promise(saving_fen: int, total_if_joined_fen: int, points: int, wel
     if saving_fen > 0:
         zh = f"入会后本单只需 {yuan(total_if_joined_fen)}"
         en = f"As a member you pay {yuan(total_if_joined_fen)} for this order"
+        if welcome_now is not None:
+            zh += f"（含新人券「{welcome_now.name_zh}」）"
+            en += f" (with the welcome coupon \u201c{welcome_now.name_en}\u201d)"
         if points > 0:
             zh += f"，另得 {points} 积分"
             en += f" and earn {points} points"
@@ -204,3 +208,12 @@ def checkout_promise(saving_fen: int, total_if_joined_fen: int, points: int, wel
     headline_en = f"Join now: {points} points on this order" if points > 0 else "Scan to join · get a welcome coupon"
     return Promise(headline_zh=headline_zh, headline_en=headline_en, lead_zh="加入会员，" + "，".join(zh_parts) + "。",
                    lead_en="Join now: " + "; ".join(en_parts) + ".", coupon=welcome_later is not None)
+
+
+def referral_hint(reward: Campaign | None) -> tuple[str, str]:
+    """What the member page tells a member about inviting friends: the referral reward, if the store runs one."""
+    if reward is None:
+        return "把链接或邀请码发给好友，邀请好友加入会员。", "Send a friend your link or code to invite them to join."
+    return (f"好友用你的链接或邀请码入会，并完成首单后，你们各得一张{offer_line(reward, 'zh')}。",
+            f"When a friend joins with your link or code and completes a first purchase, you both get "
+            f"{offer_line(reward, 'en')}.")

@@ -9,7 +9,7 @@ from printers.qr import qr_png
 from ..api.deps import StoreDep
 from ..domain.birthday import month_day
 from ..domain.member_code import make_code, time_step
-from ..domain.offer_texts import offer_line
+from ..domain.offer_texts import offer_line, referral_hint
 from ..services import join, join_offers, member_rights, profile, referrals
 from ..services.coupons import with_coupons
 from ..services.members import summary
@@ -52,6 +52,7 @@ class MemberPages(Controller):
         return page("member.html", 200, lang, cookies=cookies, store_name=store.config.name,
                     member=with_coupons(store, summary(member, store.reference().tiers)), csrf=token,
                     overview=profile.overview(store, member), birthday=member.birthday, birthday_why=why,
+                    referral_hint=referral_hint(join_offers.referral_reward(store))[0 if lang == "zh" else 1],
                     error=t["err_birthday"] if request.query_params.get("error") == "birthday" else None,
                     policy_version=member_rights.accepted_version(store, member.member_id),
                     step=time_step(store.clock()), referral_url=join.referral_offer(store, member.member_id).url,

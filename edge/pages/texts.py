@@ -3,11 +3,7 @@
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "html_lang": "zh-CN", "other_lang": "English", "other_lang_code": "en",
-        "join_title": "加入会员", "join_call": "扫码入会 领新人券",
-        "lead_standee": "留下手机号，立即成为会员，领取新人券。",
-        "lead_checkout": "加入会员，本单立享会员价。",
-        "lead_receipt": "加入会员，这张小票的积分立即到账。",
-        "lead_referral": "好友邀请你加入会员，一起领券。",
+        "join_title": "加入会员",  # what a join promises is built from its offer: domain/offer_texts.py
         "phone": "手机号", "phone_hint": "例如 138 0013 8000",
         "consent_membership": "我已阅读并同意《会员条款》和《隐私政策》（必选）",
         "consent_marketing": "愿意接收优惠活动通知（可选）",
@@ -39,7 +35,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "welcome": "欢迎加入！", "member_title": "我的会员", "tier": "等级", "points": "积分",
         "coupons": "我的优惠券", "no_coupons": "暂无优惠券", "welcome_coupon": "新人券已到账",
         "code_title": "会员码", "code_hint": "结账时出示，每30秒自动更新，截图无效",
-        "referral": "邀请好友", "referral_hint": "把这个链接发给好友，好友入会双方都有券",
+        "referral": "邀请好友",
         "referral_code": "在门店入会时报这个邀请码：",
         "rights": "我的权利", "download": "下载我的数据 (JSON)",
         "withdraw_marketing": "不再接收优惠通知", "withdraw_payment": "取消付款身份关联",
@@ -50,11 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "html_lang": "en", "other_lang": "中文", "other_lang_code": "zh",
-        "join_title": "Join", "join_call": "Scan to join · get a welcome coupon",
-        "lead_standee": "Leave your mobile number to join and get your welcome coupon.",
-        "lead_checkout": "Join now and pay member prices for this order.",
-        "lead_receipt": "Join now and get the points for this receipt.",
-        "lead_referral": "A friend invited you to join: you both get a coupon.",
+        "join_title": "Join",
         "phone": "Mobile number", "phone_hint": "e.g. 138 0013 8000",
         "consent_membership": "I have read and agree to the membership terms and privacy policy (required)",
         "consent_marketing": "Send me offers (optional)",
@@ -92,7 +84,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "welcome": "Welcome!", "member_title": "My membership", "tier": "Tier", "points": "Points",
         "coupons": "My coupons", "no_coupons": "No coupons yet", "welcome_coupon": "Your welcome coupon is here",
         "code_title": "Member code", "code_hint": "Show it at the till. It changes every 30 s; a screenshot will not work",
-        "referral": "Invite friends", "referral_hint": "Send this link to a friend: you both get a coupon when they join",
+        "referral": "Invite friends",
         "referral_code": "Or give this code when joining at the till:",
         "rights": "My rights", "download": "Download my data (JSON)",
         "withdraw_marketing": "Stop sending me offers", "withdraw_payment": "Unlink my payer identity",

@@ -102,11 +102,14 @@ def receipt(store: Store, points: int) -> Promise:
     return receipt_promise(points, entry_tier(store.reference().tiers))
 
 
+def referral_reward(store: Store) -> Campaign | None:
+    """The campaign a referral rewards both members with (the first active referral coupon campaign)."""
+    return next((s.campaign for s in _stored(store) if s.campaign.kind == "referral" and s.campaign.active
+                 and isinstance(s.campaign.issuance, CouponInstances)), None)
+
+
 def referral(store: Store) -> Promise:
-    reward = next((s.campaign for s in _stored(store)
-                   if s.campaign.kind == "referral" and s.campaign.active
-                   and isinstance(s.campaign.issuance, CouponInstances)), None)
-    return referral_promise(reward, entry_tier(store.reference().tiers))
+    return referral_promise(referral_reward(store), entry_tier(store.reference().tiers))
 
 
 def birthday_offer(store: Store) -> Campaign | None:

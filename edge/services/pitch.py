@@ -75,7 +75,8 @@ def pitch(store: Store, ctx: PricingContext, conn: sqlite3.Connection, cart: lis
     # over many exclusive groups ever found it so, the pitch names no saving rather than a false one
     saving = max(0, total_now_fen - total)
     later = welcome if coupons and not welcome_now else None
-    promise = checkout_promise(saving, total, points, later, tier, join_offers.sku_names(store))
+    promise = checkout_promise(saving, total, points, later, tier, join_offers.sku_names(store),
+                               welcome_now=welcome if welcome_now else None)
     return Pitch(saving_fen=saving, total_if_joined_fen=total, points=points,
                  welcome=welcome if coupons else None, welcome_now=welcome_now, promise=promise)
 
