@@ -34,6 +34,7 @@ class OpenCheckout:
     token: QrToken
     offer: JoinOffer  # the QR's URLs with the latest pitch on them
     closed: str | None = OPEN
+    base: JoinOffer | None = None  # the QR's URLs alone: signed once per checkout, not per quote
 
 
 @dataclass
@@ -101,16 +102,17 @@ def present(store: Store, out: QuoteOut, now: datetime, make_offer, pitched=None
     """Put a quote on its lane's display. A non-member's quote gets the checkout's join QR, the same
     one for the checkout's whole life, with this quote's pitch (`pitched(offer) -> offer`) on it."""
     previous = board(store).by_id.get(out.checkout_id)
-    if previous is not None and previous.token.expires > now.timestamp():
-        token = previous.token  # same URL, same cached QR image on the display
+    if previous is not None and previous.token.expires > now.timestamp() and previous.base is not None:
+        token, base = previous.token, previous.base  # same URL, same cached QR image on the display
     else:
         token = tokens.checkout_token(out.checkout_id, now)
-    join: JoinOffer = make_offer(token)
+        base = make_offer(token)
+    join = base
     if out.member is None:
         if pitched is not None:
-            join = pitched(join)
+            join = pitched(base)
         out = msgspec.structs.replace(out, join=join)
-    board(store).put(OpenCheckout(out, token, join))
+    board(store).put(OpenCheckout(out, token, join, base=base))
     return out
 
 

@@ -49,9 +49,14 @@ def issuable(conn: sqlite3.Connection, campaign_id: str | None) -> Campaign | No
     return stored.campaign
 
 
-def checkout_welcome(store: Store, conn: sqlite3.Connection | None = None) -> Campaign | None:
-    """The welcome campaign a checkout join brings, if the store set one that can be issued."""
-    return issuable(conn or store.reader.conn, settings(store).checkout_welcome_campaign_id)
+def checkout_welcome(store: Store) -> Campaign | None:
+    """The welcome campaign a checkout join brings, if the store set one that can be issued: read from
+    the campaigns as planned once per reference version (a quote's pitch asks on every quote)."""
+    campaign_id = settings(store).checkout_welcome_campaign_id
+    stored = offer_plan(store, store.reference()).by_id.get(campaign_id) if campaign_id else None
+    if stored is None or not stored.campaign.active or not isinstance(stored.campaign.issuance, CouponInstances):
+        return None
+    return stored.campaign
 
 
 def out(store: Store) -> JoinOffersOut:

@@ -64,7 +64,7 @@ def pitch(store: Store, ctx: PricingContext, conn: sqlite3.Connection, cart: lis
     through its connection), and say what joining gives."""
     ref, now = ctx.ref, ctx.now
     member = would_be_member(store, ref, now)
-    welcome = join_offers.checkout_welcome(store, conn)
+    welcome = join_offers.checkout_welcome(store)
     coupons = _welcome_coupon(conn, welcome, now)
     result = price_cart(ctx, conn, cart, member, codes, coupons)
     total = result.cart.total_fen

@@ -20,7 +20,6 @@ from ..domain.campaigns import (
     Campaign,
     CouponInstances,
     Customer,
-    Limits,
     SharedCode,
     conditions_hold,
     expires_at,
@@ -37,8 +36,6 @@ from ..store import catalog as catalog_repo
 from ..store import coupons as coupon_repo
 from .runtime import Reference, Store
 
-_NO_LIMITS = Limits()
-
 
 class OfferPlan:
     """The store's automatic offers, built once per reference version: a quote only filters them."""
@@ -48,8 +45,15 @@ class OfferPlan:
         self.automatic = [Offer(offer_id=s.campaign.campaign_id, campaign=s.campaign,
                                 expires_at=expires_at(s.campaign, tz, day_start))
                           for s in stored if isinstance(s.campaign.issuance, Automatic) and s.campaign.active]
-        self.limited = frozenset(s.campaign.campaign_id for s in stored
-                                 if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None)
+        self.limited = frozenset(s.campaign.campaign_id for s in stored if _counted(s.campaign))
+
+
+def _counted(c: Campaign) -> bool:
+    """Whether pricing reads the campaign's use counts: a coupon's per-member limit is spent at issue,
+    so a welcome coupon with only that limit needs no read on every quote that holds it."""
+    lim = c.limits
+    per_member = lim.per_member is not None and not isinstance(c.issuance, CouponInstances)
+    return c.lease is not None or lim.total is not None or lim.per_day is not None or per_member
 
 
 _plans: "weakref.WeakKeyDictionary[Store, tuple[str, OfferPlan]]" = weakref.WeakKeyDictionary()
