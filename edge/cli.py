@@ -88,6 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for role in ("lane", "manager", "hq"):
         print(f"{role} key: {keys[role]}")
     print(f"till: {base}/till  display: {base}/display/L1  manager: {base}/manager (sign in with a key)")
+    print(f"door standee poster: {base}/manager/standees/demo-door/poster.png  terms: {base}/legal/terms")
     print(f"health: {base}/healthz")
     print(f"api docs: {base}/schema/swagger")
     print(f"openapi: {base}/schema/openapi.json")
