@@ -150,12 +150,12 @@ def standee_promise(welcome: Campaign | None, entry: Tier,
 
 
 def receipt_promise(points: int, entry: Tier) -> Promise:
-    """A receipt's QR: the points of that sale, once they are known to be more than none."""
+    """A receipt's QR (printed and on its join page): the points of that sale, when there are any."""
     zh, en = _membership_lead(entry)
     if points <= 0:
-        return Promise(headline_zh="扫码入会", headline_en="Scan to join", lead_zh="加入会员。" + zh,
+        return Promise(headline_zh="扫码加入会员", headline_en="Scan to join", lead_zh="加入会员。" + zh,
                        lead_en="Join now. " + en)
-    return Promise(headline_zh=f"扫码入会 这张小票得{points}积分", headline_en=f"Join · {points} points for this receipt",
+    return Promise(headline_zh=f"扫码入会 本单{points}积分立即到账", headline_en=f"Join now: {points} points for this receipt",
                    lead_zh=f"加入会员，这张小票的 {points} 积分立即记入。",
                    lead_en=f"Join now and this receipt's {points} points are yours.")
 

@@ -33,6 +33,7 @@ from ..store import coupons as coupon_repo
 from ..store import join as join_repo
 from ..store import sales as sale_repo
 from ..store.print_jobs import JobRow, PrinterRow
+from . import join_offers
 from .join import standee_out
 from .runtime import Store
 
@@ -53,12 +54,11 @@ def recorded_sale(conn: sqlite3.Connection, sale_id: str) -> SaleOut:
 
 
 def join_pitch(store: Store, total_fen: int) -> tuple[str, str]:
-    """The receipt's one line on joining: the points this receipt brings a new member."""
+    """The receipt's one line on joining: the points this receipt brings a new member (the same words
+    as its join page, from domain/offer_texts)."""
     ref = store.reference()
-    points = points_earned(total_fen, entry_tier(ref.tiers), store.config.fen_per_point)
-    if points <= 0:
-        return "扫码加入会员", "Scan to join"
-    return f"扫码入会 本单{points}积分立即到账", f"Join now: {points} points for this receipt"
+    promise = join_offers.receipt(store, points_earned(total_fen, entry_tier(ref.tiers), store.config.fen_per_point))
+    return promise.headline_zh, promise.headline_en
 
 
 def receipt(store: Store, sale: SaleOut, reprint: bool) -> Receipt:
@@ -173,7 +173,9 @@ def job_document(store: Store, conn: sqlite3.Connection, job: JobRow, printer: P
         if standee is None:
             raise NotFound(f"no standee {job.subject}", [FieldError("standee_id", "no such standee")])
         out = standee_out(store, standee)
-        return poster_document(store.config.name, out.url, out.short_url, standee.label, paper)
+        promise = join_offers.standee(store, standee.welcome_campaign_id)  # what its offer gives, no more
+        return poster_document(store.config.name, out.url, out.short_url, standee.label, paper, promise.headline_zh,
+                               promise.headline_en, promise.detail_zh, promise.detail_en)
     return printer_test_page(printer.name, printer.url, paper)
 
 

@@ -118,7 +118,7 @@ def test_a_receipt_join_within_seven_days_attributes_the_sale_and_its_points_onc
     assert decode_qr(api.client.get(path_of(sale["receipt"]["join"]["qr_png_url"])).content) == receipt_url
     clock.advance(days=6)
     page = api.client.get(path_of(receipt_url)).text
-    assert '<h1 id="promise">扫码入会 这张小票得56积分</h1>' in page  # the points this receipt really brings
+    assert '<h1 id="promise">扫码入会 本单56积分立即到账</h1>' in page  # the points this receipt really brings
     assert join_by_form(api.client, receipt_url).status_code == 303
     member = api.get("/api/v1/members/lookup", params={"phone": "13800138000"}).json()
     assert member["points_balance"] == 56 and member["join_source"] == "receipt"
