@@ -83,3 +83,10 @@ def test_a_poster_for_an_unknown_standee_is_404_problem_json(api):
 def test_a_poster_of_an_unknown_size_is_a_422_naming_the_size(api, standee):
     r = api.get(path_of(standee["poster_png_url"]), params={"size": "a3"}, role="manager")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "size"
+
+
+@pytest.mark.parametrize("size", ["a4", "a5", "80mm"])
+def test_the_demo_door_standees_poster_names_its_welcome_coupon_and_its_qr_still_reads(api, size):
+    r = api.get("/api/v1/standees/demo-door/poster.png", params={"size": size}, role="manager")
+    standee = next(s for s in api.get("/api/v1/standees", role="manager").json() if s["standee_id"] == "demo-door")
+    assert standee["welcome_campaign_id"] == "welcome-5" and decode_qr(r.content) == standee["url"]
