@@ -4,7 +4,7 @@ quote with the pitch switched off (the floor), interleaved in rounds, medians an
 
     .venv/bin/python bench/pitch_bench.py [--rounds 5] [--runs 400]
 
-It uses only what every version of the edge has (init_store, seed_demo, Store, checkout.quote), so
+It uses only what main has as well (init_store, seed_demo, StoreRuntime, checkout.quote), so
 `PYTHONPATH=<another checkout> .venv/bin/python bench/pitch_bench.py --no-floor` measures that one.
 """
 
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from edge.schemas import LineIn, QuoteIn
 from edge.services import checkout, members
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.setup import demo_config, init_store, seed_demo
 
 FRIDAY_10AM = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # the demo's member day: a boost, a welcome coupon
@@ -46,7 +46,7 @@ def main() -> None:
     data = tempfile.mkdtemp(prefix="pitch-bench-")
     init_store(data, demo_config(), clock=lambda: FRIDAY_10AM)
     seed_demo(data, clock=lambda: FRIDAY_10AM)
-    store = Store(data, clock=lambda: FRIDAY_10AM)
+    store = StoreRuntime(data, clock=lambda: FRIDAY_10AM)
     try:
         import asyncio
 

@@ -1,13 +1,13 @@
 """An open checkout as the lane sees it: its last quote and, once the customer joined, the member."""
 
 from litestar import Controller, delete, get
-from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from ..schemas import CheckoutOut
-from ..services import checkout_board
+from ..services import open_checkouts
 from .auth import roles
 from .deps import StoreDep
+from .params import PathId
 from .responses import problems
 
 
@@ -16,12 +16,12 @@ class CheckoutController(Controller):
     tags = ["till"]
 
     @get("/{checkout_id:str}", opt=roles("lane", "manager"), sync_to_thread=False)
-    def get_checkout(self, store: StoreDep, checkout_id: FromPath[str]) -> CheckoutOut:
+    def get_checkout(self, store: StoreDep, checkout_id: PathId) -> CheckoutOut:
         """The checkout with the member who joined through its QR; re-quote to apply member pricing."""
-        return checkout_board.view(store, checkout_id)
+        return open_checkouts.view(store, checkout_id)
 
     @delete("/{checkout_id:str}", opt=roles("lane", "manager"), status_code=HTTP_200_OK, sync_to_thread=False,
             responses=problems(404, 409))
-    def cancel_checkout(self, store: StoreDep, checkout_id: FromPath[str]) -> CheckoutOut:
+    def cancel_checkout(self, store: StoreDep, checkout_id: PathId) -> CheckoutOut:
         """Cancel an open checkout: its join QR leads to no join any more and the display goes idle."""
-        return checkout_board.cancel(store, checkout_id)
+        return open_checkouts.cancel(store, checkout_id)

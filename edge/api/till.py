@@ -5,9 +5,8 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from msgspec import Meta
 
 from ..schemas import (
     BirthdayIn,
@@ -26,6 +25,7 @@ from ..services import checkout, coupons, inventory, members, profile, sales
 from .auth import roles
 from .deps import StoreDep
 from .idempotency import idempotent
+from .params import PathId
 from .responses import JsonAnswer, answer, problems
 from .strict_body import direct
 
@@ -75,7 +75,7 @@ class TillController(Controller):
 
     @put("/members/{member_id:str}/birthday", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
          responses=problems(400, 404, 422))
-    async def set_birthday(self, store: StoreDep, member_id: FromPath[Annotated[str, Meta(max_length=64)]],
+    async def set_birthday(self, store: StoreDep, member_id: PathId,
                            data: JSONBody[BirthdayIn]) -> BirthdayOut:
         """Correct a member's birthday (MM-DD) as the member tells the cashier, or clear it (null)."""
         member = await profile.set_birthday(store, member_id, data.birthday, "api")
@@ -100,7 +100,7 @@ class TillController(Controller):
 
     @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
           responses=problems(400, 404, 422))
-    async def void_sale(self, store: StoreDep, sale_id: FromPath[str], data: JSONBody[VoidIn]) -> Response[SaleOut]:
+    async def void_sale(self, store: StoreDep, sale_id: PathId, data: JSONBody[VoidIn]) -> Response[SaleOut]:
         """Void a sale: stock and points go back. Voiding again answers the voided sale."""
         body = await sales.void_sale(store, sale_id, data.reason)
         return Response(body, status_code=HTTP_200_OK, media_type=JSON)

@@ -4,9 +4,10 @@ and `/legal/privacy` (zh-CN, `?lang=en`; `?version=` shows a version a customer 
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from ..api.deps import StoreDep
+from ..api.params import PathId
 from ..domain.errors import NotFound
 from ..services import policies
 from .web import lang_of, message, page
@@ -37,7 +38,7 @@ class PolicyPages(Controller):
     include_in_schema = False
 
     @get("/{document:str}", sync_to_thread=False)
-    def show(self, request: Request, store: StoreDep, document: FromPath[str],
+    def show(self, request: Request, store: StoreDep, document: PathId,
              version: Annotated[str | None, QueryParameter(name="version", max_length=32)] = None) -> Response[str]:
         lang = lang_of(request)
         if document not in ("terms", "privacy"):

@@ -5,11 +5,11 @@ from ..domain.ids import uuid7
 from ..domain.models import Member, PricedCart
 from ..schemas import DiscountOut, LineOut, OfferNoteOut, QuoteIn, QuoteOut
 from ..store.coupons import usable_for
-from . import checkout_board, join, pitch, points
+from . import join, open_checkouts, pitch, points
 from .coupons import with_coupons
 from .members import find_ref, summary
 from .pricing import cart_of, price_cart, pricing_context
-from .runtime import Reference, Store
+from .runtime import Reference, StoreRuntime
 
 
 def lines_out(priced: PricedCart, ref: Reference) -> list[LineOut]:
@@ -28,13 +28,13 @@ def applied_out(priced: PricedCart) -> list[DiscountOut]:
     return [DiscountOut(d.rule_id, d.name_zh, d.name_en, d.amount_fen) for d in priced.applied]
 
 
-def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut:
+def quote(store: StoreRuntime, data: QuoteIn, member: Member | None = None) -> QuoteOut:
     """Price the cart for the member named (`member` when the caller already resolved `data.member`),
     or found through the checkout's join; writes nothing."""
     ctx = pricing_context(store)
     ref, now = ctx.ref, ctx.now
     if member is None:
-        member = find_ref(store, data.member) if data.member is not None else checkout_board.member_of_checkout(
+        member = find_ref(store, data.member) if data.member is not None else open_checkouts.member_of_checkout(
             store, data.checkout_id)
     checkout_id = data.checkout_id or uuid7()
     conn = store.reader.conn
@@ -55,4 +55,4 @@ def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut
         found = pitch.pitch(store, ctx, conn, cart, data.coupon_codes, priced.total_fen)
         pitched = lambda offer: pitch.with_pitch(offer, found)  # noqa: E731
     # the display follows the checkout; a non-member's quote gets the checkout's join QR with the pitch
-    return checkout_board.present(store, out, now, lambda token: join.checkout_offer(store, token), pitched)
+    return open_checkouts.present(store, out, now, lambda token: join.checkout_offer(store, token), pitched)

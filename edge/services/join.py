@@ -29,7 +29,7 @@ from ..store.outbox import append_event
 from . import checkout_board, join_offers
 from .coupons import issue_join_welcome
 from .members import enrol_in
-from .runtime import Store
+from .runtime import StoreRuntime
 
 SESSION_LIFETIME = timedelta(days=180)
 _SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: it is typed by hand from paper
@@ -37,32 +37,32 @@ _SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: it is type
 
 # --- offers: the URLs a QR carries ------------------------------------------------------------
 
-def token_url(store: Store, text: str) -> str:
+def token_url(store: StoreRuntime, text: str) -> str:
     return f"{store.config.public_base_url.rstrip('/')}/j/{text}"
 
 
-def offer(store: Store, token: QrToken) -> JoinOffer:
+def offer(store: StoreRuntime, token: QrToken) -> JoinOffer:
     text = tokens.sign(store.store_key, token)
     expires = iso(datetime.fromtimestamp(token.expires, UTC)) if token.expires else ""
     return JoinOffer(url=token_url(store, text), qr_png_url=token_url(store, text) + "/qr.png", expires_at=expires)
 
 
-def receipt_offer(store: Store, sale_id: str, sold_at: datetime) -> JoinOffer:
+def receipt_offer(store: StoreRuntime, sale_id: str, sold_at: datetime) -> JoinOffer:
     """The join QR printed on a non-member's receipt: bound to the sale, good for 7 days."""
     return offer(store, tokens.receipt_token(sale_id, sold_at))
 
 
-def referral_offer(store: Store, member_id: str) -> JoinOffer:
+def referral_offer(store: StoreRuntime, member_id: str) -> JoinOffer:
     return offer(store, tokens.referral_token(member_id))
 
 
-def checkout_offer(store: Store, token: QrToken) -> JoinOffer:
+def checkout_offer(store: StoreRuntime, token: QrToken) -> JoinOffer:
     return offer(store, token)
 
 
 # --- standees ------------------------------------------------------------------------------------
 
-def standee_out(store: Store, s: repo.Standee) -> StandeeOut:
+def standee_out(store: StoreRuntime, s: repo.Standee) -> StandeeOut:
     base = store.config.public_base_url.rstrip("/")
     join = offer(store, tokens.standee_token(s.standee_id))
     api = f"{base}/api/v1/standees/{s.standee_id}"
@@ -73,7 +73,7 @@ def standee_out(store: Store, s: repo.Standee) -> StandeeOut:
                       revoked_at=s.revoked_at)
 
 
-async def create_standee(store: Store, data: StandeeIn) -> tuple[StandeeOut, bool]:
+async def create_standee(store: StoreRuntime, data: StandeeIn) -> tuple[StandeeOut, bool]:
     """Return (standee, created). A retried create with the same id and body answers the first."""
     standee_id = data.standee_id or uuid7()
 
@@ -99,14 +99,19 @@ async def create_standee(store: Store, data: StandeeIn) -> tuple[StandeeOut, boo
     return standee_out(store, s), created
 
 
-def get_standee(store: Store, standee_id: str) -> repo.Standee:
+def standee_by_short_code(store: StoreRuntime, short_code: str) -> repo.Standee | None:
+    """The standee a hand-typed short code names (spaces and case forgiven), or None."""
+    return repo.standee_by_short_code(store.reader.conn, short_code.strip().upper())
+
+
+def get_standee(store: StoreRuntime, standee_id: str) -> repo.Standee:
     found = repo.standee(store.reader.conn, standee_id)
     if found is None:
         raise NotFound(f"no standee {standee_id}", [FieldError("standee_id", "no such standee")])
     return found
 
 
-async def revoke_standee(store: Store, standee_id: str) -> StandeeOut:
+async def revoke_standee(store: StoreRuntime, standee_id: str) -> StandeeOut:
     get_standee(store, standee_id)
     await store.writer.run(lambda conn: repo.revoke_standee(conn, standee_id, store.clock()))
     return standee_out(store, get_standee(store, standee_id))
@@ -128,13 +133,13 @@ class Invitation:
     standee: repo.Standee | None = None
 
 
-def invitation(store: Store, text: str) -> Invitation:
+def invitation(store: StoreRuntime, text: str) -> Invitation:
     """Verify a token and its state; TokenRefused says why it cannot lead to a join."""
     token = tokens.verify(store.store_key, text, store.clock())
     return _check_state(store, store.reader.conn, Invitation(text, token))
 
 
-def _check_state(store: Store, conn: sqlite3.Connection, inv: Invitation) -> Invitation:
+def _check_state(store: StoreRuntime, conn: sqlite3.Connection, inv: Invitation) -> Invitation:
     token = inv.token
     if token.kind == "standee":
         standee = repo.standee(conn, token.subject)
@@ -144,7 +149,7 @@ def _check_state(store: Store, conn: sqlite3.Connection, inv: Invitation) -> Inv
     if token.kind == "checkout":
         if repo.checkout_join(conn, token.subject) is not None or repo.sale_of_checkout(conn, token.subject):
             raise TokenRefused("used", token)  # joined already, or paid: this checkout is over
-        closed = checkout_board.is_open(store, token.subject)
+        closed = store.checkout_board.closed_reason(token.subject)
         if closed is not None:  # the QR lives as long as its checkout: cancelled, or the lane moved on
             raise TokenRefused("revoked" if closed == checkout_board.CANCELLED else "expired", token)
     elif token.kind == "receipt":
@@ -158,13 +163,13 @@ def _check_state(store: Store, conn: sqlite3.Connection, inv: Invitation) -> Inv
     return inv
 
 
-def promise_of(store: Store, inv: Invitation) -> Promise:
+def promise_of(store: StoreRuntime, inv: Invitation) -> Promise:
     """What the join page of this token promises, built from the offer actually attached to it."""
     token = inv.token
     if token.kind == "standee":
         return join_offers.standee(store, inv.standee.welcome_campaign_id if inv.standee else None)
     if token.kind == "checkout":
-        entry = checkout_board.board(store).by_id.get(token.subject)
+        entry = store.checkout_board.by_id.get(token.subject)
         pitched = entry.offer if entry is not None else None
         if pitched is not None and pitched.pitch_zh:
             return Promise(headline_zh=pitched.pitch_zh, headline_en=pitched.pitch_en,
@@ -179,7 +184,7 @@ def promise_of(store: Store, inv: Invitation) -> Promise:
     return join_offers.referral(store)
 
 
-async def count_scan(store: Store, inv: Invitation) -> None:
+async def count_scan(store: StoreRuntime, inv: Invitation) -> None:
     if inv.standee is not None:
         await store.writer.run(lambda conn: repo.count_scan(conn, inv.standee.standee_id))  # type: ignore[union-attr]
 
@@ -192,7 +197,7 @@ class Joined:
     coupon: object | None = None  # the welcome coupon issued with the join
 
 
-def _attribute_receipt_sale(conn: sqlite3.Connection, store: Store, member: Member, sale_id: str,
+def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, member: Member, sale_id: str,
                             now: datetime) -> None:
     """The receipt's sale becomes the new member's: points once, spend, payer link, events."""
     sale = sale_repo.get_sale(conn, sale_id)
@@ -228,7 +233,7 @@ def session_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def join(store: Store, text: str, phone: str, consent: ConsentIn, *, birthday: str | None = None,
+async def join(store: StoreRuntime, text: str, phone: str, consent: ConsentIn, *, birthday: str | None = None,
                referrer_id: str | None = None) -> Joined:
     """Join (or sign in an existing member) through a token; the member page session comes back.
     `birthday` (MM-DD) and `referrer_id` (from an invite code) apply to a new member only."""
@@ -271,11 +276,11 @@ async def join(store: Store, text: str, phone: str, consent: ConsentIn, *, birth
     return await store.writer.run(command)
 
 
-def _lane_of(store: Store, token: QrToken) -> tuple[str | None, str | None]:
+def _lane_of(store: StoreRuntime, token: QrToken) -> tuple[str | None, str | None]:
     """The lane and cashier of the checkout a token belongs to, so the join is credited to them."""
-    entry = checkout_board.board(store).by_id.get(token.subject) if token.kind == "checkout" else None
+    entry = store.checkout_board.by_id.get(token.subject) if token.kind == "checkout" else None
     return (entry.quote.lane_id, entry.quote.cashier_id) if entry else (None, None)
 
 
-def list_standees(store: Store) -> list[StandeeOut]:
+def list_standees(store: StoreRuntime) -> list[StandeeOut]:
     return [standee_out(store, s) for s in repo.standees(store.reader.conn)]

@@ -6,7 +6,6 @@ and read once per reference version. Every promise text is built from the offer 
 """
 
 import sqlite3
-import weakref
 from collections.abc import Callable
 
 import msgspec
@@ -18,24 +17,20 @@ from ..domain.offer_texts import Promise, receipt_promise, referral_promise, sta
 from ..schemas import JoinOffersIn, JoinOffersOut
 from ..store import campaigns as campaign_repo
 from ..store import meta
-from .pricing import offer_plan
-from .runtime import Store, bump_reference
+from .runtime import StoreRuntime, bump_reference
 
 META_KEY = "join_offers"
 
 
-_cache: "weakref.WeakKeyDictionary[Store, tuple[str, JoinOffersIn]]" = weakref.WeakKeyDictionary()
-
-
-def settings(store: Store) -> JoinOffersIn:
+def settings(store: StoreRuntime) -> JoinOffersIn:
     """The store's join offers, read once per reference version (a change bumps it)."""
     ref = store.reference()
-    hit = _cache.get(store)
+    hit = store.join_offers
     if hit is not None and hit[0] == ref.version:
         return hit[1]
     raw = meta.get_meta(store.reader.conn, META_KEY)
     found = JoinOffersIn() if raw is None else msgspec.json.decode(raw, type=JoinOffersIn)
-    _cache[store] = (ref.version, found)
+    store.join_offers = (ref.version, found)
     return found
 
 
@@ -49,23 +44,23 @@ def issuable(conn: sqlite3.Connection, campaign_id: str | None) -> Campaign | No
     return stored.campaign
 
 
-def checkout_welcome(store: Store) -> Campaign | None:
+def checkout_welcome(store: StoreRuntime) -> Campaign | None:
     """The welcome campaign a checkout join brings, if the store set one that can be issued: read from
     the campaigns as planned once per reference version (a quote's pitch asks on every quote)."""
     campaign_id = settings(store).checkout_welcome_campaign_id
-    stored = offer_plan(store, store.reference()).by_id.get(campaign_id) if campaign_id else None
+    stored = store.offer_plan(store.reference()).by_id.get(campaign_id) if campaign_id else None
     if stored is None or not stored.campaign.active or not isinstance(stored.campaign.issuance, CouponInstances):
         return None
     return stored.campaign
 
 
-def out(store: Store) -> JoinOffersOut:
+def out(store: StoreRuntime) -> JoinOffersOut:
     found = settings(store)
     return JoinOffersOut(checkout_welcome_campaign_id=found.checkout_welcome_campaign_id,
                          checkout_welcome=checkout_welcome(store))
 
 
-async def save(store: Store, data: JoinOffersIn) -> JoinOffersOut:
+async def save(store: StoreRuntime, data: JoinOffersIn) -> JoinOffersOut:
     """Set the store's join offers; a campaign that cannot be issued as a coupon is refused, naming it."""
 
     def command(conn: sqlite3.Connection) -> None:
@@ -86,7 +81,7 @@ def set_in(conn: sqlite3.Connection, data: JoinOffersIn) -> None:
 
 # --- promises ----------------------------------------------------------------------------------------
 
-def sku_names(store: Store) -> Callable[[str, str], str | None]:
+def sku_names(store: StoreRuntime) -> Callable[[str, str], str | None]:
     catalog = store.reference().catalog
 
     def name(sku: str, lang: str) -> str | None:
@@ -96,32 +91,32 @@ def sku_names(store: Store) -> Callable[[str, str], str | None]:
     return name
 
 
-def standee(store: Store, welcome_campaign_id: str | None) -> Promise:
+def standee(store: StoreRuntime, welcome_campaign_id: str | None) -> Promise:
     """What a standee's poster and join page promise: its own welcome campaign, when it can be issued."""
     ref = store.reference()
     return standee_promise(issuable(store.reader.conn, welcome_campaign_id), entry_tier(ref.tiers),
                            sku_names(store))
 
 
-def receipt(store: Store, points: int) -> Promise:
+def receipt(store: StoreRuntime, points: int) -> Promise:
     return receipt_promise(points, entry_tier(store.reference().tiers))
 
 
-def referral_reward(store: Store) -> Campaign | None:
+def referral_reward(store: StoreRuntime) -> Campaign | None:
     """The campaign a referral rewards both members with (the first active referral coupon campaign)."""
     return next((s.campaign for s in _stored(store) if s.campaign.kind == "referral" and s.campaign.active
                  and isinstance(s.campaign.issuance, CouponInstances)), None)
 
 
-def referral(store: Store) -> Promise:
+def referral(store: StoreRuntime) -> Promise:
     return referral_promise(referral_reward(store), entry_tier(store.reference().tiers))
 
 
-def birthday_offer(store: Store) -> Campaign | None:
+def birthday_offer(store: StoreRuntime) -> Campaign | None:
     """The store's active birthday campaign, the reason the join page asks for a birthday."""
     return next((s.campaign for s in _stored(store) if s.campaign.kind == "birthday" and s.campaign.active), None)
 
 
-def _stored(store: Store) -> list[campaign_repo.StoredCampaign]:
+def _stored(store: StoreRuntime) -> list[campaign_repo.StoredCampaign]:
     """The store's campaigns as decoded once per reference version for the quote."""
-    return sorted(offer_plan(store, store.reference()).by_id.values(), key=lambda s: s.campaign.campaign_id)
+    return sorted(store.offer_plan(store.reference()).by_id.values(), key=lambda s: s.campaign.campaign_id)

@@ -24,7 +24,7 @@ from ..schemas import JoinOffer, WelcomeCouponOut
 from ..store import coupons as coupon_repo
 from . import join_offers
 from .pricing import PricingContext, price_cart
-from .runtime import Reference, Store
+from .runtime import Reference, StoreRuntime
 
 JOINING = "(joining)"  # the would-be member: no row has this id, so its per-member counts are all 0
 WELCOME_PREVIEW = "(welcome)"  # the welcome coupon as it would be issued
@@ -39,7 +39,7 @@ class Pitch(msgspec.Struct, frozen=True, kw_only=True):
     promise: Promise
 
 
-def would_be_member(store: Store, ref: Reference, now: datetime) -> Member:
+def would_be_member(store: StoreRuntime, ref: Reference, now: datetime) -> Member:
     cfg = store.config
     return Member(member_id=JOINING, phone_e164=None, name=None, birthday=None,
                   tier_id=entry_tier(ref.tiers).tier_id, lifetime_spend_fen=0, points_balance=0,
@@ -58,7 +58,7 @@ def _welcome_coupon(conn: sqlite3.Connection, welcome: Campaign | None, now: dat
                                   source="welcome", status="issued", issued_at=iso(now), expires_at=iso(expires))]
 
 
-def pitch(store: Store, ctx: PricingContext, conn: sqlite3.Connection, cart: list[CartLine], codes: list[str],
+def pitch(store: StoreRuntime, ctx: PricingContext, conn: sqlite3.Connection, cart: list[CartLine], codes: list[str],
           total_now_fen: int) -> Pitch:
     """Price the cart for the member this customer would become (in the quote's own pricing context,
     through its connection), and say what joining gives."""

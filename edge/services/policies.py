@@ -14,12 +14,12 @@ from ..domain.errors import Conflict, FieldError, NotFound
 from ..pages.policy_defaults import DEFAULTS
 from ..schemas import PolicyIn, PolicyOut
 from ..store import policies as repo
-from .runtime import Store
+from .runtime import StoreRuntime
 
 DOCUMENTS = ("terms", "privacy")
 
 
-def _out(store: Store, row: repo.PolicyRow | None) -> PolicyOut:
+def _out(store: StoreRuntime, row: repo.PolicyRow | None) -> PolicyOut:
     name = store.config.name
     if row is None:
         return PolicyOut(version=store.config.consent_policy_version, published_at=None,
@@ -36,17 +36,17 @@ def _out(store: Store, row: repo.PolicyRow | None) -> PolicyOut:
     return PolicyOut(version=row.version, published_at=row.published_at, custom=custom, **texts)
 
 
-def current(store: Store) -> PolicyOut:
+def current(store: StoreRuntime) -> PolicyOut:
     """The terms and privacy policy in force now (one indexed read)."""
     return _out(store, repo.latest(store.reader.conn))
 
 
-def current_version(conn: sqlite3.Connection, store: Store) -> str:
+def current_version(conn: sqlite3.Connection, store: StoreRuntime) -> str:
     row = repo.latest(conn)
     return row.version if row is not None else store.config.consent_policy_version
 
 
-def version(store: Store, wanted: str) -> PolicyOut:
+def version(store: StoreRuntime, wanted: str) -> PolicyOut:
     """A version a customer may have accepted: the published one, or the defaults' own version."""
     row = repo.by_version(store.reader.conn, wanted)
     if row is None and wanted != store.config.consent_policy_version:
@@ -54,7 +54,7 @@ def version(store: Store, wanted: str) -> PolicyOut:
     return _out(store, row)
 
 
-async def publish(store: Store, data: PolicyIn) -> tuple[PolicyOut, bool]:
+async def publish(store: StoreRuntime, data: PolicyIn) -> tuple[PolicyOut, bool]:
     """Publish a new version (201); the same version with the same texts again answers it (200); the
     same version with other texts is 409: a version a customer accepted never changes under them."""
 

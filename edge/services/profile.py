@@ -22,13 +22,12 @@ from ..store import coupons as coupon_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
 from . import join_offers
-from .pricing import offer_plan
-from .runtime import Store
+from .runtime import StoreRuntime
 
 CHANNELS = ("member_page", "till", "api")
 
 
-async def set_birthday(store: Store, member_id: str, birthday: str | None, channel: str) -> Member:
+async def set_birthday(store: StoreRuntime, member_id: str, birthday: str | None, channel: str) -> Member:
     """Set or clear the member's birthday (MM-DD); InvalidInput names `birthday` for a day that does not exist."""
     if birthday is not None and not is_month_day(birthday):
         raise InvalidInput.on("birthday", "not a day of the year (MM-DD)")
@@ -95,7 +94,7 @@ def tier_progress(member: Member, tiers: dict[str, Tier]) -> TierProgress:
     return TierProgress(tier=tier, next_tier=nxt, spend_to_next_fen=left, next_zh=zh, next_en=en)
 
 
-def overview(store: Store, member: Member, now: datetime | None = None) -> Overview:
+def overview(store: StoreRuntime, member: Member, now: datetime | None = None) -> Overview:
     """What the member holds now, for their page."""
     now = now or store.clock()
     conn = store.reader.conn
@@ -103,7 +102,7 @@ def overview(store: Store, member: Member, now: datetime | None = None) -> Overv
     held = [HeldPoints(points, release_at, parse_iso(release_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"))
             for points, release_at in member_repo.held_points(conn, member.member_id)]
     ref = store.reference()
-    plan = offer_plan(store, ref)
+    plan = store.offer_plan(ref)
     names = join_offers.sku_names(store)
     coupons = []
     for row in coupon_repo.usable_for(conn, member.member_id, now):

@@ -28,12 +28,12 @@ from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
 from ..store.outbox import append_event, batched
-from . import campaigns, checkout_board, points, printing, referrals
+from . import campaigns, open_checkouts, points, printing, referrals
 from .checkout import applied_out, lines_out
 from .join import receipt_offer
 from .members import summary
 from .pricing import PricingContext, cart_of, price_cart, pricing_context
-from .runtime import Store
+from .runtime import StoreRuntime
 
 _encode = msgspec.json.Encoder().encode
 _decode_sale = msgspec.json.Decoder(SaleOut).decode
@@ -72,9 +72,11 @@ class Loyalty:
     held_until: datetime | None = None
 
 
-async def record_sale(store: Store, data: SaleIn) -> bytes:
+async def record_sale(store: StoreRuntime, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first).
 
+    Bytes, not a SaleOut: the answer is stored with the sale, in its transaction, so that a retry gets
+    exactly the first answer; the till's handler passes them on as they are (api.responses.JsonAnswer).
     Checks that need no transaction run first; the steps run in one writer command, so the sale,
     its stock, points, caps and events commit together or not at all.
     """
@@ -107,11 +109,11 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
             return body
 
     body = await store.writer.run(command)
-    checkout_board.sale_recorded(store, data.lane_id, data.checkout_id)  # the display clears
+    open_checkouts.sale_recorded(store, data.lane_id, data.checkout_id)  # the display clears
     return body
 
 
-def payer_of(store: Store, pay: PaymentIn) -> str | None:
+def payer_of(store: StoreRuntime, pay: PaymentIn) -> str | None:
     """The payer's hash with the chain key (None without a payer id); a payer id needs its provider."""
     if pay.payer_id is not None and pay.provider is None:
         raise InvalidInput.on("payment.provider", "a payer_id needs its provider")
@@ -204,7 +206,7 @@ def link_payer(conn: sqlite3.Connection, customer: SaleCustomer, provider: str |
     return linked
 
 
-def sale_answer(store: Store, ctx: PricingContext, data: SaleIn, customer: SaleCustomer, priced: Priced,
+def sale_answer(store: StoreRuntime, ctx: PricingContext, data: SaleIn, customer: SaleCustomer, priced: Priced,
                 loyalty: Loyalty, linked: bool) -> SaleOut:
     """The answer the lane gets (and every replay of this sale_id gets again)."""
     cart, member, now = priced.cart, loyalty.member, ctx.now
@@ -224,7 +226,7 @@ def sale_answer(store: Store, ctx: PricingContext, data: SaleIn, customer: SaleC
         points_pending_until=iso(loyalty.held_until) if loyalty.held_until is not None else None)
 
 
-def write_sale(conn: sqlite3.Connection, store: Store, ctx: PricingContext, data: SaleIn, digest: str,
+def write_sale(conn: sqlite3.Connection, store: StoreRuntime, ctx: PricingContext, data: SaleIn, digest: str,
                customer: SaleCustomer, priced: Priced, taken: list[int], loyalty: Loyalty, answer: SaleOut) -> bytes:
     """The sale row with its answer's bytes (what a replay returns), its lines, the caps and coupons it
     used, a referral reward on the member's first sale, and sale.completed; returns the answer's bytes."""
@@ -259,7 +261,7 @@ def write_sale(conn: sqlite3.Connection, store: Store, ctx: PricingContext, data
     return body
 
 
-async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
+async def void_sale(store: StoreRuntime, sale_id: str, reason: str) -> bytes:
     """Void a completed sale: stock and points go back; voiding twice answers the voided sale again."""
     ref = store.reference()
 

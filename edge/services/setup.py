@@ -1,6 +1,7 @@
 """Create a store's database, and seed the demo coffee/bakery store."""
 
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -19,12 +20,13 @@ from ..domain.campaigns import (
 from ..domain.clock import Clock, iso, system_clock
 from ..domain.ids import uuid7
 from ..domain.models import MemberDayRule, Sku, Tier
+from ..plugins import EdgePlugin, installed, migration_sequences
 from ..schemas import JoinOffersIn
 from ..store import catalog as catalog_repo
 from ..store import join as join_repo
 from ..store import meta
 from ..store.connection import immediate, open_database
-from ..store.schema import migrate
+from ..store.migrations import migrate
 from . import join_offers
 from .join import new_short_code
 from .keys import create_key
@@ -32,8 +34,9 @@ from .runtime import DB_NAME, bump_reference
 
 
 def init_store(data_dir: Path | str, config: StoreConfig, clock: Clock = system_clock,
-               chain_key: bytes | None = None) -> Path:
-    """Create the store database with its config, secrets and a fresh epoch; refuse to overwrite one."""
+               chain_key: bytes | None = None, plugins: Sequence[EdgePlugin] | None = None) -> Path:
+    """Create the store database with its config, secrets and a fresh epoch; refuse to overwrite one.
+    Its schema is the edge's and the plugins' (by default the installed ones)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DB_NAME
@@ -41,7 +44,7 @@ def init_store(data_dir: Path | str, config: StoreConfig, clock: Clock = system_
         raise FileExistsError(f"a store already exists at {path}")
     db = open_database(path)
     try:
-        migrate(db)
+        migrate(db, *migration_sequences(installed() if plugins is None else plugins))
         with immediate(db.conn):
             meta.save_config(db.conn, config)
             meta.set_meta(db.conn, "store_id", config.store_id)
@@ -105,6 +108,7 @@ DEMO_CAMPAIGNS = [
 
 DEMO_WELCOME = "welcome-5"
 DEMO_STANDEE = "demo-door"
+DEMO_STANDEE_LABEL = "门口立牌 Door"
 
 
 def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, str]:
@@ -127,7 +131,7 @@ def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, st
             # first standee, whose poster says so
             join_offers.set_in(db.conn, JoinOffersIn(checkout_welcome_campaign_id=DEMO_WELCOME))
             join_repo.insert_standee(db.conn, join_repo.Standee(
-                standee_id=DEMO_STANDEE, short_code=new_short_code(), label="门口立牌 Door", location="door",
+                standee_id=DEMO_STANDEE, short_code=new_short_code(), label=DEMO_STANDEE_LABEL, location="entrance",
                 welcome_campaign_id=DEMO_WELCOME, scans=0, created_at=iso(now), revoked_at=None))
             bump_reference(db.conn)
             keys = {role: create_key(db.conn, role, now, label=f"demo {role}")[1] for role in ("lane", "manager", "hq")}

@@ -1,4 +1,4 @@
-"""The store's published terms and privacy texts, one row per version (table in store/join.py m002)."""
+"""The store's published terms and privacy texts, one row per version (table made by migration step 10)."""
 
 import sqlite3
 
