@@ -6,7 +6,7 @@ A quote is a lock on its price for a while (`locked_until`). It holds the scarce
 on the same checkout, with the same lines, before the lock runs out records the locked price; any
 other sale is priced when it is recorded. Either way what the till charged is recorded: a difference
 from the edge's price, and every sale rung up offline, is an exception for the manager, never a
-refusal (DESIGN.md, invariant 13).
+refusal: the place to stop a till is the quote, before the customer pays.
 """
 
 from collections.abc import Iterable

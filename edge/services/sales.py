@@ -1,7 +1,7 @@
 """Record and void sales: one transaction writes the sale, stock, points, tier, payer link, the
 exceptions and events.
 
-What the till charged is what is recorded, once (DESIGN.md, invariant 13): a sale on its checkout's
+What the till charged is what is recorded, once: a sale on its checkout's
 live price lock takes the locked price; any other is priced when it is recorded. The sale is never
 refused for price, stock or caps: a difference from the edge's price, an offline ring-up and stock
 taken below zero each become an exception for the manager.
