@@ -17,8 +17,8 @@ import msgspec
 from ..domain.clock import iso, parse_iso
 from ..domain.errors import Conflict, FieldError
 from ..domain.models import CartLine, Member
-from ..domain.price_lock import PriceLock, cart_key, held_by
-from ..domain.pricing import Priced
+from ..domain.price_lock import Held, PriceLock, cart_key, held_by
+from ..domain.pricing import Note, Priced
 from ..schemas import LineIn, QuoteIn
 from ..store import coupons as coupon_repo
 from ..store import locks as repo
@@ -102,6 +102,8 @@ async def lock_quote(store: StoreRuntime, ctx: PricingContext, data: QuoteIn, ch
             again = price_cart(ctx, wconn, cart, member, data.coupon_codes, [] if recognised else None,
                                holder=checkout_id)
             holding = held_by(again, ctx.plan.limited)
+            if holding:
+                again = msgspec.structs.replace(again, notes=again.notes + held_notes(again, holding, until))
             done = msgspec.structs.replace(lock, priced=again, holds=bool(holding))
             if holding:
                 repo.save_lock(wconn, _row(done), holding, done.member_id, ctx.day)
@@ -110,6 +112,23 @@ async def lock_quote(store: StoreRuntime, ctx: PricingContext, data: QuoteIn, ch
         lock = await store.writer.run(command)
     book(store).put(lock)
     return lock
+
+
+def held_notes(priced: Priced, holding: list[Held], until: datetime) -> list[Note]:
+    """What the quote holds for this checkout, said in its notes: the customer display and the
+    cashier see that the flash units (or the coupon) are theirs until the lock runs out."""
+    names = {n.offer_id: n for n in priced.notes}
+    units: dict[str, int] = {}
+    for h in holding:
+        units[h.offer_id] = units.get(h.offer_id, 0) + h.units
+    out = []
+    for offer_id, n in units.items():
+        known = names.get(offer_id)
+        what = f"{n} flash unit(s)" if n else "this offer"
+        out.append(Note(offer_id=offer_id, name_zh=known.name_zh if known else offer_id,
+                        name_en=known.name_en if known else offer_id, applied=True,
+                        reason=f"{what} held for this checkout until {iso(until)}"))
+    return out
 
 
 def _row(lock: PriceLock) -> repo.LockRow:

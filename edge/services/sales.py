@@ -53,8 +53,18 @@ _encode = msgspec.json.Encoder().encode
 _decode_sale = msgspec.json.Decoder(SaleOut).decode
 
 
+# Fields SaleIn gained later, left out of the hash while they hold their defaults: a till retrying a
+# sale recorded before they existed must still get its first answer, not a 409.
+_LATER_FIELDS = {"offline": False, "rung_up_at": None, "enrolment": None}
+
+
 def request_hash(data: SaleIn) -> str:
     """Hash of the decoded request: key order and spacing do not make a replay look different."""
+    if all(getattr(data, f) == d for f, d in _LATER_FIELDS.items()):
+        body = msgspec.to_builtins(data)
+        for f in _LATER_FIELDS:
+            del body[f]
+        return hashlib.sha256(_encode(body)).hexdigest()
     return hashlib.sha256(_encode(data)).hexdigest()
 
 
@@ -130,8 +140,11 @@ async def record_sale(store: StoreRuntime, data: SaleIn, key_id: str | None = No
             sale = data
             if lock is not None:
                 price_lock.consume(conn, store, lock)  # spent by this sale, or released to re-price
-                if data.checkout_id is None and now < lock.locked_until:  # the lane's open checkout
-                    sale = msgspec.structs.replace(data, checkout_id=lock.checkout_id)
+                if data.checkout_id is None:  # the lane's open checkout, if this is the cart it quoted
+                    if takes_lock(lock, key, data.member_id, now):
+                        sale = msgspec.structs.replace(data, checkout_id=lock.checkout_id)
+                    else:  # the lane moved on: that quote, and who it was for, are not this sale's
+                        lock = None
             customer = resolve_customer(conn, sale, payer, lock, now, enrolled(conn, store, sale, enrolment))
             locked = takes_lock(lock, key, sale.member_id, now)
             priced = price_sale(conn, ctx, cart, customer, sale, lock.priced if locked and lock else None)

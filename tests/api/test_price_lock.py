@@ -49,6 +49,8 @@ def test_a_flash_quote_reserves_its_units_and_the_next_lane_is_told_the_last_one
     flash_store(api, clock, croissants=11)  # one flash unit
     first = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 1), checkout_id="co-a")).json()
     assert first["total_fen"] == 750 and reserved(store, "co-a") == 1
+    held = [n for n in first["notes"] if n["offer_id"] == "flash-pastry" and "held for this checkout" in n["reason"]]
+    assert held and first["locked_until"] in held[0]["reason"] and held[0]["applied"]
     second = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 1), checkout_id="co-b",
                                                                  lane_id="L2")).json()
     assert second["total_fen"] == 1500 and reserved(store, "co-b") == 0
@@ -153,3 +155,14 @@ def test_the_payer_given_to_the_quote_prices_the_member_and_the_lock_holds_it(ap
         **pay, "amount_fen": 2660})).json()
     assert sale["total_fen"] == 2660 and sale["member"]["member_id"] == member_id and sale["exception"] is None
     assert sale["points_earned"] == 2660 * 120 // 100 // 100  # silver: 1.2x
+
+
+def test_a_sale_naming_no_checkout_with_another_cart_frees_its_lanes_old_lock_but_is_not_that_checkout(api, store,
+                                                                                                  clock):
+    flash_store(api, clock, croissants=11)
+    member_id = api.post("/api/v1/members", json=enrol_body()).json()["member_id"]
+    q = api.post("/api/v1/checkouts/quote", json=quote_body(("CROISSANT", 1), member={"member_id": member_id})).json()
+    assert q["total_fen"] == 750  # the lane's last customer, who walked away
+    sale = api.post("/api/v1/sales", json=sale_body(("CROISSANT", 1), ("LATTE", 1))).json()
+    assert sale["checkout_id"] is None and sale["member"] is None  # the next customer is not that one
+    assert sale["total_fen"] == 750 + 2800 and reserved(store) == 0  # the unit the old quote held is free again

@@ -184,3 +184,28 @@ def test_the_payer_is_linked_only_with_the_members_consent_and_not_when_it_recog
                                                         now)) is True
     assert events(store, "payment_identity.linked") == [{"member_id": consenting.member_id, "payer_hash": "h3",
                                                          "provider": "wechat"}]
+
+
+def test_a_sale_hashes_as_it_did_before_the_offline_fields_existed_so_old_retries_are_not_409():
+    import hashlib
+
+    class OldSaleIn(msgspec.Struct):  # the wire type before offline, rung_up_at and enrolment
+        sale_id: str
+        lane_id: str
+        cashier_id: str
+        lines: list[dict]
+        payment: dict
+        checkout_id: str | None = None
+        member_id: str | None = None
+        coupon_codes: list[str] = []
+        redeem_points: int = 0
+        member_confirmation: str | None = None
+
+    body = sale_body(("LATTE", 2), sale_id="s-old")
+    old = msgspec.convert(body, OldSaleIn)
+    old.lines = [{"sku": "LATTE", "qty": 2, "unit_price_fen": None}]
+    old.payment = {"method": "cash", "provider": None, "scope": "", "payer_id": None, "amount_fen": None}
+    assert sales.request_hash(sale_in(("LATTE", 2), sale_id="s-old")) == hashlib.sha256(
+        msgspec.json.encode(old)).hexdigest()
+    offline = sale_in(("LATTE", 2), sale_id="s-old", offline=True, rung_up_at="2026-11-24T01:00:00Z")
+    assert sales.request_hash(offline) != sales.request_hash(sale_in(("LATTE", 2), sale_id="s-old"))
