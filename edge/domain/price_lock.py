@@ -44,9 +44,12 @@ class PriceLock(msgspec.Struct, frozen=True, kw_only=True):
     holds: bool  # it reserved something in the store database
 
 
+_encode = msgspec.json.Encoder().encode
+
+
 def cart_key(lines: Iterable[tuple[str, int, int | None]], codes: Iterable[str], redeem_points: int) -> bytes:
     """What makes two requests the same cart: lines in order (sku, qty, price override), codes, points."""
-    return msgspec.json.encode([[list(x) for x in lines], list(codes), redeem_points])
+    return _encode((lines if isinstance(lines, list) else list(lines), codes, redeem_points))
 
 
 def held_by(priced: Priced, limited: frozenset[str]) -> list[Held]:

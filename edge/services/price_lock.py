@@ -48,12 +48,17 @@ class LockBook:
         return self._by_id.get(checkout_id) if checkout_id is not None else None
 
     def put(self, lock: PriceLock) -> None:
-        with self._lock:
-            self._by_id.pop(lock.checkout_id, None)
-            self._by_id[lock.checkout_id] = lock
-            self._by_lane[lock.lane_id] = lock.checkout_id
-            while len(self._by_id) > self.max_size:  # dicts keep insertion order: the oldest goes
-                self._by_id.pop(next(iter(self._by_id)))
+        # no lock taken on the hot path: each dict operation is atomic under the GIL, and a lane that
+        # raced another to the bound at worst drops one entry too many (its sale then re-prices)
+        by_id = self._by_id
+        if lock.checkout_id in by_id:
+            del by_id[lock.checkout_id]  # re-inserted last: the newest are kept
+        by_id[lock.checkout_id] = lock
+        self._by_lane[lock.lane_id] = lock.checkout_id
+        if len(by_id) > self.max_size:
+            with self._lock:
+                while len(by_id) > self.max_size:  # dicts keep insertion order: the oldest goes
+                    by_id.pop(next(iter(by_id)), None)
 
     def drop(self, checkout_id: str) -> None:
         with self._lock:
@@ -76,7 +81,7 @@ def book(store: StoreRuntime) -> LockBook:
 
 
 def key_of(lines: list[LineIn], codes: list[str], redeem_points: int) -> bytes:
-    return cart_key(((x.sku, x.qty, x.unit_price_fen) for x in lines), codes, redeem_points)
+    return cart_key([(x.sku, x.qty, x.unit_price_fen) for x in lines], codes, redeem_points)
 
 
 async def lock_quote(store: StoreRuntime, ctx: PricingContext, data: QuoteIn, checkout_id: str, cart: list[CartLine],
