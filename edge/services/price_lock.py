@@ -8,8 +8,6 @@ and its lock and reservations are stored, so two lanes can never hold the same l
 """
 
 import sqlite3
-import threading
-import weakref
 from datetime import datetime, timedelta
 
 import msgspec
@@ -24,6 +22,7 @@ from ..store import coupons as coupon_repo
 from ..store import locks as repo
 from ..store.join import sale_of_checkout
 from ..store.writer import after_commit
+from .lock_book import LockBook
 from .pricing import PricingContext, price_cart
 from .runtime import StoreRuntime
 
@@ -31,53 +30,8 @@ _encode = msgspec.json.Encoder().encode
 _decode_priced = msgspec.json.Decoder(Priced).decode
 
 
-class LockBook:
-    """The lanes' latest locks by checkout id, oldest dropped past `max_size`."""
-
-    def __init__(self, max_size: int = 5000) -> None:
-        self.max_size = max_size
-        self._by_id: dict[str, PriceLock] = {}
-        self._by_lane: dict[str, str] = {}  # the lane's latest checkout: a lane rings up one at a time
-        self._lock = threading.Lock()
-
-    def get(self, checkout_id: str | None) -> PriceLock | None:
-        return self._by_id.get(checkout_id) if checkout_id is not None else None
-
-    def of_lane(self, lane_id: str) -> PriceLock | None:
-        checkout_id = self._by_lane.get(lane_id)
-        return self._by_id.get(checkout_id) if checkout_id is not None else None
-
-    def put(self, lock: PriceLock) -> None:
-        # no lock taken on the hot path: each dict operation is atomic under the GIL, and a lane that
-        # raced another to the bound at worst drops one entry too many (its sale then re-prices)
-        by_id = self._by_id
-        if lock.checkout_id in by_id:
-            del by_id[lock.checkout_id]  # re-inserted last: the newest are kept
-        by_id[lock.checkout_id] = lock
-        self._by_lane[lock.lane_id] = lock.checkout_id
-        if len(by_id) > self.max_size:
-            with self._lock:
-                while len(by_id) > self.max_size:  # dicts keep insertion order: the oldest goes
-                    by_id.pop(next(iter(by_id)), None)
-
-    def drop(self, checkout_id: str) -> None:
-        with self._lock:
-            gone = self._by_id.pop(checkout_id, None)
-            if gone is not None and self._by_lane.get(gone.lane_id) == checkout_id:
-                del self._by_lane[gone.lane_id]
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-
-_books: "weakref.WeakKeyDictionary[StoreRuntime, LockBook]" = weakref.WeakKeyDictionary()
-
-
 def book(store: StoreRuntime) -> LockBook:
-    found = _books.get(store)
-    if found is None:
-        found = _books.setdefault(store, LockBook())
-    return found
+    return store.price_locks
 
 
 def key_of(lines: list[LineIn], codes: list[str], redeem_points: int) -> bytes:
@@ -202,7 +156,4 @@ async def release_expired(store: StoreRuntime) -> int:
 
 
 def expire_memory(store: StoreRuntime, now: datetime) -> None:
-    b = book(store)
-    for checkout_id, lock in list(b._by_id.items()):
-        if lock.locked_until <= now:
-            b.drop(checkout_id)
+    book(store).expire(now)
