@@ -9,6 +9,7 @@ It uses only what main has as well (init_store, seed_demo, StoreRuntime, checkou
 """
 
 import argparse
+import asyncio
 import gc
 import statistics
 import tempfile
@@ -47,20 +48,20 @@ def main() -> None:
     init_store(data, demo_config(), clock=lambda: FRIDAY_10AM)
     seed_demo(data, clock=lambda: FRIDAY_10AM)
     store = StoreRuntime(data, clock=lambda: FRIDAY_10AM)
+    loop = asyncio.new_event_loop()  # one loop for every probe: the quote is a coroutine (its price lock)
+    run = loop.run_until_complete
     try:
-        import asyncio
-
         from edge.schemas import ConsentIn, EnrolIn
-        member, _ = asyncio.run(members.enrol(store, EnrolIn(
+        member, _ = run(members.enrol(store, EnrolIn(
             phone="13800138000", consent=ConsentIn("2026-01", True), lane_id="L1", cashier_id="C1")))
         as_member = QuoteIn(lane_id="L1", cashier_id="C1", lines=CART)
         as_guest = QuoteIn(lane_id="L2", cashier_id="C1", lines=CART, checkout_id="bench-guest")
-        guest = checkout.quote(store, as_guest)
+        guest = run(checkout.quote(store, as_guest))
         assert guest.join is not None
         print(f"demo store, Friday 10:00: cart of {len(CART)} lines; a guest pays {guest.total_fen} fen, "
               f"the pitch says {getattr(guest.join, 'saving_fen', '?')} fen less")
-        probes = {"member quote": lambda: checkout.quote(store, as_member, member),
-                  "non-member quote (with pitch)": lambda: checkout.quote(store, as_guest)}
+        probes = {"member quote": lambda: run(checkout.quote(store, as_member, member)),
+                  "non-member quote (with pitch)": lambda: run(checkout.quote(store, as_guest))}
         if not args.no_floor:
             from edge.services import pitch as pitch_module
 
@@ -69,7 +70,7 @@ def main() -> None:
             def without_pitch() -> None:
                 pitch_module.pitch = _no_pitch(real)
                 try:
-                    checkout.quote(store, as_guest)
+                    run(checkout.quote(store, as_guest))
                 finally:
                     pitch_module.pitch = real
 
@@ -89,6 +90,7 @@ def main() -> None:
             med = statistics.median(results[name])
             print(f"{name:40} {med:10.1f} {statistics.median(p99s[name]):10.1f} {med / floor:9.2f}")
     finally:
+        loop.close()
         store.close()
 
 
@@ -97,7 +99,7 @@ def _no_pitch(real):  # noqa: ANN001, ANN202
     from edge.domain.offer_texts import Promise
     from edge.services.pitch import Pitch
 
-    def none(store, ctx, conn, cart, codes, total_now_fen):  # noqa: ANN001, ANN202
+    def none(store, ctx, conn, cart, codes, total_now_fen, holder=None):  # noqa: ANN001, ANN202
         return Pitch(saving_fen=0, total_if_joined_fen=total_now_fen, points=0, welcome=None, welcome_now=False,
                      promise=Promise(headline_zh="", headline_en="", lead_zh="", lead_en=""))
 

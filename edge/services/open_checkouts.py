@@ -7,11 +7,13 @@ from datetime import datetime
 import msgspec
 
 from ..domain import tokens
-from ..domain.errors import Conflict, FieldError, NotFound
+from ..domain.errors import FieldError, NotFound
 from ..domain.models import Member
 from ..schemas import CheckoutOut, QuoteOut
 from ..store import join as repo
+from ..store import locks as lock_repo
 from ..store import members as member_repo
+from . import price_lock
 from .checkout_board import CANCELLED, PAID, SUPERSEDED, OpenCheckout
 from .members import summary
 from .runtime import StoreRuntime
@@ -87,10 +89,21 @@ def lane_checkout(store: StoreRuntime, lane_id: str) -> CheckoutOut | None:
     return view(store, checkout_id)
 
 
-def cancel(store: StoreRuntime, checkout_id: str) -> CheckoutOut:
-    """Cancel an open checkout: its QR leads to no join and the display goes idle. A paid one is 409."""
-    current = view(store, checkout_id)  # NotFound for a checkout nobody saw
-    if current.status == "paid":
-        raise Conflict(f"checkout {checkout_id} was paid", [FieldError("checkout_id", "already paid: void the sale")])
+def known(store: StoreRuntime, checkout_id: str) -> bool:
+    """Whether anything here knows the checkout: a quote on the board, a price lock (in memory, or
+    stored with what it holds, which outlives a restart), a join through its QR, or its sale."""
+    conn = store.reader.conn
+    return (checkout_id in store.checkout_board.by_id or store.price_locks.get(checkout_id) is not None
+            or lock_repo.has_lock(conn, checkout_id) or repo.checkout_join(conn, checkout_id) is not None
+            or repo.sale_of_checkout(conn, checkout_id) is not None)
+
+
+async def cancel(store: StoreRuntime, checkout_id: str) -> int:
+    """Cancel a checkout: its price lock ends and what it reserved goes back (how many comes back;
+    cancelling again releases nothing more), its join QR leads to no join and the lane's display goes
+    idle. A paid one is 409 (void its sale instead); one nothing here knows is 404."""
+    if not known(store, checkout_id):
+        raise NotFound(f"no checkout {checkout_id}", [FieldError("checkout_id", "no such checkout")])
+    released = await price_lock.cancel(store, checkout_id)  # the 409 for a paid one, in the writer
     store.checkout_board.close(checkout_id, CANCELLED)
-    return view(store, checkout_id)
+    return released

@@ -59,14 +59,15 @@ def _welcome_coupon(conn: sqlite3.Connection, welcome: Campaign | None, now: dat
 
 
 def pitch(store: StoreRuntime, ctx: PricingContext, conn: sqlite3.Connection, cart: list[CartLine], codes: list[str],
-          total_now_fen: int) -> Pitch:
+          total_now_fen: int, holder: str | None = None) -> Pitch:
     """Price the cart for the member this customer would become (in the quote's own pricing context,
-    through its connection), and say what joining gives."""
+    through its connection), and say what joining gives. `holder`: the checkout, whose own price-lock
+    reservations do not count against it (as on the re-quote after the join)."""
     ref, now = ctx.ref, ctx.now
     member = would_be_member(store, ref, now)
     welcome = join_offers.checkout_welcome(store)
     coupons = _welcome_coupon(conn, welcome, now)
-    result = price_cart(ctx, conn, cart, member, codes, coupons)
+    result = price_cart(ctx, conn, cart, member, codes, coupons, holder=holder)
     total = result.cart.total_fen
     welcome_now = any(u.offer_id == f"coupon:{WELCOME_PREVIEW}" for u in result.uses)
     tier = ref.tiers[member.tier_id]

@@ -1,4 +1,4 @@
-"""The store's published terms and privacy texts, one row per version (table made by migration step 10)."""
+"""The store's published terms and privacy texts, one row per version (table made by migration step 11)."""
 
 import sqlite3
 

@@ -99,7 +99,7 @@ def test_members_who_joined_before_codes_were_short_get_one_when_the_store_upgra
     db.execute("DROP TABLE referral_codes")
     db.execute("DROP TABLE policies")
     # recorded as the join set's step, as the branch that made it did: the one sequence knows that record
-    step = next(m for m in EDGE_MIGRATIONS.steps if m.apply.__name__ == "m010_sayable_codes_and_policies")
+    step = next(m for m in EDGE_MIGRATIONS.steps if m.apply.__name__ == "m011_sayable_codes_and_policies")
     assert step.recorded_as == ("store-edge-join", "m002_sayable_codes_and_policies")
     db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = ? AND name = ?", step.recorded_as)
     db.execute("INSERT INTO tiers VALUES ('regular', '普通', 'Regular', 0, 0, 100, 0)")
