@@ -16,7 +16,7 @@ import msgspec
 from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, InvalidInput
 from edge.domain.models import Sku, Tier
-from edge.services.erasure import erase_member
+from edge.services.erasure import erase_member, erased
 from edge.services.runtime import Store, bump_reference
 from edge.store import catalog as catalog_repo
 
@@ -48,8 +48,12 @@ class Merge(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Erasure(msgspec.Struct, frozen=True, kw_only=True):
+    """A tombstone: these member ids are erased. Applied by id only, never by phone hash, so a phone
+    that joined again is a new member everywhere, including stores provisioned later."""
+
     member_id: str | None = None
-    phone_hash: str | None = None
+    phone_hash: str | None = None  # no longer sent, and ignored when an older HQ sends it
+    merged_ids: list[str] = []  # the ids HQ merged into the same person when it erased them
 
 
 class BundleBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,7 +116,8 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
     for e in entries:
         # The directory holds each person's surviving member; when the same person also joined here,
         # the survivor is still materialised and HQ's merge aliases our member to it.
-        if conn.execute("SELECT 1 FROM members WHERE member_id = ?", (e.member_id,)).fetchone():
+        if conn.execute("SELECT 1 FROM members WHERE member_id = ?", (e.member_id,)).fetchone() or \
+                erased(conn, e.member_id):
             continue
         tier = e.tier_id if e.tier_id in tiers else entry_tier[0]
         conn.execute("INSERT INTO members (member_id, phone_e164, phone_hash, tier_id, joined_at, join_store_id, "
@@ -125,13 +130,17 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
 
 
 def _erase(conn: sqlite3.Connection, store_id: str, erasures: list[Erasure], now: datetime) -> int:
-    erased = 0
+    """Apply tombstones by member id (and the ids merged into it); return the members erased here."""
+    count = 0
     for e in erasures:
-        rows = conn.execute("SELECT member_id FROM members WHERE erased_at IS NULL AND "
-                            "(member_id = ? OR phone_hash = ?)", (e.member_id, e.phone_hash)).fetchall()
-        for (member_id,) in rows:
-            erased += erase_member(conn, store_id, member_id, now, origin="hq", emit=False)
-    return erased
+        ids = [m for m in (e.member_id, *e.merged_ids) if m]
+        if not ids:
+            continue
+        before = conn.execute(f"SELECT count(*) FROM members WHERE erased_at IS NULL AND member_id IN "
+                              f"({', '.join('?' for _ in ids)})", ids).fetchone()[0]
+        erase_member(conn, store_id, ids[0], now, origin="hq", emit=False, also=ids[1:])
+        count += before
+    return count
 
 
 def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256: str, now: datetime) -> dict[str, int]:

@@ -19,12 +19,14 @@ def require_role(connection: ASGIConnection) -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send Authorization: Bearer <key>")
-    role = connection.app.state.key_verifier.role(token.strip())
-    if role is None:
+    found = connection.app.state.key_verifier.key(token.strip())
+    if found is None:
         raise Unauthorized("unknown or revoked key")
+    key_id, role = found
     if role not in roles:
         raise Forbidden(f"a {role} key may not call this; it needs {' or '.join(roles)}")
     connection.scope["state"]["role"] = role
+    connection.scope["state"]["key_id"] = key_id  # who recorded it, for records that must say so
 
 
 def _authorization(raw: list[tuple[bytes, bytes]]) -> str:

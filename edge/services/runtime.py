@@ -14,7 +14,7 @@ from ..domain.points import PointsPolicy
 from ..store import catalog as catalog_repo
 from ..store import meta
 from ..store import points as points_repo
-from ..store.connection import open_database
+from ..store.connection import immediate, open_database
 from ..store.reader import Reader
 from ..store.schema import migrate
 from ..store.writer import Writer, after_commit
@@ -48,6 +48,7 @@ class Store:
         self.config: StoreConfig = meta.load_config(db.conn)
         self.chain_key = meta.get_secret(db.conn, "chain_key")
         self.store_key = meta.get_secret(db.conn, "store_key")
+        self._reapply_tombstones(db.conn, clock)
         db.conn.close()
         self.clock = clock
         self.writer = Writer(self.path).start()
@@ -56,6 +57,21 @@ class Store:
         self._ref_checked = 0.0
         self._ref_seen = 0
         self._ref_lock = threading.Lock()
+
+    @property
+    def backup_dirs(self) -> list[Path]:
+        """Where this store's backups are kept, so an erasure reaches them too."""
+        return [self.data_dir / "backups"]
+
+    def _reapply_tombstones(self, conn, clock: Clock) -> None:  # noqa: ANN001 - sqlite3.Connection
+        """A database restored from an older copy may hold members erased since: erase them again, by
+        id, before anything is served (the tombstones live beside the database, not in it)."""
+        from .erasure import reapply_tombstones, settle
+
+        with immediate(conn):
+            again = reapply_tombstones(conn, self.data_dir, self.config.store_id, clock())
+        if again:
+            settle(conn)
 
     @property
     def tz(self):  # noqa: ANN201 - ZoneInfo

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
+from msgspec import UNSET
 
 from ..domain.clock import iso
 from ..domain.errors import FieldError, IdempotencyConflict, InvalidInput, NotFound, OutOfStock
@@ -28,9 +29,10 @@ from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
 from ..store.outbox import append_event, batched
-from . import campaigns, points, printing, referrals
+from . import campaigns, member_links, personal_data, points, printing, referrals
 from .checkout import applied_out, lines_out
 from .join import receipt_offer
+from .member_links import RECEIPT_LINK_LIFETIME
 from .members import summary
 from .pricing import PricingContext, cart_of, price_cart, pricing_context
 from .runtime import Store
@@ -198,7 +200,9 @@ def link_payer(conn: sqlite3.Connection, customer: SaleCustomer, provider: str |
         return False
     linked = member_repo.link_payer(conn, payer, member.member_id, provider or "", now)
     if linked:
-        append_event(conn, PaymentIdentityLinked(member_id=member.member_id, payer_hash=payer, provider=provider), now)
+        append_event(conn, PaymentIdentityLinked(
+            member_id=member.member_id, payer_hash=None, provider=provider,
+            personal=personal_data.for_payer(conn, payer, now, {"payer_hash": payer})), now)
     return linked
 
 
@@ -217,7 +221,9 @@ def sale_answer(store: Store, ctx: PricingContext, data: SaleIn, customer: SaleC
                            payer_linked=linked, recognised_member=customer.recognised),
         receipt=ReceiptOut(store_id=cfg.store_id, store_name=cfg.name, business_day=ctx.day,
                            printed_member=mask_phone(member.phone_e164 or "") if member else None,
-                           join=None if member else receipt_offer(store, data.sale_id, now)),
+                           join=None if member else receipt_offer(store, data.sale_id, now),
+                           member_page=member_links.page_link(store, member.member_id, now, RECEIPT_LINK_LIFETIME)
+                           if member else None),
         created_at=iso(now), points_redeemed=data.redeem_points if member is not None else 0,
         points_pending_until=iso(loyalty.held_until) if loyalty.held_until is not None else None)
 
@@ -253,7 +259,9 @@ def write_sale(conn: sqlite3.Connection, store: Store, ctx: PricingContext, data
         subtotal_fen=cart.subtotal_fen, discount_fen=cart.discount_fen, total_fen=cart.total_fen,
         applied=[AppliedRule(rule_id=d.rule_id, amount_fen=d.amount_fen) for d in cart.applied],
         points_earned=loyalty.earned, payment_method=pay.method, payment_provider=pay.provider,
-        payer_hash=customer.payer, nonmember_at_start=nonmember_at_start, joined_source=joined_source), now)
+        payer_hash=None, nonmember_at_start=nonmember_at_start, joined_source=joined_source,
+        personal=personal_data.for_payer(conn, customer.payer, now, {"payer_hash": customer.payer})
+        if customer.payer else UNSET), now)
     return body
 
 

@@ -192,6 +192,23 @@ def cmd_unmerge(args: argparse.Namespace) -> None:
     print(f"merge {args.merge_id} reversed: {', '.join(moved)} separate again (sent down with the next bundle)")
 
 
+def cmd_member_erase(args: argparse.Namespace) -> None:
+    """Erase a member chain-wide from HQ: at HQ now, at every store with the next bundle (by id)."""
+    conn = _open(args)
+    conn.execute("BEGIN IMMEDIATE")
+    known = conn.execute("SELECT erased_at FROM identities WHERE member_id = ?", (args.member_id,)).fetchone()
+    if known is None or known[0] is not None:
+        conn.execute("ROLLBACK")
+        sys.exit(f"store-edge hq: member {args.member_id} is "
+                 + ("not known at HQ (pull its store first)" if known is None else "already erased"))
+    targets = identity.member_erased(conn, "hq", args.member_id, iso(_now()))
+    conn.execute("COMMIT")
+    warehouse.settle(conn)
+    conn.close()
+    print(f"member {args.member_id} erased at HQ ({', '.join(targets)}); reason: {args.reason}; every store "
+          "erases the same ids with the next bundle (store-edge hq publish --push)")
+
+
 def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     """Register `store-edge hq ...` on the main parser."""
     p = sub.add_parser("hq", help="HQ side: pull stores into the warehouse, reports, config bundles")
@@ -250,6 +267,15 @@ def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--push", action="store_true", help="POST each bundle to its store")
     q.add_argument("--timeout", type=float, default=30.0)
     q.set_defaults(func=cmd_publish)
+
+    q = hq.add_parser("member", help="one member, chain-wide")
+    mem = q.add_subparsers(dest="member_cmd", required=True)
+    r = mem.add_parser("erase", help="erase a member (and the ids merged into them) at HQ and, by the next "
+                                     "bundle, at every store; never anyone else with the same phone")
+    common(r)
+    r.add_argument("member_id")
+    r.add_argument("--reason", default="request made to the chain", help="why (kept in the output)")
+    r.set_defaults(func=cmd_member_erase)
 
     q = hq.add_parser("unmerge", help="reverse a merge of two members into one person")
     common(q)

@@ -10,6 +10,8 @@ import sqlite3
 
 import msgspec
 
+from .. import sealed
+
 TABLES = """
 CREATE TABLE IF NOT EXISTS identities (
     member_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, phone_hash TEXT, joined_at TEXT NOT NULL,
@@ -33,11 +35,16 @@ CREATE TABLE IF NOT EXISTS erasures (
     member_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, phone_hash TEXT, erased_at TEXT NOT NULL,
     published_version INTEGER
 );
+-- personal data keys the stores sent beside their listings; erasure deletes them (crypto-shredding)
+CREATE TABLE IF NOT EXISTS data_keys (kid TEXT PRIMARY KEY, store_id TEXT NOT NULL, key BLOB NOT NULL);
 """
 
 
 def create_tables(conn: sqlite3.Connection) -> None:
     conn.executescript(TABLES)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(erasures)")}
+    if "merged_ids" not in columns:  # the ids a tombstone names beside its member, as a JSON list
+        conn.execute("ALTER TABLE erasures ADD COLUMN merged_ids TEXT NOT NULL DEFAULT '[]'")
 
 
 def _root(conn: sqlite3.Connection, member_id: str) -> tuple[str, str] | None:
@@ -86,22 +93,74 @@ def payer_linked(conn: sqlite3.Connection, member_id: str, payer_hash: str, at: 
         unify(conn, member_id, other, "payer_hash", at)
 
 
-def member_erased(conn: sqlite3.Connection, store_id: str, member_id: str, phone_hash: str | None, at: str) -> None:
-    """Erase the person everywhere: every identity with this phone hash, scrubbed here and sent down."""
-    targets = {member_id}
-    if phone_hash:
-        targets.update(r[0] for r in conn.execute("SELECT member_id FROM identities WHERE phone_hash = ?",
-                                                  (phone_hash,)))
-    conn.execute("INSERT OR IGNORE INTO erasures (member_id, store_id, phone_hash, erased_at) VALUES (?, ?, ?, ?)",
-                 (member_id, store_id, phone_hash, at))
-    for mid in targets:
-        row = conn.execute("UPDATE identities SET erased_at = coalesce(erased_at, ?), phone_hash = NULL "
-                           "WHERE member_id = ? RETURNING store_id", (at, mid)).fetchone()
-        conn.execute("DELETE FROM payer_links WHERE member_id = ?", (mid,))
-        if row is not None:  # the join event's personal fields go too; the join itself stays counted
-            conn.execute("UPDATE events SET payload = json_remove(payload, '$.phone_hash', '$.phone_masked', "
-                         "'$.phone_e164', '$.birthday') WHERE store_id = ? AND type = 'member.joined' "
-                         "AND json_extract(payload, '$.member_id') = ?", (row[0], mid))
+def erasure_targets(conn: sqlite3.Connection, named: list[str], at: str) -> list[str]:
+    """The ids one erasure covers: those named, and every id HQ had merged into the same person that
+    joined no later than the erasure. A later join HQ merged by phone before it learnt of the
+    erasure is someone new (the phone joined again): never erased by it."""
+    targets = list(dict.fromkeys(named))
+    marks = ", ".join("?" for _ in targets)
+    persons = [r[0] for r in conn.execute(f"SELECT DISTINCT person_id FROM identities WHERE member_id IN ({marks})",
+                                          targets)]
+    for person in persons:
+        targets += [r[0] for r in conn.execute("SELECT member_id FROM identities WHERE person_id = ? AND joined_at <= ? "
+                                               "ORDER BY member_id", (person, at)) if r[0] not in targets]
+    return targets
+
+
+# personal fields events carried in clear before they were sealed: removed from the inbox on erasure
+_CLEAR_FIELDS = "'$.phone_hash', '$.phone_masked', '$.phone_e164', '$.birthday', '$.payer_hash'"
+
+
+def member_erased(conn: sqlite3.Connection, store_id: str, member_id: str, at: str,
+                  member_ids: list[str] | None = None, keys_destroyed: list[str] | None = None) -> list[str]:
+    """Erase the ids a tombstone names (and those merged into them before it) at HQ; return them.
+
+    Never by phone hash. Identities lose their phone hash, payer links go, the data keys that open
+    their sealed fields are destroyed (named by the store, and every key an event of theirs used),
+    sales keep amounts without the member id, fields older events carried in clear are removed,
+    and the tombstone is kept (ids only) to go down to every store. A live member HQ had merged
+    into the erased person becomes their own person again.
+    """
+    targets = erasure_targets(conn, [member_id, *(member_ids or [])], at)
+    marks = ", ".join("?" for _ in targets)
+    kids = set(keys_destroyed or [])
+    for (payload,) in conn.execute(f"SELECT payload FROM events WHERE json_extract(payload, '$.member_id') "
+                                   f"IN ({marks})", targets):
+        kid = sealed.key_id(json_field(payload, "personal"))
+        if kid:
+            kids.add(kid)
+    conn.executemany("DELETE FROM data_keys WHERE kid = ?", [(k,) for k in sorted(kids)])
+    conn.execute("INSERT OR IGNORE INTO erasures (member_id, store_id, phone_hash, erased_at, merged_ids) "
+                 "VALUES (?, ?, NULL, ?, ?)",
+                 (member_id, store_id, at, msgspec.json.encode([m for m in targets if m != member_id]).decode()))
+    conn.execute(f"UPDATE identities SET erased_at = coalesce(erased_at, ?), phone_hash = NULL "
+                 f"WHERE member_id IN ({marks})", (at, *targets))
+    conn.execute(f"DELETE FROM payer_links WHERE member_id IN ({marks})", targets)
+    conn.execute(f"UPDATE events SET payload = json_remove(payload, {_CLEAR_FIELDS}) "
+                 f"WHERE json_extract(payload, '$.member_id') IN ({marks})", targets)
+    conn.execute(f"UPDATE events SET payload = json_set(payload, '$.member_id', json('null')) "
+                 f"WHERE type IN ('sale.completed', 'sale.voided') AND json_extract(payload, '$.member_id') "
+                 f"IN ({marks})", targets)
+    _reroot_survivors(conn, targets)
+    return targets
+
+
+def json_field(payload: str, name: str) -> object:
+    return msgspec.json.decode(payload).get(name)
+
+
+def _reroot_survivors(conn: sqlite3.Connection, erased: list[str]) -> None:
+    """Live members whose person was erased: each is their own person again, sent down anew."""
+    marks = ", ".join("?" for _ in erased)
+    live = conn.execute(f"SELECT member_id, phone_hash, joined_at FROM identities WHERE person_id IN ({marks}) "
+                        "AND erased_at IS NULL ORDER BY joined_at, member_id", erased).fetchall()
+    for mid, _, _ in live:
+        conn.execute("UPDATE identities SET person_id = ?, alias_version = NULL, dir_version = NULL "
+                     "WHERE member_id = ?", (mid, mid))
+    for mid, phone, at in live:  # the same phone among them is still one person
+        for (other,) in conn.execute("SELECT member_id FROM identities WHERE phone_hash = ? AND member_id != ? "
+                                     "AND erased_at IS NULL", (phone, mid)).fetchall() if phone else []:
+            unify(conn, mid, other, "phone_hash", at)
 
 
 def unmerge(conn: sqlite3.Connection, merge_id: int, at: str) -> list[str]:

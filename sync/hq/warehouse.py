@@ -13,6 +13,7 @@ import msgspec
 
 from edge.domain.clock import iso
 
+from .. import sealed
 from ..wire import BatchHeader
 from . import identity
 
@@ -78,6 +79,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA secure_delete = ON")  # an erasure's removed bytes are zeroed, not left in free pages
     conn.executescript(SCHEMA)
     identity.create_tables(conn)
     return conn
@@ -110,8 +112,10 @@ def note_epoch(conn: sqlite3.Connection, store_id: str, epoch_id: str, first_bat
 
 
 def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, header: BatchHeader,
-                 events: list[Event], now: datetime) -> int:
-    """Store a verified batch's events, the batch and the cursor in one transaction; return new events."""
+                 events: list[Event], now: datetime, keys: list[tuple[str, bytes]] | None = None) -> int:
+    """Store a verified batch's events, the data keys sent with it, the batch and the cursor in one
+    transaction; return new events."""
+    erasing = False
     conn.execute("BEGIN IMMEDIATE")
     try:
         row = conn.execute("SELECT epoch_id, through_batch_seq FROM stores WHERE store_id = ?", (store_id,)).fetchone()
@@ -127,6 +131,9 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
                          [(store_id, e.event_id, e.type, e.occurred_at, e.seq, bytes(e.payload).decode())
                           for e in events])
         new = conn.total_changes - before
+        if keys:
+            conn.executemany("INSERT OR IGNORE INTO data_keys (kid, store_id, key) VALUES (?, ?, ?)",
+                             [(kid, store_id, key) for kid, key in keys])
         conn.execute("INSERT OR IGNORE INTO batches (store_id, epoch_id, batch_seq, first_seq, last_seq, event_count, "
                      "new_events, sha256, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (store_id, header.epoch_id, header.batch_seq, header.first_seq, header.last_seq, header.count,
@@ -134,6 +141,7 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
         for e in events:
             if e.type in DERIVED:
                 _derive(conn, store_id, e)
+                erasing = erasing or e.type == "member.erased"
         if moves_cursor:
             conn.execute("INSERT OR IGNORE INTO epochs (store_id, epoch_id, first_seen_at, first_batch_seq) "
                          "VALUES (?, ?, ?, ?)", (store_id, cursor_epoch, iso(now), header.batch_seq))
@@ -145,7 +153,24 @@ def ingest_batch(conn: sqlite3.Connection, store_id: str, cursor_epoch: str, hea
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if erasing:
+        settle(conn)
     return new
+
+
+def settle(conn: sqlite3.Connection) -> None:
+    """After an erasure: checkpoint and truncate the WAL, so the erased rows' old versions are in no file."""
+    for _ in range(3):
+        if not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+            return
+
+
+def key_for(conn: sqlite3.Connection):  # noqa: ANN201 - Callable[[str], bytes | None]
+    def find(kid: str) -> bytes | None:
+        row = conn.execute("SELECT key FROM data_keys WHERE kid = ?", (kid,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    return find
 
 
 def _derive(conn: sqlite3.Connection, store_id: str, event: Event) -> None:
@@ -162,11 +187,17 @@ def _derive(conn: sqlite3.Connection, store_id: str, event: Event) -> None:
             (store_id, p["business_day"], p["revision"], p["transactions"], p["nonmember_transactions"], p["joins"],
              msgspec.json.encode(p.get("joins_by_source", {})).decode(), p["join_rate_bps"]))
     elif event.type == "member.joined":
-        identity.member_joined(conn, store_id, p["member_id"], p.get("phone_hash"), p["joined_at"])
+        personal = sealed.open_sealed(p.get("personal"), key_for(conn)) or {}
+        identity.member_joined(conn, store_id, p["member_id"], personal.get("phone_hash") or p.get("phone_hash"),
+                               p["joined_at"])
     elif event.type == "payment_identity.linked":
-        identity.payer_linked(conn, p["member_id"], p["payer_hash"], event.occurred_at)
+        personal = sealed.open_sealed(p.get("personal"), key_for(conn)) or {}
+        payer = personal.get("payer_hash") or p.get("payer_hash")
+        if payer:  # None: the member was erased before HQ pulled the link
+            identity.payer_linked(conn, p["member_id"], payer, event.occurred_at)
     elif event.type == "member.erased":
-        identity.member_erased(conn, store_id, p["member_id"], p.get("phone_hash"), p.get("erased_at", event.occurred_at))
+        identity.member_erased(conn, store_id, p["member_id"], p.get("erased_at", event.occurred_at),
+                               p.get("member_ids"), p.get("keys_destroyed"))
 
 
 def record_pull(conn: sqlite3.Connection, store_id: str, now: datetime, *, error: str | None = None,

@@ -73,13 +73,15 @@ def test_a_raster_printer_gets_pictures_and_its_qr_decodes_to_the_join_url(api, 
     assert all(im.width == 384 for im in paper.images)
 
 
-def test_a_members_receipt_shows_masked_phone_tier_and_points_not_a_join_qr(api, store, printer) -> None:
+def test_a_members_receipt_shows_masked_phone_tier_and_points_and_a_link_to_their_page_not_a_join_qr(
+        api, store, printer) -> None:
     add_printer(store, printer.url(timeout=5))
     member = api.post("/api/v1/members", json=enrol_body("13900139000")).json()
-    api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id="L1-3", member_id=member["member_id"]))
+    sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id="L1-3", member_id=member["member_id"]))
     assert printer.wait_for(lambda p: len(p.jobs) == 1)
     paper = parse(printer.jobs[0])
-    assert not paper.qrs
+    link = sale.json()["receipt"]["member_page"]["url"]
+    assert paper.qrs == [link] and "/m/open/" in link and sale.json()["receipt"]["join"] is None
     text = "\n".join(paper.texts)
     assert "139****9000" in text and "13900139000" not in text
     assert "本单积分 Points earned" in text and "积分余额 Balance" in text
