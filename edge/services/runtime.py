@@ -66,8 +66,10 @@ class Store:
     def _reapply_tombstones(self, conn, clock: Clock) -> None:  # noqa: ANN001 - sqlite3.Connection
         """A database restored from an older copy may hold members erased since: erase them again, by
         id, before anything is served (the tombstones live beside the database, not in it)."""
-        from .erasure import reapply_tombstones, settle
+        from .erasure import TOMBSTONES, reapply_tombstones, settle
 
+        if not (self.data_dir / TOMBSTONES).exists():  # nothing was ever erased here: no write at open
+            return
         with immediate(conn):
             again = reapply_tombstones(conn, self.data_dir, self.config.store_id, clock())
         if again:
