@@ -256,7 +256,7 @@ def main() -> None:
         for name in names:
             print(f"{name} vs bare by round: " + ", ".join(f"{x:.0%}" for x in ratios[name]))
     print(f"outbox events (sales with their points, and the setup's): {depth}")
-    print("targets (issue 2's, for the spine rows quote and sale): quote >= 60% and sale >= 40% of bare; "
+    print("goals (the quote and sale rows): quote >= 60% and sale >= 40% of bare; "
           "p99 quote < 10 ms, sale < 20 ms")
     if phases[-1][0]:
         print("the -flash rows add the open flash offer to the same carts and are shown beside them")

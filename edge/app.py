@@ -2,15 +2,13 @@
 
 import logging
 import time
+from collections.abc import Sequence
 
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from sync.background import start_sync_loop, stop_sync_loop  # issue 5
-from sync.edge_api import SyncController  # issue 5
 
 from . import __version__
 from .api.campaigns import CampaignController
@@ -24,9 +22,11 @@ from .api.standees import StandeeController
 from .api.strict_body import authorize_and_decode, check_direct_handlers
 from .api.till import TillController
 from .pages import PAGES, RateLimits
+from .plugins import EdgePlugin
+from .services.background import beside_app
 from .services.keys import KeyVerifier
 from .services.printing import start_printing, stop_printing
-from .services.runtime import Store
+from .services.runtime import StoreRuntime
 from .services.upkeep import start_upkeep, stop_upkeep
 
 MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
@@ -71,13 +71,17 @@ def _redact_path(path: str) -> str:
     return path
 
 
-def create_app(store: Store) -> Litestar:
-    """Build the HTTP app over an open store. The caller owns the store and closes it."""
+def create_app(store: StoreRuntime, plugins: Sequence[EdgePlugin] | None = None) -> Litestar:
+    """Build the HTTP app over an open store, with the plugins' routes and loops (by default the ones
+    the store was opened with). The caller owns the store and closes it."""
+    plugins = store.plugins if plugins is None else plugins
+    loops = [beside_app(f"{p.name}.{loop.__name__}", loop) for p in plugins for loop in p.loops]
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, SyncController, PrintingController, MemberRightsController, *PAGES],
-        on_startup=[start_sync_loop, start_upkeep, start_printing],
-        on_shutdown=[stop_sync_loop, stop_upkeep, stop_printing],
+                        CheckoutController, PrintingController, MemberRightsController, *PAGES,
+                        *(h for p in plugins for h in p.route_handlers)],
+        on_startup=[start_upkeep, start_printing, *(start for start, _ in loops)],
+        on_shutdown=[stop_upkeep, stop_printing, *(stop for _, stop in loops)],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

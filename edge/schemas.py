@@ -323,7 +323,7 @@ class HealthOut(Struct, kw_only=True):
 
 
 
-# --- scan-to-join (issue 3) ---
+# --- scan-to-join: standees, checkouts, join offers ---
 
 class StandeeIn(Struct, forbid_unknown_fields=True):
     label: Annotated[str, Meta(min_length=1, max_length=60)]

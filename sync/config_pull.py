@@ -7,7 +7,7 @@ DIR is the configured `hq_config_url`. The bundle is checked and applied exactly
 import httpx
 import msgspec
 
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 
 from . import settings as sync_settings
 from .bundles import applied_version, apply_bundle
@@ -18,7 +18,7 @@ class ConfigPullError(Exception):
     """The bundle could not be fetched (the store keeps its current config)."""
 
 
-async def pull_config(store: Store, url: str | None = None, timeout: float = 15.0) -> ConfigApplied | None:
+async def pull_config(store: StoreRuntime, url: str | None = None, timeout: float = 15.0) -> ConfigApplied | None:
     """Fetch this store's bundle from HQ and apply it when newer; None when there is nothing newer."""
     base = url or sync_settings.load(store.reader.conn).hq_config_url
     if not base:

@@ -7,6 +7,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from printers.fonts import FontMissing
+
 from ..domain.errors import StoreEdgeError
 
 log = logging.getLogger("store_edge.errors")
@@ -62,10 +64,17 @@ def on_http_error(_: Request, exc: HTTPException) -> Response:
     return resp
 
 
+def on_font_missing(_: Request, exc: FontMissing) -> Response:
+    """Posters need a CJK font the machine lacks: say which, and how to get it (not a bare 500)."""
+    return problem(503, "font-missing", "Font missing", str(exc),
+                   [{"field": "font", "reason": "no CJK font: install Noto Sans CJK (Debian: fonts-noto-cjk) "
+                                                "or set STORE_EDGE_CJK_FONT to a .ttc/.otf/.ttf file"}])
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, "internal", "Internal error", "the store service hit an unexpected error; nothing was saved")
 
 
 HANDLERS = {StoreEdgeError: on_domain_error, ValidationException: on_validation_error,
-            HTTPException: on_http_error, Exception: on_unexpected}
+            HTTPException: on_http_error, FontMissing: on_font_missing, Exception: on_unexpected}

@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..schemas import StandeeIn, StandeeOut
 from ..services import join, posters
-from ..services.runtime import Store
+from ..services.runtime import StoreRuntime
 from .auth import roles
 from .deps import StoreDep
 
@@ -18,7 +18,7 @@ MEDIA = {"png": "image/png", "pdf": "application/pdf"}
 Size = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size", description="paper: a4, a5 or 80mm")]
 
 
-def poster_response(store: Store, standee_id: str, size: str, fmt: str) -> Response[bytes]:
+def poster_response(store: StoreRuntime, standee_id: str, size: str, fmt: str) -> Response[bytes]:
     body = posters.standee_poster(store, standee_id, size, fmt)
     name = f"standee-{standee_id}-{size}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'inline; filename="{name}"'})

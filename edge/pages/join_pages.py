@@ -12,7 +12,6 @@ from ..domain.tokens import TokenRefused
 from ..phones import normalise_phone
 from ..schemas import ConsentIn
 from ..services import join
-from ..store import join as join_repo
 from .texts import TEXTS
 from .web import (
     client_address,
@@ -106,7 +105,7 @@ class JoinPages(Controller):
     @get("/s/{short_code:str}", sync_to_thread=False)
     def short(self, request: Request, store: StoreDep, short_code: FromPath[str]) -> Response[str]:
         """The fallback URL printed under a standee's QR, for typing by hand."""
-        found = join_repo.standee_by_short_code(store.reader.conn, short_code.strip().upper())
+        found = join.standee_by_short_code(store, short_code)
         if found is None:
             return refused(store, lang_of(request), "tampered")
         return redirect("/j/" + join.tokens.sign(store.store_key, join.tokens.standee_token(found.standee_id)))

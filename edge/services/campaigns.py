@@ -16,7 +16,7 @@ from ..store import campaigns as repo
 from ..store import catalog as catalog_repo
 from ..store import coupons as coupon_repo
 from ..store.outbox import append_event
-from .runtime import Store, bump_reference
+from .runtime import StoreRuntime, bump_reference
 
 
 def record_uses(conn: sqlite3.Connection, sale_id: str, priced: Priced, member_id: str | None, day: str,
@@ -54,11 +54,11 @@ def campaign_out(s: repo.StoredCampaign) -> CampaignOut:
     return CampaignOut(campaign=s.campaign, origin=s.origin, updated_at=s.updated_at)
 
 
-def list_campaigns(store: Store) -> list[CampaignOut]:
+def list_campaigns(store: StoreRuntime) -> list[CampaignOut]:
     return [campaign_out(s) for s in repo.load_campaigns(store.reader.conn)]
 
 
-async def save_campaign(store: Store, campaign: Campaign) -> tuple[CampaignOut, bool]:
+async def save_campaign(store: StoreRuntime, campaign: Campaign) -> tuple[CampaignOut, bool]:
     """Create or replace a local campaign; HQ's campaigns are not changed here. Returns (campaign, created)."""
     check_campaign(campaign)
 

@@ -9,7 +9,7 @@ from . import join, points
 from .coupons import with_coupons
 from .members import find_ref, summary
 from .pricing import cart_of, price_cart, pricing_context
-from .runtime import Reference, Store
+from .runtime import Reference, StoreRuntime
 
 
 def lines_out(priced: PricedCart, ref: Reference) -> list[LineOut]:
@@ -28,7 +28,7 @@ def applied_out(priced: PricedCart) -> list[DiscountOut]:
     return [DiscountOut(d.rule_id, d.name_zh, d.name_en, d.amount_fen) for d in priced.applied]
 
 
-def quote(store: Store, data: QuoteIn, member: Member | None = None) -> QuoteOut:
+def quote(store: StoreRuntime, data: QuoteIn, member: Member | None = None) -> QuoteOut:
     """Price the cart for the member named (`member` when the caller already resolved `data.member`),
     or found through the checkout's join; writes nothing."""
     ctx = pricing_context(store)

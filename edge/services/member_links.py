@@ -17,17 +17,17 @@ from ..domain.tokens import QrToken, TokenRefused
 from ..schemas import JoinOffer
 from ..store import members as member_repo
 from .join import new_session
-from .runtime import Store
+from .runtime import StoreRuntime
 
 TILL_LINK_LIFETIME = timedelta(minutes=5)
 RECEIPT_LINK_LIFETIME = timedelta(days=3)
 
 
-def page_url(store: Store, text: str) -> str:
+def page_url(store: StoreRuntime, text: str) -> str:
     return f"{store.config.public_base_url.rstrip('/')}/m/open/{text}"
 
 
-def page_link(store: Store, member_id: str, now: datetime, lifetime: timedelta = TILL_LINK_LIFETIME) -> JoinOffer:
+def page_link(store: StoreRuntime, member_id: str, now: datetime, lifetime: timedelta = TILL_LINK_LIFETIME) -> JoinOffer:
     """A fresh single-use link (and its QR) to the member's page."""
     expires = now + lifetime
     text = tokens.sign(store.store_key, tokens.member_page_token(member_id, secrets.token_urlsafe(9), expires))
@@ -35,7 +35,7 @@ def page_link(store: Store, member_id: str, now: datetime, lifetime: timedelta =
     return JoinOffer(url=url, qr_png_url=url + "/qr.png", expires_at=iso(expires))
 
 
-def verify_link(store: Store, text: str) -> tuple[QrToken, str, str]:
+def verify_link(store: StoreRuntime, text: str) -> tuple[QrToken, str, str]:
     """(token, member id, nonce) of a link this store signed; TokenRefused otherwise."""
     token = tokens.verify(store.store_key, text, store.clock())
     if token.kind != "member" or "~" not in token.subject:
@@ -44,7 +44,7 @@ def verify_link(store: Store, text: str) -> tuple[QrToken, str, str]:
     return token, member_id, nonce
 
 
-async def open_link(store: Store, text: str) -> str:
+async def open_link(store: StoreRuntime, text: str) -> str:
     """Spend the link and start a member-page session; return the session secret.
 
     TokenRefused: tampered, expired, used (opened before) or revoked (the member was erased)."""

@@ -15,12 +15,12 @@ from ..store import members as member_repo
 from ..store.outbox import append_event
 from .erasure import erase_member, person_ids, scrub_backups
 from .join import session_hash
-from .runtime import Store
+from .runtime import StoreRuntime
 
 PURPOSES = ("marketing", "payment_link")
 
 
-def session_member(store: Store, secret: str | None) -> Member | None:
+def session_member(store: StoreRuntime, secret: str | None) -> Member | None:
     """The live member a member-page session belongs to, or None."""
     if not secret or len(secret) > 100:
         return None
@@ -29,14 +29,14 @@ def session_member(store: Store, secret: str | None) -> Member | None:
     return member if member is not None and member.erased_at is None else None
 
 
-def data_export(store: Store, member: Member) -> dict:
+def data_export(store: StoreRuntime, member: Member) -> dict:
     """Everything this store keeps about the member, as the member may download it."""
     return {
         "store_id": store.config.store_id, "exported_at": iso(store.clock()),
         "member": structs.asdict(member), **join_repo.member_records(store.reader.conn, member.member_id)}
 
 
-async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
+async def withdraw_consent(store: StoreRuntime, member_id: str, purpose: str) -> None:
     """Record the withdrawal, clear the flag (and unlink payers for payment_link), tell HQ."""
     if purpose not in PURPOSES:
         raise ValueError(purpose)
@@ -53,7 +53,7 @@ async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
     await store.writer.run(command)
 
 
-async def delete_membership(store: Store, member_id: str) -> None:
+async def delete_membership(store: StoreRuntime, member_id: str) -> None:
     """Erase the member (sales stay, unlinked; member.erased goes to the outbox) and end their sessions."""
 
     def command(conn: sqlite3.Connection) -> list[str]:
@@ -65,7 +65,7 @@ async def delete_membership(store: Store, member_id: str) -> None:
     await reach_backups(store, await store.writer.run(command))
 
 
-async def reach_backups(store: Store, ids: list[str]) -> None:
+async def reach_backups(store: StoreRuntime, ids: list[str]) -> None:
     """Erase the same ids in the store's backups, off the writer (a backup is rewritten whole)."""
     if ids:
         await asyncio.to_thread(scrub_backups, store.backup_dirs, store.config.store_id, ids, store.clock())
@@ -94,7 +94,7 @@ class ErasureRequest(msgspec.Struct, frozen=True, kw_only=True):
     next_steps: dict[str, str]
 
 
-async def record_erasure_request(store: Store, member_id: str, reason: str, requested_via: str, recorded_by: str,
+async def record_erasure_request(store: StoreRuntime, member_id: str, reason: str, requested_via: str, recorded_by: str,
                                  key_id: str) -> ErasureRequest:
     """A manager records a member's in-person request and the member is erased at once (by id)."""
 

@@ -3,8 +3,6 @@
 import sqlite3
 from datetime import datetime
 
-from sync import directory  # issue 5: cross-store recognition
-
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.events import JoinConsent, MemberJoined
@@ -15,11 +13,12 @@ from ..domain.member_code import CodeRefused, verify_code
 from ..domain.models import Member, Tier
 from ..phones import normalise_phone
 from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
+from ..store import directory
 from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event
 from . import personal_data, referrals
-from .runtime import Store
+from .runtime import StoreRuntime
 
 CODE_REASONS = {"malformed": "not a member code", "forged": "not a valid member code",
                 "expired": "the member code expired: ask for a fresh one",
@@ -37,7 +36,7 @@ def summary(member: Member, tiers: dict[str, Tier]) -> MemberSummary:
         marketing_consent=member.marketing_consent, payment_link_consent=member.payment_link_consent)
 
 
-def joined_event(conn: sqlite3.Connection, store: Store, member: Member, phone: str, now: datetime) -> MemberJoined:
+def joined_event(conn: sqlite3.Connection, store: StoreRuntime, member: Member, phone: str, now: datetime) -> MemberJoined:
     """What HQ learns of a join: attribution in clear; the phone hashed and masked (raw only when
     configured) and the birthday sealed with the member's data key, so an erasure shreds them."""
     personal = {"phone_hash": phone_hash(store.chain_key, phone), "phone_masked": mask_phone(phone),
@@ -54,7 +53,7 @@ def joined_event(conn: sqlite3.Connection, store: Store, member: Member, phone: 
         personal=personal_data.for_member(conn, member.member_id, now, personal))
 
 
-async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
+async def enrol(store: StoreRuntime, data: EnrolIn) -> tuple[Member, bool]:
     """Return (member, created). Consent to membership is required; the phone must be a mobile."""
     phone = normalise_phone(data.phone, store.config.region)
     if not data.consent.granted:
@@ -69,7 +68,7 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
     return await store.writer.run(lambda conn: enrol_in(conn, store, data, phone, referrer_id=referrer_id))
 
 
-def enrol_in(conn: sqlite3.Connection, store: Store, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
+def enrol_in(conn: sqlite3.Connection, store: StoreRuntime, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
              receipt_sale_id: str | None = None) -> tuple[Member, bool]:
     """Enrol inside the caller's writer command (the join page adds its attribution to the same one)."""
     now = store.clock()
@@ -104,7 +103,7 @@ def parse_payer(payer: str, scope: str = "") -> tuple[str, str, str]:
     return provider, scope, payer_id
 
 
-def find(store: Store, *, phone: str | None = None, member_id: str | None = None, payer: str | None = None,
+def find(store: StoreRuntime, *, phone: str | None = None, member_id: str | None = None, payer: str | None = None,
          scope: str = "", code: str | None = None, field_prefix: str = "") -> Member:
     """Find a live member by exactly one identifier; NotFound names the field that found nothing."""
     given = [(k, v) for k, v in (("phone", phone), ("member_id", member_id), ("payer", payer), ("code", code))
@@ -135,7 +134,7 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
     return member
 
 
-def _verified_code(store: Store, code: str, field: str) -> tuple[str, int, datetime]:
+def _verified_code(store: StoreRuntime, code: str, field: str) -> tuple[str, int, datetime]:
     """Check a dynamic member code offline with the chain key: (member id, time step, now)."""
     now = store.clock()
     try:
@@ -145,7 +144,7 @@ def _verified_code(store: Store, code: str, field: str) -> tuple[str, int, datet
     return found.member_id, found.step, now
 
 
-def find_by_code(store: Store, code: str, field: str) -> Member | None:
+def find_by_code(store: StoreRuntime, code: str, field: str) -> Member | None:
     """The member a dynamic member code names, accepted once here. Blocks on a commit: call it only
     off the event loop (a thread); async callers use `find_async`."""
     member_id, step, now = _verified_code(store, code, field)
@@ -154,7 +153,7 @@ def find_by_code(store: Store, code: str, field: str) -> Member | None:
     return repo.by_id(store.reader.conn, member_id)
 
 
-async def find_async(store: Store, *, phone: str | None = None, member_id: str | None = None,
+async def find_async(store: StoreRuntime, *, phone: str | None = None, member_id: str | None = None,
                      payer: str | None = None, scope: str = "", code: str | None = None,
                      field_prefix: str = "") -> Member:
     """`find` for the event loop: a member code's one-time acceptance awaits the writer instead of
@@ -172,10 +171,10 @@ async def find_async(store: Store, *, phone: str | None = None, member_id: str |
     return member
 
 
-def find_ref(store: Store, ref: MemberRef) -> Member:
+def find_ref(store: StoreRuntime, ref: MemberRef) -> Member:
     return find(store, phone=ref.phone, member_id=ref.member_id, code=ref.code, field_prefix="member.")
 
 
-async def find_ref_async(store: Store, ref: MemberRef) -> Member:
+async def find_ref_async(store: StoreRuntime, ref: MemberRef) -> Member:
     return await find_async(store, phone=ref.phone, member_id=ref.member_id, code=ref.code, field_prefix="member.")
 

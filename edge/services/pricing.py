@@ -8,7 +8,6 @@ cannot overspend a cap or a flash surplus between them.
 """
 
 import sqlite3
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -16,11 +15,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from ..domain.campaigns import (
-    Automatic,
     Campaign,
     CouponInstances,
     Customer,
-    Limits,
     SharedCode,
     conditions_hold,
     expires_at,
@@ -35,34 +32,8 @@ from ..schemas import LineIn
 from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
 from ..store import coupons as coupon_repo
-from .runtime import Reference, Store
-
-_NO_LIMITS = Limits()
-
-
-class OfferPlan:
-    """The store's automatic offers, built once per reference version: a quote only filters them."""
-
-    def __init__(self, stored: list[campaign_repo.StoredCampaign], tz: ZoneInfo) -> None:
-        self.by_id = {s.campaign.campaign_id: s for s in stored}
-        self.automatic = [Offer(offer_id=s.campaign.campaign_id, campaign=s.campaign,
-                                expires_at=expires_at(s.campaign, tz))
-                          for s in stored if isinstance(s.campaign.issuance, Automatic) and s.campaign.active]
-        self.limited = frozenset(s.campaign.campaign_id for s in stored
-                                 if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None)
-
-
-_plans: "weakref.WeakKeyDictionary[Store, tuple[str, OfferPlan]]" = weakref.WeakKeyDictionary()
-
-
-def offer_plan(store: Store, ref: Reference) -> OfferPlan:
-    """The store's campaigns, decoded and planned once per reference version (a campaign change bumps it)."""
-    hit = _plans.get(store)
-    if hit is not None and hit[0] == ref.version:
-        return hit[1]
-    plan = OfferPlan(campaign_repo.load_campaigns(store.reader.conn), store.tz)
-    _plans[store] = (ref.version, plan)
-    return plan
+from .offer_plan import OfferPlan
+from .runtime import Reference, StoreRuntime
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +53,13 @@ class PricingContext:
         return self.now.astimezone(self.tz)
 
 
-def pricing_context(store: Store, ref: Reference | None = None, now: datetime | None = None) -> PricingContext:
+def pricing_context(store: StoreRuntime, ref: Reference | None = None, now: datetime | None = None) -> PricingContext:
     """The context for pricing at this store now (or at `now`), on the reference data given or current."""
     ref = ref if ref is not None else store.reference()
     now = now if now is not None else store.clock()
     cfg = store.config
     tz, day_start = cfg.tz, cfg.day_start
-    return PricingContext(store_id=cfg.store_id, tz=tz, day_start=day_start, ref=ref, plan=offer_plan(store, ref),
+    return PricingContext(store_id=cfg.store_id, tz=tz, day_start=day_start, ref=ref, plan=store.offer_plan(ref),
                           now=now, day=business_day(now, tz, day_start).isoformat())
 
 

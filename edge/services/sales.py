@@ -35,7 +35,7 @@ from .join import receipt_offer
 from .member_links import RECEIPT_LINK_LIFETIME
 from .members import summary
 from .pricing import PricingContext, cart_of, price_cart, pricing_context
-from .runtime import Store
+from .runtime import StoreRuntime
 
 _encode = msgspec.json.Encoder().encode
 _decode_sale = msgspec.json.Decoder(SaleOut).decode
@@ -74,9 +74,11 @@ class Loyalty:
     held_until: datetime | None = None
 
 
-async def record_sale(store: Store, data: SaleIn) -> bytes:
+async def record_sale(store: StoreRuntime, data: SaleIn) -> bytes:
     """Record the sale once per sale_id and return the answer's bytes (a replay returns the first).
 
+    Bytes, not a SaleOut: the answer is stored with the sale, in its transaction, so that a retry gets
+    exactly the first answer; the till's handler passes them on as they are (api.responses.JsonAnswer).
     Checks that need no transaction run first; the steps run in one writer command, so the sale,
     its stock, points, caps and events commit together or not at all.
     """
@@ -111,7 +113,7 @@ async def record_sale(store: Store, data: SaleIn) -> bytes:
     return await store.writer.run(command)
 
 
-def payer_of(store: Store, pay: PaymentIn) -> str | None:
+def payer_of(store: StoreRuntime, pay: PaymentIn) -> str | None:
     """The payer's hash with the chain key (None without a payer id); a payer id needs its provider."""
     if pay.payer_id is not None and pay.provider is None:
         raise InvalidInput.on("payment.provider", "a payer_id needs its provider")
@@ -206,7 +208,7 @@ def link_payer(conn: sqlite3.Connection, customer: SaleCustomer, provider: str |
     return linked
 
 
-def sale_answer(store: Store, ctx: PricingContext, data: SaleIn, customer: SaleCustomer, priced: Priced,
+def sale_answer(store: StoreRuntime, ctx: PricingContext, data: SaleIn, customer: SaleCustomer, priced: Priced,
                 loyalty: Loyalty, linked: bool) -> SaleOut:
     """The answer the lane gets (and every replay of this sale_id gets again)."""
     cart, member, now = priced.cart, loyalty.member, ctx.now
@@ -228,7 +230,7 @@ def sale_answer(store: Store, ctx: PricingContext, data: SaleIn, customer: SaleC
         points_pending_until=iso(loyalty.held_until) if loyalty.held_until is not None else None)
 
 
-def write_sale(conn: sqlite3.Connection, store: Store, ctx: PricingContext, data: SaleIn, digest: str,
+def write_sale(conn: sqlite3.Connection, store: StoreRuntime, ctx: PricingContext, data: SaleIn, digest: str,
                customer: SaleCustomer, priced: Priced, taken: list[int], loyalty: Loyalty, answer: SaleOut) -> bytes:
     """The sale row with its answer's bytes (what a replay returns), its lines, the caps and coupons it
     used, a referral reward on the member's first sale, and sale.completed; returns the answer's bytes."""
@@ -265,7 +267,7 @@ def write_sale(conn: sqlite3.Connection, store: Store, ctx: PricingContext, data
     return body
 
 
-async def void_sale(store: Store, sale_id: str, reason: str) -> bytes:
+async def void_sale(store: StoreRuntime, sale_id: str, reason: str) -> bytes:
     """Void a completed sale: stock and points go back; voiding twice answers the voided sale again."""
     ref = store.reference()
 

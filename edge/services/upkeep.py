@@ -9,18 +9,18 @@ import logging
 
 from . import coupons, points
 from .background import beside_app
-from .runtime import Store
+from .runtime import StoreRuntime
 
 log = logging.getLogger("store_edge.upkeep")
 UPKEEP_SECONDS = 600.0
 FIRST_AFTER_SECONDS = 1.0
 
 
-async def sweep(store: Store) -> dict[str, int]:
+async def sweep(store: StoreRuntime) -> dict[str, int]:
     return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
 
 
-async def upkeep_loop(store: Store, every_seconds: float | None = None) -> None:
+async def upkeep_loop(store: StoreRuntime, every_seconds: float | None = None) -> None:
     await asyncio.sleep(FIRST_AFTER_SECONDS)
     while True:
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5_000
+DB_NAME = "store.db"  # one file is the whole store: <data dir>/store.db
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:

@@ -113,7 +113,7 @@ def test_allow_negative_stock_lets_the_till_sell_past_the_count(tmp_path, clock)
     from litestar.testing import TestClient
 
     from edge.app import create_app
-    from edge.services.runtime import Store
+    from edge.services.runtime import StoreRuntime
     from edge.services.setup import demo_config, init_store, seed_demo
 
     from support import Api
@@ -121,7 +121,7 @@ def test_allow_negative_stock_lets_the_till_sell_past_the_count(tmp_path, clock)
     config = msgspec.structs.replace(demo_config(), allow_negative_stock=True)
     init_store(tmp_path / "neg", config, clock=clock)
     keys = seed_demo(tmp_path / "neg", clock=clock)
-    s = Store(tmp_path / "neg", clock=clock)
+    s = StoreRuntime(tmp_path / "neg", clock=clock)
     try:
         with TestClient(create_app(s)) as client:
             api = Api(client, keys)

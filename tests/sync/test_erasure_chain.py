@@ -1,4 +1,8 @@
-"""Erasure across a chain of three stores and HQ, searched byte by byte; re-joins and later stores."""
+"""Erasure across a chain of three stores and HQ, searched byte by byte; re-joins and later stores.
+
+Each test runs with HQ's warehouse on SQLite (its file and WAL searched byte by byte) and on
+PostgreSQL (every row of every table read back as text and searched).
+"""
 
 import gzip
 import shutil
@@ -6,16 +10,33 @@ import sqlite3
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from edge.domain.identity import payer_hash, phone_hash
+from sync.hq import warehouse
 
 from harness import cli, next_phone, write_stores
 
 PAYER = "o6_erasure-payer-7"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def chain(request: pytest.FixtureRequest, chain):  # noqa: ANN001, ANN201
+    """The chain, with HQ's warehouse on each engine (`chain.hq_target`)."""
+    chain.hq_target = str(chain.warehouse) if request.param == "sqlite" else request.getfixturevalue("pg_dsn")
+    return chain
+
+
+def _wh_rows(chain, sql: str) -> list[tuple]:  # noqa: ANN001
+    wh = warehouse.open_warehouse(chain.hq_target)
+    try:
+        return [tuple(r) for r in wh.execute(sql).fetchall()]
+    finally:
+        wh.close()
+
+
 def _hq(chain, *args: str):  # noqa: ANN001, ANN202
-    out = cli("hq", *args, "--stores", str(chain.stores_file), "--warehouse", str(chain.warehouse))
+    out = cli("hq", *args, "--stores", str(chain.stores_file), "--warehouse", chain.hq_target)
     assert out.returncode == 0, out.stdout + out.stderr
     return out
 
@@ -55,6 +76,13 @@ def _backup(edge, name: str) -> Path:  # noqa: ANN001
     return target
 
 
+def _cli_backup(chain, edge) -> None:  # noqa: ANN001
+    """`store-edge backup` into a directory of its own and a second copy elsewhere (a NAS, a USB disk)."""
+    out = cli("backup", "--data-dir", str(edge.data_dir), "--to", str(chain.root / "nas" / edge.store_id),
+              "--copy-to", str(chain.root / "usb" / edge.store_id))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def _readable_bytes(path: Path) -> bytes:
     """A file's bytes, and for a store database also its sealed batch bodies unzipped."""
     data = path.read_bytes()
@@ -66,11 +94,18 @@ def _readable_bytes(path: Path) -> bytes:
 
 
 def _files(chain) -> list[Path]:  # noqa: ANN001
-    files = [chain.warehouse, Path(f"{chain.warehouse}-wal")]
+    files = [chain.warehouse, Path(f"{chain.warehouse}-wal")] if not warehouse.is_postgres(chain.hq_target) else []
     for edge in chain.edges:
         files += [edge.data_dir / "store.db", edge.data_dir / "store.db-wal",
-                  *sorted((edge.data_dir / "backups").glob("*.db"))]
+                  *sorted((edge.data_dir / "backups").glob("*.db")),
+                  *sorted(p for where in ("nas", "usb") for p in (chain.root / where / edge.store_id).glob("*.db"))]
     return [f for f in files if f.exists()]
+
+
+def _postgres_text(chain) -> bytes:  # noqa: ANN001
+    """Every row of every table of the PostgreSQL warehouse, as text (keys as hex)."""
+    tables = [r[0] for r in _wh_rows(chain, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+    return "\n".join(str(row) for t in tables for row in _wh_rows(chain, f"SELECT * FROM {t}")).encode()
 
 
 def _found(chain, secrets: dict[str, str]) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -79,6 +114,9 @@ def _found(chain, secrets: dict[str, str]) -> list[tuple[str, str]]:  # noqa: AN
         data = _readable_bytes(path)
         hits += [(str(path.relative_to(chain.root)), name) for name, value in secrets.items()
                  if value.encode() in data]
+    if warehouse.is_postgres(chain.hq_target):
+        data = _postgres_text(chain)
+        hits += [("postgresql warehouse", name) for name, value in secrets.items() if value.encode() in data]
     return hits
 
 
@@ -96,11 +134,16 @@ def test_an_erased_member_leaves_no_phone_or_payer_in_any_store_backup_or_hq_eve
     _sell(a, "a-3", other)
     _sync(chain)
     assert _sell(b, "b-1", member)["member"]["member_id"] == member  # known at B through HQ's directory
+    for edge in (a, b, c):  # B learnt of the member through HQ and sold to them: its copies hold them too
+        _cli_backup(chain, edge)
     older = _backup(a, "20260101T000000Z")
     keep_aside = chain.root / "older-copy.db"
     shutil.copy(older, keep_aside)  # a copy the erasure cannot reach: restored by hand later
     _sync(chain)
-    assert _found(chain, secrets), "the test must see the values before the erasure"
+    before = _found(chain, secrets)
+    for where in ("store-a/backups", "nas/store-a", "usb/store-a", "nas/store-b", "usb/store-b",
+                  "warehouse"):  # the test must see the values before the erasure, in every kind of place
+        assert any(where in found for found, _ in before), (where, before)
     a_rate = a.call("GET", "/api/v1/reports/join-rate", role="manager").json()["total"]
 
     erased = a.call("POST", f"/api/v1/members/{member}/erasure", role="manager",
@@ -118,11 +161,9 @@ def test_an_erased_member_leaves_no_phone_or_payer_in_any_store_backup_or_hq_eve
     with a.db() as conn:
         assert conn.execute("SELECT count(*), sum(total_fen > 0) FROM sales WHERE sale_id IN ('a-1', 'a-2') "
                             "AND member_id IS NULL AND payer_hash IS NULL").fetchone() == (2, 2)
-    with sqlite3.connect(chain.warehouse) as wh:
-        sale = msgspec.json.decode(wh.execute("SELECT payload FROM events WHERE event_id IN (SELECT event_id FROM "
-                                              "events WHERE type = 'sale.completed' AND payload LIKE '%a-1%')"
-                                              ).fetchone()[0])
-        assert sale["member_id"] is None and sale["total_fen"] > 0 and sale.get("payer_hash") is None
+    sale = msgspec.json.decode(_wh_rows(chain, "SELECT payload FROM events WHERE type = 'sale.completed' "
+                                               "AND payload LIKE '%\"a-1\"%'")[0][0])
+    assert sale["member_id"] is None and sale["total_fen"] > 0 and sale.get("payer_hash") is None
 
     # the store is restored from the older copy: it must not bring the member back
     a.kill()
@@ -157,8 +198,7 @@ def test_a_phone_that_joins_again_after_an_erasure_is_a_new_member_there_at_hq_a
     for edge in (a, b, d):
         found = edge.call("GET", "/api/v1/members/lookup", params={"phone": phone})
         assert (found.status_code, found.json().get("member_id")) == (200, again), edge.store_id
-    with sqlite3.connect(chain.warehouse) as wh:
-        rows = dict(wh.execute("SELECT member_id, erased_at IS NULL FROM identities"))
+    rows = dict(_wh_rows(chain, "SELECT member_id, CASE WHEN erased_at IS NULL THEN 1 ELSE 0 END FROM identities"))
     assert rows == {first: 0, again: 1}
     # HQ erasing the new member from the chain reaches every store, and only that member
     out = _hq(chain, "member", "erase", again, "--reason", "letter to HQ")

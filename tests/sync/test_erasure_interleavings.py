@@ -25,7 +25,8 @@ from edge.domain.ids import uuid7
 from edge.services.erasure import erase_member
 from sync.bundles import BundleBody, apply_body
 from sync.hq import identity, publish, warehouse
-from sync.hq.stores import StoreEntry, provision_store
+from sync.hq.pilot.provision import provision_store
+from sync.hq.stores import StoreEntry
 
 PHONES = ["+8613900001111", "+8613900002222", "+8613900003333"]
 CHAIN = bytes(32)
@@ -43,7 +44,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Chain:
     root: Path
     template: Path
-    wh: sqlite3.Connection
+    wh: warehouse.Warehouse
     stores: dict[str, sqlite3.Connection] = field(default_factory=dict)
     waiting: dict[str, list[tuple]] = field(default_factory=dict)  # events HQ has not pulled yet
     members: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)  # id -> (store, phone, joined)
@@ -86,19 +87,17 @@ class Chain:
         self.waiting[store_id].append(("erased", member_id, tombstone["member_ids"], iso(now)))
 
     def pull(self, store_id: str) -> None:
-        self.wh.execute("BEGIN IMMEDIATE")
-        for event in self.waiting[store_id]:
-            if event[0] == "joined":
-                identity.member_joined(self.wh, store_id, event[1], event[2], event[3])
-            else:
-                identity.member_erased(self.wh, store_id, event[1], event[3], event[2])
-        self.wh.execute("COMMIT")
+        with self.wh.transaction():
+            for event in self.waiting[store_id]:
+                if event[0] == "joined":
+                    identity.member_joined(self.wh, store_id, event[1], event[2], event[3])
+                else:
+                    identity.member_erased(self.wh, store_id, event[1], event[3], event[2])
         self.waiting[store_id] = []
 
     def publish(self) -> None:
-        self.wh.execute("BEGIN IMMEDIATE")
-        version = publish.next_version(self.wh)
-        self.wh.execute("COMMIT")
+        with self.wh.transaction():
+            version = publish.next_version(self.wh)
         for store_id, conn in self.stores.items():
             entry = StoreEntry(store_id=store_id, url="http://x", key="k", sync_key="00" * 32)
             base = publish.store_base_version(self.wh, store_id)
@@ -108,7 +107,8 @@ class Chain:
             conn.execute("BEGIN IMMEDIATE")
             apply_body(conn, store_id, body, envelope.sha256, self.now)
             conn.execute("COMMIT")
-            publish.record_applied(self.wh, store_id, version)
+            with self.wh.transaction():
+                publish.record_applied(self.wh, store_id, version)
 
     def erased_everywhere(self) -> dict[str, list[str]]:
         """Every member id erased at a store or at HQ, with where."""
@@ -116,7 +116,7 @@ class Chain:
         for store_id, conn in self.stores.items():
             for (member_id,) in conn.execute("SELECT member_id FROM members WHERE erased_at IS NOT NULL"):
                 found.setdefault(member_id, []).append(store_id)
-        for (member_id,) in self.wh.execute("SELECT member_id FROM identities WHERE erased_at IS NOT NULL"):
+        for (member_id,) in self.wh.execute("SELECT member_id FROM identities WHERE erased_at IS NOT NULL").fetchall():
             found.setdefault(member_id, []).append("hq")
         return found
 
@@ -137,7 +137,16 @@ STEP = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Makes an empty warehouse of each engine per example (PostgreSQL: a fresh database on the test's server)."""
+    if request.param == "sqlite":
+        return lambda: warehouse.open_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.db")
+    cluster = request.getfixturevalue("pg_cluster")
+    return lambda: warehouse.open_warehouse(cluster.database())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEP, min_size=4, max_size=24))
 # HQ pulls the re-join at store 1 before store 0's erasure, merges it by phone, then learns of the erasure
 @example(steps=[("join", 0, PHONES[0]), ("pull", 0, ""), ("erase", 0, ""), ("join", 1, PHONES[0]),
@@ -146,9 +155,9 @@ STEP = st.one_of(
 @example(steps=[("join", 0, PHONES[1]), ("pull", 0, ""), ("publish", 0, ""), ("erase", 0, ""), ("pull", 0, ""),
                 ("publish", 0, ""), ("join", 1, PHONES[1]), ("pull", 1, ""), ("provision", 0, ""),
                 ("publish", 0, "")])
-def test_no_tombstone_erases_a_live_member_it_did_not_name(template, tmp_path_factory, steps):
+def test_no_tombstone_erases_a_live_member_it_did_not_name(template, tmp_path_factory, new_warehouse, steps):
     root = tmp_path_factory.mktemp("chain")
-    chain = Chain(root, template, warehouse.connect(root / "warehouse.db"))
+    chain = Chain(root, template, new_warehouse())
     chain.provision()
     chain.provision()
     try:
