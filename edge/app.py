@@ -14,8 +14,10 @@ from . import __version__
 from .api.campaigns import CampaignController
 from .api.checkouts import CheckoutController
 from .api.health import healthz
+from .api.log_fields import log_text
 from .api.manager import ManagerController
 from .api.member_rights import MemberRightsController
+from .api.openapi_problems import install as document_problems
 from .api.printing import PrintingController
 from .api.problems import HANDLERS
 from .api.standees import StandeeController
@@ -36,8 +38,10 @@ access_log = logging.getLogger("store_edge.access")
 def access_logger(app: ASGIApp) -> ASGIApp:
     """Log method, path, status and time: every request at INFO, refused ones (4xx/5xx) at WARNING.
 
-    Never the query string: lookups carry phones and payer ids. A line costs ~50 us, a third of a
-    quote, so `serve` logs only refused requests unless started with --access-log.
+    Never the query string: lookups carry phones and payer ids. The path is the request's raw bytes
+    (still percent-encoded), escaped: the decoded path can hold a line break a caller put there to
+    write log lines of their own. A line costs ~50 us, a third of a quote, so `serve` logs only
+    refused requests unless started with --access-log.
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,13 +61,15 @@ def access_logger(app: ASGIApp) -> ASGIApp:
         finally:
             level = logging.WARNING if status[0] >= 400 or status[0] == 0 else logging.INFO
             if access_log.isEnabledFor(level):
-                access_log.log(level, "%s %s %d %.1fms", scope["method"], _redact_path(scope["path"]), status[0],
+                access_log.log(level, "%s %s %d %.1fms", log_text(scope["method"]), _logged_path(scope), status[0],
                                (time.perf_counter() - start) * 1000)
 
     return middleware
 
 
-def _redact_path(path: str) -> str:
+def _logged_path(scope: Scope) -> str:
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    path = log_text(raw.split(b"?", 1)[0])
     # Join and member pages carry tokens in the path; log the page, not the token.
     for prefix in ("/j/", "/m/"):
         if path.startswith(prefix):
@@ -98,6 +104,7 @@ def create_app(store: StoreRuntime, plugins: Sequence[EdgePlugin] | None = None)
         logging_config=None,  # logging is the process's to set (cli.py), not a per-app stderr handler
     )
     check_direct_handlers(app)
+    document_problems(app)
     # Around the whole app rather than as Litestar middleware: route middleware is built into every
     # route's stack with an exception layer of its own (~6 us a quote); outside, once, it sees the
     # same status, since Litestar's own exception layer sits inside it.

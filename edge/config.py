@@ -9,7 +9,7 @@ import msgspec
 
 
 class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
-    store_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    store_id: Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9_.-]{1,64}\Z")]
     name: str
     region: str = "CN"  # default region for phone numbers typed without a country code
     timezone: str = "Asia/Shanghai"  # rules (member day, business day) read time here

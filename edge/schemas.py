@@ -11,16 +11,16 @@ from msgspec import Meta, Struct
 
 from .domain.campaigns import Campaign
 from .domain.models import Fen, Qty
+from .domain.text import Id, Printable
 
-Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-ShortText = Annotated[str, Meta(max_length=120)]
+ShortText = Annotated[Printable, Meta(max_length=120)]
 JoinSource = Literal["cashier", "checkout_qr", "standee", "receipt", "referral", "import"]
 PaymentMethod = Literal["wechat_pay", "alipay", "card", "cash", "unionpay", "other"]
-Birthday = Annotated[str, Meta(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+Birthday = Annotated[str, Meta(max_length=5, pattern=r"\A(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")]
 
 
 class ConsentIn(Struct, forbid_unknown_fields=True):
-    policy_version: Annotated[str, Meta(min_length=1, max_length=32)]
+    policy_version: Annotated[Printable, Meta(min_length=1, max_length=32)]
     granted: bool  # membership: required
     marketing: bool = False
     payment_link: bool = False
@@ -35,7 +35,7 @@ class ErasureRequestIn(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class EnrolIn(Struct, forbid_unknown_fields=True):
-    phone: Annotated[str, Meta(min_length=1, max_length=40)]
+    phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
     consent: ConsentIn
     source: JoinSource = "cashier"
     lane_id: Id | None = None
@@ -76,9 +76,9 @@ class EnrolOut(MemberSummary, kw_only=True):
 class MemberRef(Struct, forbid_unknown_fields=True):
     """Who the customer is: exactly one of the fields."""
 
-    phone: Annotated[str, Meta(max_length=40)] | None = None
+    phone: Annotated[Printable, Meta(max_length=40)] | None = None
     member_id: Id | None = None
-    code: Annotated[str, Meta(max_length=200)] | None = None
+    code: Annotated[Printable, Meta(max_length=200)] | None = None
 
 
 class LineIn(Struct, forbid_unknown_fields=True):
@@ -155,8 +155,8 @@ class QuoteOut(Struct, kw_only=True):
 class PaymentIn(Struct, forbid_unknown_fields=True):
     method: PaymentMethod
     provider: Id | None = None  # wechat, alipay, a card network
-    scope: Annotated[str, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
-    payer_id: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    scope: Annotated[Printable, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
+    payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)] | None = None
     amount_fen: Fen | None = None
 
 
@@ -170,7 +170,7 @@ class SaleIn(Struct, forbid_unknown_fields=True):
     member_id: Id | None = None
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # points to spend as a discount
-    member_confirmation: Annotated[str, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
+    member_confirmation: Annotated[Printable, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
 
 
 class PaymentOut(Struct, kw_only=True):
@@ -215,7 +215,7 @@ class SaleOut(Struct, kw_only=True):
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    reason: Annotated[Printable, Meta(min_length=1, max_length=200)]
 
 
 class StockIn(Struct, forbid_unknown_fields=True):
@@ -326,8 +326,8 @@ class HealthOut(Struct, kw_only=True):
 # --- scan-to-join: standees, checkouts, join offers ---
 
 class StandeeIn(Struct, forbid_unknown_fields=True):
-    label: Annotated[str, Meta(min_length=1, max_length=60)]
-    location: Annotated[str, Meta(max_length=60)] = ""
+    label: Annotated[Printable, Meta(min_length=1, max_length=60)]
+    location: Annotated[Printable, Meta(max_length=60)] = ""
     welcome_campaign_id: Id | None = None
     standee_id: Id | None = None  # client-chosen, so a retried create is safe
 

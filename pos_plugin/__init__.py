@@ -15,6 +15,7 @@ Errors:
 
     EdgeError
      ├── EdgeUnreachable      the edge did not answer (after the retries)
+     │    └── EdgeUnavailable     it answered 503: it cannot write now (journal the sale)
      └── ProblemError         the edge answered 4xx/5xx problem+json: .status .title .detail .errors
           ├── AuthError           401 / 403
           ├── NotFoundError       404
@@ -27,6 +28,7 @@ from ._errors import (
                       AuthError,
                       ConflictError,
                       EdgeError,
+                      EdgeUnavailable,
                       EdgeUnreachable,
                       InvalidInputError,
                       NotFoundError,
@@ -48,7 +50,7 @@ from ._types import (
 )
 
 __all__ = [
-    "AuthError", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnreachable",
+    "AuthError", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnavailable", "EdgeUnreachable",
     "InvalidInputError", "JournaledSale", "Line", "LineIn", "MemberSummary", "NotFoundError", "OfflineJournal",
     "Payment", "PaymentResult", "ProblemError", "Quote", "Receipt", "Sale", "Tier", "new_sale_id",
 ]

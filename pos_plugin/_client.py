@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from ._errors import EdgeUnreachable, problem_from
+from ._errors import EdgeUnavailable, EdgeUnreachable, problem_from
 from ._types import Consent, LineIn, MemberSummary, Payment, Quote, Sale
 
 T = TypeVar("T")
@@ -79,11 +79,17 @@ class EdgeClient:
             try:
                 r = self._client.request(method, path, content=content, params=params,
                                          headers={**self._headers, **(headers or {})})
-                break
             except RETRYABLE as exc:
                 if attempt == self._retries:
                     raise EdgeUnreachable(f"{method} {path}: {type(exc).__name__}") from exc
                 self._backoff(attempt)
+                continue
+            if r.status_code != 503:
+                break
+            # 503: the edge is up but cannot write now (disk full, read-only); nothing was saved
+            if attempt == self._retries:
+                raise EdgeUnavailable(f"{method} {path}: 503 {r.text[:200]}")
+            self._backoff(attempt)
         if r.status_code >= 400:
             try:
                 problem = r.json()

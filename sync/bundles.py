@@ -56,6 +56,8 @@ def verify_bundle(sync_key_: bytes, store_id: str, envelope: BundleEnvelope) -> 
         body = msgspec.json.decode(envelope.body, type=BundleBody)
     except msgspec.DecodeError as exc:
         raise bad_bundle("body", str(exc)) from None
+    except RecursionError:  # the decoder's depth limit (see edge.api.strict_body)
+        raise bad_bundle("body", "nested too deeply") from None
     if body.version != envelope.version or body.store_id != store_id:
         raise bad_bundle("version", "the body's store or version differs from the envelope's")
     return body

@@ -1,7 +1,7 @@
 """A member's rights through the staff: a link that opens their own page, and an erasure recorded in person."""
 
 from litestar import Controller, Request, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..domain.errors import FieldError, NotFound
@@ -10,6 +10,7 @@ from ..services import member_links, member_rights
 from ..store import members as member_repo
 from .auth import roles
 from .deps import StoreDep
+from .params import PathId
 from .responses import problems
 
 
@@ -19,7 +20,7 @@ class MemberRightsController(Controller):
 
     @post("/page-link", opt=roles("lane", "manager"), status_code=HTTP_201_CREATED, sync_to_thread=False,
           responses=problems(404))
-    def page_link(self, store: StoreDep, member_id: FromPath[str]) -> JoinOffer:
+    def page_link(self, store: StoreDep, member_id: PathId) -> JoinOffer:
         """A single-use QR (5 minutes) that opens this member's own page on their phone: show it on the
         till once the cashier identified them; there they can download or delete their data."""
         member = member_repo.by_id(store.reader.conn, member_id)
@@ -28,7 +29,7 @@ class MemberRightsController(Controller):
         return member_links.page_link(store, member_id, store.clock())
 
     @post("/erasure", opt=roles("manager"), status_code=HTTP_200_OK, responses=problems(404, 422))
-    async def erasure(self, request: Request, store: StoreDep, member_id: FromPath[str],
+    async def erasure(self, request: Request, store: StoreDep, member_id: PathId,
                       data: JSONBody[ErasureRequestIn]) -> member_rights.ErasureRequest:
         """Record a member's erasure request made in person (reason, who recorded it, when, with which key)
         and erase them now; the answer says what happens next, to read to the member."""

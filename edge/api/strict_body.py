@@ -28,6 +28,10 @@ def _decoder_for(handler: Any) -> msgspec.json.Decoder | None:
 
 
 DIRECT_PARAMETERS = frozenset({"store", "data"})
+# msgspec descends one C stack frame per level of nesting, also through values it skips (an unknown
+# field, an `Any`), and stops at the interpreter's recursion limit: a body nested a few thousand
+# levels deep would end as a RecursionError, a 500. That limit is the depth limit; hitting it is a 400.
+TOO_DEEP = "the body is nested too deeply"
 
 
 def direct(opt: dict) -> dict:
@@ -80,6 +84,8 @@ async def decode_strictly(request: Request) -> None:
                                                                        "source": "body"}]) from None
     except msgspec.DecodeError as exc:
         raise ValidationException(detail=str(exc)) from None
+    except RecursionError:
+        raise ValidationException(detail=TOO_DEEP) from None
 
 
 async def read_body(request: Request) -> bytes:

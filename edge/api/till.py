@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..schemas import (
@@ -23,6 +23,7 @@ from ..services import checkout, coupons, inventory, members, sales
 from .auth import roles
 from .deps import StoreDep
 from .idempotency import idempotent
+from .params import PathId
 from .responses import JsonAnswer, answer, problems
 from .strict_body import direct
 
@@ -89,7 +90,7 @@ class TillController(Controller):
 
     @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
           responses=problems(400, 404, 422))
-    async def void_sale(self, store: StoreDep, sale_id: FromPath[str], data: JSONBody[VoidIn]) -> Response[SaleOut]:
+    async def void_sale(self, store: StoreDep, sale_id: PathId, data: JSONBody[VoidIn]) -> Response[SaleOut]:
         """Void a sale: stock and points go back. Voiding again answers the voided sale."""
         body = await sales.void_sale(store, sale_id, data.reason)
         return Response(body, status_code=HTTP_200_OK, media_type=JSON)

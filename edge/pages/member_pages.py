@@ -2,11 +2,11 @@
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from printers.qr import qr_png
 
 from ..api.deps import StoreDep
+from ..api.params import PathToken
 from ..domain.member_code import make_code, time_step
 from ..domain.tokens import TokenRefused
 from ..services import join, member_links, member_rights, referrals
@@ -71,7 +71,7 @@ class MemberPages(Controller):
                                  "Cache-Control": "no-store"})
 
     @get("/open/{link:str}")
-    async def open_link(self, request: Request, store: StoreDep, link: FromPath[str]) -> Response[str]:
+    async def open_link(self, request: Request, store: StoreDep, link: PathToken) -> Response[str]:
         """A single-use link from the till or a receipt: spends it, sets the session cookie, shows the page."""
         try:
             session = await member_links.open_link(store, link)
@@ -81,7 +81,7 @@ class MemberPages(Controller):
         return redirect("/m", [member_cookie(session, int(join.SESSION_LIFETIME.total_seconds()))])
 
     @get("/open/{link:str}/qr.png", sync_to_thread=False, media_type="image/png")
-    def link_qr(self, store: StoreDep, link: FromPath[str]) -> Response[bytes]:
+    def link_qr(self, store: StoreDep, link: PathToken) -> Response[bytes]:
         """The link's QR for the till screen; only for links this store signed, not spent by showing it."""
         try:
             member_links.verify_link(store, link)
@@ -91,7 +91,7 @@ class MemberPages(Controller):
                         headers={"Cache-Control": "no-store"})
 
     @get("/{session:str}", sync_to_thread=False)
-    def sign_in(self, request: Request, store: StoreDep, session: FromPath[str]) -> Response[str]:
+    def sign_in(self, request: Request, store: StoreDep, session: PathToken) -> Response[str]:
         """`/m/{member_session}`: a session link sets the cookie, then the page drops it from the URL."""
         if member_rights.session_member(store, session) is None:
             return no_session(store, lang_of(request))

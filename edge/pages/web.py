@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
+from ..api.headers import location as header_location
 from ..services.runtime import StoreRuntime
 from .texts import TEXTS
 
@@ -54,7 +55,7 @@ def form_expired(store: StoreRuntime, lang: str) -> Response[str]:
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:
-    return Response("", status_code=303, headers={"Location": location}, cookies=cookies or [])
+    return Response("", status_code=303, headers={"Location": header_location(location)}, cookies=cookies or [])
 
 
 def _b64(raw: bytes) -> str:

@@ -15,7 +15,7 @@ import msgspec
 
 
 class StoreEntry(msgspec.Struct, frozen=True, kw_only=True):
-    store_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    store_id: Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9_.-]{1,64}\Z")]
     url: str
     key: str
     sync_key: str  # hex
