@@ -13,6 +13,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .api.campaigns import CampaignController
 from .api.checkouts import CheckoutController
+from .api.exceptions import ExceptionController
 from .api.health import healthz
 from .api.log_fields import log_text
 from .api.manager import ManagerController
@@ -84,7 +85,7 @@ def create_app(store: StoreRuntime, plugins: Sequence[EdgePlugin] | None = None)
     loops = [beside_app(f"{p.name}.{loop.__name__}", loop) for p in plugins for loop in p.loops]
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, PrintingController, MemberRightsController, *PAGES,
+                        CheckoutController, ExceptionController, PrintingController, MemberRightsController, *PAGES,
                         *(h for p in plugins for h in p.route_handlers)],
         on_startup=[start_upkeep, start_printing, *(start for start, _ in loops)],
         on_shutdown=[stop_upkeep, stop_printing, *(stop for _, stop in loops)],

@@ -91,6 +91,14 @@ Lines = Annotated[list[LineIn], Meta(min_length=1, max_length=200)]
 CouponCodes = Annotated[list[Id], Meta(max_length=20)]
 
 
+class PayerIn(Struct, forbid_unknown_fields=True):
+    """The payer a POS knows before it charges (a pay code, face pay): never stored raw."""
+
+    provider: Id
+    payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)]
+    scope: Annotated[Printable, Meta(max_length=64)] = ""
+
+
 class QuoteIn(Struct, forbid_unknown_fields=True):
     lane_id: Id
     cashier_id: Id
@@ -99,6 +107,7 @@ class QuoteIn(Struct, forbid_unknown_fields=True):
     member: MemberRef | None = None
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # preview: what these points would take off
+    payer: PayerIn | None = None  # the quote prices the member this payer is linked to; the lock holds it
 
 
 class DiscountOut(Struct):
@@ -150,6 +159,7 @@ class QuoteOut(Struct, kw_only=True):
     quoted_at: str
     notes: list[OfferNoteOut] = []
     points_multiplier_pct: int = 100
+    locked_until: str | None = None  # the price holds until then for a sale with this checkout_id
 
 
 class PaymentIn(Struct, forbid_unknown_fields=True):
@@ -158,6 +168,19 @@ class PaymentIn(Struct, forbid_unknown_fields=True):
     scope: Annotated[Printable, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
     payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)] | None = None
     amount_fen: Fen | None = None
+
+
+class SaleEnrolmentIn(Struct, forbid_unknown_fields=True):
+    """A phone the cashier typed (offline) with the customer's consent: the customer joins at this checkout."""
+
+    phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
+    consent: ConsentIn
+    name: ShortText | None = None
+    birthday: Birthday | None = None
+
+
+RFC3339 = Annotated[str, Meta(min_length=20, max_length=40,
+                              pattern=r"\A\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")]
 
 
 class SaleIn(Struct, forbid_unknown_fields=True):
@@ -171,12 +194,15 @@ class SaleIn(Struct, forbid_unknown_fields=True):
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # points to spend as a discount
     member_confirmation: Annotated[Printable, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
+    offline: bool = False  # rung up while the edge was unreachable: replayed from the POS's journal
+    rung_up_at: RFC3339 | None = None  # when the till rang it up (required when offline)
+    enrolment: SaleEnrolmentIn | None = None
 
 
 class PaymentOut(Struct, kw_only=True):
     method: str
     provider: str | None
-    amount_fen: int
+    amount_fen: int  # what the till charged: the recorded amount
     payer_linked: bool  # this sale's payer is now linked to the member
     recognised_member: bool  # the member was recognised from the payer alone
 
@@ -189,6 +215,15 @@ class ReceiptOut(Struct, kw_only=True):
     join: JoinOffer | None  # the receipt's join QR for a non-member
     # a member's receipt: a single-use link to their own member page (data download, deletion)
     member_page: JoinOffer | None = None
+
+
+class SaleExceptionOut(Struct, kw_only=True):
+    exception_id: str
+    kind: str  # price | offline
+    edge_total_fen: int
+    charged_fen: int
+    difference_fen: int  # charged minus the edge's price
+    reason: str
 
 
 class SaleOut(Struct, kw_only=True):
@@ -212,6 +247,47 @@ class SaleOut(Struct, kw_only=True):
     void_reason: str | None = None
     points_redeemed: int = 0
     points_pending_until: str | None = None  # earned points are held until then (a return takes them back)
+    offline: bool = False
+    rung_up_at: str | None = None
+    exception: SaleExceptionOut | None = None  # the till charged other than the edge's price, or rang up offline
+
+
+class ExceptionOut(Struct, kw_only=True):
+    """One entry of the manager's exceptions list. Kinds are open: price, offline, stock_below_zero,
+    replay_refused, and whatever other parts of the store add."""
+
+    exception_id: str
+    kind: str
+    status: Literal["open", "resolved"]
+    created_at: str
+    reason: str
+    sale_id: str | None = None
+    lane_id: str | None = None
+    business_day: str | None = None
+    edge_total_fen: int | None = None
+    charged_fen: int | None = None
+    difference_fen: int | None = None
+    sku: str | None = None
+    on_hand_after: int | None = None
+    body: str | None = None  # a refused replay's body as received (bounded)
+    error: str | None = None
+    resolved_at: str | None = None
+    resolved_note: str | None = None
+
+
+class ExceptionsOut(Struct, kw_only=True):
+    exceptions: list[ExceptionOut]
+    open_count: int
+
+
+class ResolveIn(Struct, forbid_unknown_fields=True):
+    note: Annotated[Printable, Meta(min_length=1, max_length=500)]
+
+
+class CheckoutCancelled(Struct, kw_only=True):
+    checkout_id: str
+    status: Literal["cancelled"]
+    released: int  # reservations given back
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):

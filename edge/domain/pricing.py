@@ -55,6 +55,7 @@ class Use(msgspec.Struct, frozen=True, kw_only=True):
     code: str | None
     units: int  # flash units sold at the offer (0 for other offers)
     amount_fen: int
+    by_sku: dict[str, int] = {}  # flash units per SKU (a price lock holds them against each SKU's surplus)
 
 
 class Note(msgspec.Struct, frozen=True, kw_only=True):
@@ -342,7 +343,7 @@ def _notes(cart: CartState, groups: dict[str, list[Offer]], chosen: list[Offer],
 
 def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: int, notes: list[Note]) -> Priced:
     priced: list[PricedLine] = []
-    totals: dict[str, list] = {}  # rule id -> [zh, en, amount, offer, units]
+    totals: dict[str, list] = {}  # rule id -> [zh, en, amount, offer, units, units by sku]
     tier = cart.tier
     subtotal_fen = discount_fen = 0
     for i, line in enumerate(cart.lines):
@@ -367,10 +368,12 @@ def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: in
             discount += amount
             entry = totals.get(rid)
             if entry is None:
-                totals[rid] = [zh, en, amount, o, units]
+                entry = totals[rid] = [zh, en, amount, o, units, {}]
             else:
                 entry[2] += amount
                 entry[4] += units
+            if units:
+                entry[5][line.sku] = entry[5].get(line.sku, 0) + units
         subtotal = cart.subtotals[i]
         priced.append(PricedLine(sku=line.sku, qty=line.qty, unit_price_fen=line.unit_price_fen,
                                  subtotal_fen=subtotal, discount_fen=discount, total_fen=subtotal - discount,
@@ -379,8 +382,8 @@ def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: in
         discount_fen += discount
     applied = [Discount(rid, e[0], e[1], e[2]) for rid, e in totals.items()]
     uses = [Use(offer_id=e[3].offer_id, campaign_id=e[3].campaign.campaign_id, code=e[3].code, units=e[4],
-                amount_fen=e[2]) for e in totals.values() if e[3] is not None]
-    for _, _, _, o, units in totals.values():
+                amount_fen=e[2], by_sku=e[5]) for e in totals.values() if e[3] is not None]
+    for _, _, _, o, units, _ in totals.values():
         if o is not None and units and o.campaign.flash is not None:
             notes.append(Note(offer_id=o.offer_id, name_zh=o.campaign.name_zh, name_en=o.campaign.name_en,
                               applied=True, reason=f"{units} unit(s) at the flash price, from the stock above "

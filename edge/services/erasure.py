@@ -98,6 +98,10 @@ def scrub(conn: sqlite3.Connection, ids: list[str], now: datetime) -> list[str]:
                   "member_code_uses", "page_links"):
         conn.execute(f"DELETE FROM {table} WHERE member_id IN ({marks})", ids)
     conn.execute(f"UPDATE coupons SET member_id = NULL WHERE member_id IN ({marks})", ids)
+    # an open price lock quoted for the member (its priced cart names them) goes with what it holds
+    conn.execute(f"DELETE FROM reservations WHERE member_id IN ({marks}) OR checkout_id IN "
+                 f"(SELECT checkout_id FROM checkout_locks WHERE member_id IN ({marks}))", (*ids, *ids))
+    conn.execute(f"DELETE FROM checkout_locks WHERE member_id IN ({marks})", ids)
     for member_id in ids:  # enrolment answers kept for retries carry the masked phone
         conn.execute("DELETE FROM idempotency WHERE instr(CAST(response AS TEXT), ?) > 0", (member_id,))
     # Sales stay for the books and the join rate (their counts do not depend on who bought), but no

@@ -260,10 +260,10 @@ def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, membe
     assert sale is not None
     ref = store.reference()
     tier = ref.tiers[member.tier_id]
-    points = points_earned(sale.total_fen, tier, store.config.fen_per_point)
+    points = points_earned(sale.charged_fen, tier, store.config.fen_per_point)  # on what was paid
     if not repo.attribute_sale(conn, sale_id, member.member_id, points):
         raise TokenRefused("used")  # attributed to someone else a moment ago: rolls this join back
-    spend = member_repo.add_spend(conn, member.member_id, sale.total_fen, now)
+    spend = member_repo.add_spend(conn, member.member_id, sale.charged_fen, now)
     better = qualified_tier(tier, spend, ref.tiers)
     if better.tier_id != tier.tier_id:
         member_repo.set_tier(conn, member.member_id, better.tier_id, now)

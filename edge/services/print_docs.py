@@ -93,7 +93,7 @@ def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
 def void_slip(store: StoreRuntime, sale: SaleOut, reprint: bool) -> VoidSlip:
     return VoidSlip(store_name=sale.receipt.store_name, sale_id=sale.sale_id, sold_at=local(store, sale.created_at),
                     voided_at=local(store, sale.voided_at), lane_id=sale.lane_id, cashier_id=sale.cashier_id,
-                    reason=sale.void_reason or "", total_fen=sale.total_fen, payment_method=sale.payment.method,
+                    reason=sale.void_reason or "", total_fen=sale.payment.amount_fen, payment_method=sale.payment.method,
                     member_phone_masked=sale.receipt.printed_member, points_reversed=sale.points_earned,
                     reprint=reprint)
 

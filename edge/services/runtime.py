@@ -21,6 +21,7 @@ from ..store.connection import DB_NAME, immediate, open_database
 from ..store.reader import Reader
 from ..store.writer import Writer, mark_changed
 from .checkout_board import CheckoutBoard
+from .lock_book import LockBook
 from .offer_plan import OfferPlan
 from .upgrade import bring_up_to_date
 
@@ -68,6 +69,7 @@ class StoreRuntime:
         self._ref_lock = threading.Lock()
         self._plan: tuple[str, OfferPlan] | None = None
         self.checkout_board = CheckoutBoard()  # lost on restart: the next quote rebuilds it
+        self.price_locks = LockBook()  # the pure quotes' locks; the ones holding something are in SQLite too
 
     @property
     def backup_dirs(self) -> list[Path]:

@@ -473,7 +473,74 @@ def m009_printers(db: sqlite_utils.Database) -> None:
 
 
 @EDGE_MIGRATIONS(10)
-def m010_erasure(db: sqlite_utils.Database) -> None:
+def m010_price_lock(db: sqlite_utils.Database) -> None:
+    """The price lock and the exceptions list. A quote that priced something scarce (flash units, coupon
+    instances, uses of capped campaigns) keeps its lock in `checkout_locks` and what it holds in
+    `reservations` until the sale consumes them, the checkout is cancelled, or the lock expires. A sale
+    keeps what the till charged beside the edge's price. `store_exceptions` is the manager's list of what
+    the tills did that the edge would not have; its kinds are open, other parts of the store add theirs."""
+    db.executescript("""
+    ALTER TABLE sales ADD COLUMN charged_fen INTEGER;       -- what the till charged (total_fen: the edge's price)
+    UPDATE sales SET charged_fen = total_fen;
+    ALTER TABLE sales ADD COLUMN offline INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sales ADD COLUMN rung_up_at TEXT;           -- when the till rang it up, for offline sales
+    ALTER TABLE sales ADD COLUMN key_id TEXT;               -- the lane key that recorded it: its void window
+    CREATE TABLE checkout_locks (
+        checkout_id TEXT PRIMARY KEY,
+        lane_id TEXT NOT NULL,
+        cashier_id TEXT NOT NULL,
+        member_id TEXT,
+        recognised INTEGER NOT NULL DEFAULT 0,
+        cart_key BLOB NOT NULL,                -- the lines, codes and points the lock was quoted for
+        priced BLOB NOT NULL,                  -- the priced cart and the uses it holds (msgspec JSON)
+        quoted_at TEXT NOT NULL,
+        locked_until TEXT NOT NULL
+    );
+    CREATE INDEX checkout_locks_until ON checkout_locks(locked_until);
+    CREATE INDEX checkout_locks_lane ON checkout_locks(lane_id, quoted_at);
+    CREATE TABLE reservations (
+        checkout_id TEXT NOT NULL,
+        offer_id TEXT NOT NULL,
+        sku TEXT NOT NULL DEFAULT '',          -- flash units are held per SKU ('' for other uses)
+        campaign_id TEXT NOT NULL,
+        code TEXT,                             -- a coupon instance held
+        member_id TEXT,
+        business_day TEXT NOT NULL,
+        units INTEGER NOT NULL DEFAULT 0 CHECK (units >= 0),   -- flash units; 0 counts as one use
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (checkout_id, offer_id, sku)
+    ) WITHOUT ROWID;
+    CREATE INDEX reservations_campaign ON reservations(campaign_id, expires_at);
+    CREATE INDEX reservations_sku ON reservations(sku, expires_at) WHERE units > 0;
+    CREATE INDEX reservations_code ON reservations(code) WHERE code IS NOT NULL;
+    CREATE TABLE store_exceptions (
+        exception_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,                    -- price, offline, stock_below_zero, replay_refused, ...
+        sale_id TEXT,
+        lane_id TEXT,
+        business_day TEXT,
+        created_at TEXT NOT NULL,
+        edge_total_fen INTEGER,
+        charged_fen INTEGER,
+        difference_fen INTEGER,                -- charged minus the edge's price
+        sku TEXT,
+        on_hand_after INTEGER,
+        reason TEXT NOT NULL,
+        body BLOB,                             -- a refused replay's body, bounded
+        error TEXT,
+        dedupe_key TEXT,                       -- the same refused replay sent again is kept once
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+        resolved_at TEXT,
+        resolved_note TEXT
+    );
+    CREATE INDEX store_exceptions_listing ON store_exceptions(status, kind, created_at);
+    CREATE INDEX store_exceptions_sale ON store_exceptions(sale_id) WHERE sale_id IS NOT NULL;
+    CREATE UNIQUE INDEX store_exceptions_dedupe ON store_exceptions(dedupe_key) WHERE dedupe_key IS NOT NULL;
+    """)
+
+
+@EDGE_MIGRATIONS(11)
+def m011_erasure(db: sqlite_utils.Database) -> None:
     """What erasure needs: per-person data keys, tombstones, the requests managers record, and the
     single-use links that open a member's own page.
 
