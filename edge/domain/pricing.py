@@ -17,7 +17,7 @@ offers expire first. Notes in the answer say why. The steps themselves are in pr
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time
-from itertools import product
+from itertools import combinations, product
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -44,6 +44,7 @@ __all__ = ["MAX_COMBINATIONS", "Note", "Offer", "Priced", "Use", "allowed", "eva
            "tier_only"]
 
 MAX_COMBINATIONS = 16  # combinations of exclusive-group picks tried exhaustively; beyond, coordinate ascent
+MAX_DROPPED = 4  # free unit offers whose every subset is tried beside order offers; beyond, one at a time
 ORDER_GROUP = "(order)"  # the implicit group of non-stackable order-level offers
 
 
@@ -184,10 +185,15 @@ class _Search:
         slot = {o.offer_id for o in self.order_slot}
         self.free = frozenset(o.offer_id for o in pricing if o.offer_id not in self.grouped and o.offer_id not in slot)
         self.open_slot = [o for o in self.order_slot if o.offer_id not in self.grouped]
+        # Free unit offers are on unless left out: leaving one out can pay when an order offer follows
+        # (an amount off capped by what its lines have left, a percentage's rounding), so with order
+        # offers in play the search also tries the cart without some of them.
+        self.droppable = sorted(o.offer_id for o in pricing if o.offer_id in self.free
+                                and o.campaign.applies_to == "unit") if cart.order_offers else []
         self._memo: dict[tuple, tuple[tuple, list[Offer], frozenset[str]] | None] = {}
 
     def best_for(self, picks: tuple[Offer | None, ...]) -> tuple[tuple, list[Offer], frozenset[str]] | None:
-        memo = tuple(o.offer_id if o is not None else None for o in picks)
+        memo = (self.free, tuple(o.offer_id if o is not None else None for o in picks))
         if memo not in self._memo:
             self._memo[memo] = self._best_for(picks)
         return self._memo[memo]
@@ -226,6 +232,31 @@ class _Search:
         return best
 
     def run(self) -> tuple[list[Offer], frozenset[str]]:
+        all_free = self.free
+        best = self._run_groups()
+        if len(self.droppable) <= MAX_DROPPED:
+            for size in range(1, len(self.droppable) + 1):
+                for left_out in combinations(self.droppable, size):
+                    self.free = all_free - frozenset(left_out)
+                    found = self._run_groups()
+                    if found[0][0] < best[0][0]:  # only for a bigger saving: a tie keeps every offer on
+                        best = found
+        else:  # too many to try every subset: leave out one more at a time while that helps
+            out: frozenset[str] = frozenset()
+            improved = True
+            while improved:
+                improved = False
+                for offer_id in self.droppable:
+                    if offer_id in out:
+                        continue
+                    self.free = all_free - out - {offer_id}
+                    found = self._run_groups()
+                    if found[0][0] < best[0][0]:
+                        best, out, improved = found, out | {offer_id}, True
+        self.free = all_free
+        return best[1], best[2]
+
+    def _run_groups(self) -> tuple[tuple, list[Offer], frozenset[str]]:
         options: list[list[Offer | None]] = [[None, *self.groups[g]] for g in self.names]
         count = 1
         for opts in options:
@@ -250,7 +281,7 @@ class _Search:
                             best, picks, changed = found, trial, True
                 if not changed:
                     break
-        return best[1], best[2]
+        return best
 
 
 def tier_only(lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: Customer,

@@ -198,6 +198,21 @@ def test_the_manager_page_lists_failed_prints_with_a_reprint_button(api, store, 
     assert statuses[-1] == "resolved" and len(statuses) == 2  # the failed one left the list; a new one queued
 
 
+def test_a_failed_print_is_on_the_exceptions_list_until_it_is_reprinted(api, store, monkeypatch) -> None:
+    monkeypatch.setattr(printing, "RETRY_DELAYS", ())
+    with FakePrinter("refuses") as bad:
+        add_printer(store, bad.url(timeout=1))
+        api.post("/api/v1/sales", json=sale_body(sale_id="L1-11"))
+        assert wait_until(lambda: finished(api, "L1-11"))
+    listed = api.get("/api/v1/exceptions", role="manager", params={"kind": "print_failed"}).json()["exceptions"]
+    assert [(e["sale_id"], e["status"]) for e in listed] == [("L1-11", "open")]
+    assert "did not print" in listed[0]["reason"] and listed[0]["error"]
+    job_id = api.get("/api/v1/print-jobs", role="manager").json()[0]["job_id"]
+    assert api.post(f"/api/v1/print-jobs/{job_id}/reprint", role="manager").status_code == 202
+    listed = api.get("/api/v1/exceptions", role="manager", params={"kind": "print_failed"}).json()["exceptions"]
+    assert [(e["sale_id"], e["status"], e["resolved_note"]) for e in listed] == [("L1-11", "resolved", "reprinted")]
+
+
 @pytest.mark.parametrize(("width", "dots"), [(58, 384), (80, 576)])
 def test_the_receipt_preview_is_the_printed_layout_and_its_qr_scans(api, width: int, dots: int) -> None:
     sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id=f"L1-P{width}")).json()
