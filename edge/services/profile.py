@@ -21,7 +21,7 @@ from ..domain.offer_texts import benefit_text, conditions_text, tier_gives, yuan
 from ..store import coupons as coupon_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
-from . import join_offers
+from . import join_offers, personal_data
 from .runtime import StoreRuntime
 
 CHANNELS = ("member_page", "till", "api")
@@ -41,8 +41,9 @@ async def set_birthday(store: StoreRuntime, member_id: str, birthday: str | None
             return member
         now = store.clock()
         member_repo.set_birthday(conn, member_id, birthday, now)
-        append_event(conn, MemberUpdated(member_id=member_id, reason="profile_updated", birthday=birthday,
-                                         channel=channel, at=iso(now)), now)
+        sealed = personal_data.for_member(conn, member_id, now, {"birthday": birthday})
+        append_event(conn, MemberUpdated(member_id=member_id, reason="profile_updated", channel=channel,
+                                         at=iso(now), personal=sealed), now)
         return msgspec.structs.replace(member, birthday=birthday)
 
     return await store.writer.run(command)

@@ -53,6 +53,8 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | str] = {
     ("PUT", "/api/v1/join-offers"): frozenset({MANAGER}),
     ("GET", "/api/v1/policies"): frozenset({MANAGER}),
     ("POST", "/api/v1/policies"): frozenset({MANAGER}),
+    ("POST", "/api/v1/members/{member_id}/page-link"): frozenset({LANE, MANAGER}),
+    ("POST", "/api/v1/members/{member_id}/erasure"): frozenset({MANAGER}),
     ("GET", "/api/v1/points-policy"): frozenset({MANAGER}),
     ("PUT", "/api/v1/points-policy"): frozenset({MANAGER}),
     ("GET", "/api/v1/standees"): frozenset({MANAGER}),

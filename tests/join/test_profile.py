@@ -7,6 +7,8 @@ import msgspec
 import pytest
 from join_helpers import csrf_of, join_by_form, path_of
 
+from edge.services.personal_data import open_sealed
+
 from builders import enrol_body, quote_body, sale_body
 
 
@@ -56,9 +58,13 @@ def test_the_member_corrects_their_birthday_on_their_page_and_hq_hears_of_it(api
     assert 'value="03" selected' in page.text and 'value="15" selected' in page.text
     r = api.client.post("/m/profile", data={"csrf": csrf_of(page.text), "birthday_month": "03", "birthday_day": "16"})
     assert r.status_code == 200 and birthday_of(store) == "03-16"
-    assert events(store, "member.updated")[-1] | {"at": None} == {
-        "member_id": events(store, "member.joined")[0]["member_id"], "reason": "profile_updated",
-        "birthday": "03-16", "channel": "member_page", "at": None}
+    member_id = events(store, "member.joined")[0]["member_id"]
+    updated = events(store, "member.updated")[-1]
+    assert updated | {"at": None, "personal": None} == {
+        "member_id": member_id, "reason": "profile_updated", "channel": "member_page", "at": None, "personal": None}
+    # the birthday travels sealed with the member's data key, which an erasure destroys
+    key = bytes(store.reader.conn.execute("SELECT key FROM data_keys WHERE member_id = ?", (member_id,)).fetchone()[0])
+    assert open_sealed(updated["personal"], key) == {"birthday": "03-16"}
     api.client.post("/m/profile", data={"csrf": csrf_of(page.text), "birthday_month": "", "birthday_day": ""})
     assert birthday_of(store) is None
     wrong = api.client.post("/m/profile", data={"csrf": csrf_of(page.text), "birthday_month": "02",

@@ -57,6 +57,18 @@ def test_the_long_code_of_a_member_still_works(api, store):
                                      (referee,)).fetchone()[0] == referrer
 
 
+def test_an_erased_members_code_no_longer_refers_anyone(api, store):
+    referrer = enrol(api, "13800138000")
+    code = code_of(api, referrer)
+    erased = api.post(f"/api/v1/members/{referrer}/erasure", role="manager",
+                      json={"reason": "asked at the counter", "recorded_by": "Wang Li"})
+    assert erased.status_code == 200
+    assert store.reader.conn.execute("SELECT count(*) FROM referral_codes WHERE member_id = ?",
+                                     (referrer,)).fetchone()[0] == 0
+    r = api.post("/api/v1/members", json=enrol_body("13900139000", referral_code=code))
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "referral_code"
+
+
 def test_an_unknown_short_code_is_refused_naming_the_field(api):
     r = api.post("/api/v1/members", json=enrol_body(referral_code="ABCD-EFGH"))
     assert r.status_code == 404 and r.json()["errors"][0]["field"] == "referral_code"
@@ -99,7 +111,7 @@ def test_members_who_joined_before_codes_were_short_get_one_when_the_store_upgra
     db.execute("DROP TABLE referral_codes")
     db.execute("DROP TABLE policies")
     # recorded as the join set's step, as the branch that made it did: the one sequence knows that record
-    step = next(m for m in EDGE_MIGRATIONS.steps if m.apply.__name__ == "m011_sayable_codes_and_policies")
+    step = next(m for m in EDGE_MIGRATIONS.steps if m.apply.__name__ == "m012_sayable_codes_and_policies")
     assert step.recorded_as == ("store-edge-join", "m002_sayable_codes_and_policies")
     db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = ? AND name = ?", step.recorded_as)
     db.execute("INSERT INTO tiers VALUES ('regular', '普通', 'Regular', 0, 0, 100, 0)")
