@@ -40,7 +40,8 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
     logging.getLogger("store_edge.access").setLevel(logging.INFO if access_log else logging.WARNING)
     try:
         lock = hold(data_dir)  # one server per store; a restore waits for it to stop
-        store = StoreRuntime(data_dir)
+        # an erasure reaches the configured backups and their second copy
+        store = StoreRuntime(data_dir, backup_dirs=[settings.backup_dir(data_dir), settings.backup.copy_to])
     except (StoreBusy, DatabaseNewer) as exc:
         print(f"store-edge: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
@@ -96,6 +97,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"standee poster (manager key): {standee.poster_png_url}")
     print(f"start page: {base}/")
     print(f"till: {base}/till  display: {base}/display/L1  manager: {base}/manager (sign in with a key)")
+    print(f"the same poster on the manager page: {base}/manager/standees/{standee.standee_id}/poster.png")
+    print(f"terms: {base}/legal/terms  privacy: {base}/legal/privacy")
     print(f"health: {base}/healthz")
     print(f"api docs: {base}/schema/swagger")
     print(f"openapi: {base}/schema/openapi.json")

@@ -188,19 +188,24 @@ def cmd_doctor(args: argparse.Namespace) -> None:
 
 
 def demo_standee(data_dir: Path):  # noqa: ANN201 - StandeeOut
-    """The demo store's door standee (made on first use, the same one after): its join URL is what a
-    newcomer scans in the first minute."""
+    """The demo store's door standee (seeded with the demo, made here for a demo store from before
+    that): its join URL is what a newcomer scans in the first minute."""
     import asyncio
 
+    from .domain.errors import NotFound
     from .schemas import StandeeIn
     from .services import join
     from .services.runtime import StoreRuntime
+    from .services.setup import DEMO_STANDEE, DEMO_STANDEE_LABEL, DEMO_WELCOME
 
     store = StoreRuntime(data_dir)
     try:
-        data = StandeeIn(standee_id="demo-door", label="门口立牌 Door", location="entrance",
-                         welcome_campaign_id="welcome-5")
-        out, _ = asyncio.run(join.create_standee(store, data))
-        return out
+        try:
+            return join.standee_out(store, join.get_standee(store, DEMO_STANDEE))
+        except NotFound:
+            data = StandeeIn(standee_id=DEMO_STANDEE, label=DEMO_STANDEE_LABEL, location="entrance",
+                             welcome_campaign_id=DEMO_WELCOME)
+            out, _ = asyncio.run(join.create_standee(store, data))
+            return out
     finally:
         store.close()

@@ -26,6 +26,14 @@ class ConsentIn(Struct, forbid_unknown_fields=True):
     payment_link: bool = False
 
 
+class ErasureRequestIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A member's erasure request made in person, as the manager records it."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    recorded_by: Annotated[str, Meta(min_length=1, max_length=64)]  # the staff member, as they sign
+    requested_via: Literal["in_person", "phone_call", "letter", "email"] = "in_person"
+
+
 class EnrolIn(Struct, forbid_unknown_fields=True):
     phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
     consent: ConsentIn
@@ -83,6 +91,14 @@ Lines = Annotated[list[LineIn], Meta(min_length=1, max_length=200)]
 CouponCodes = Annotated[list[Id], Meta(max_length=20)]
 
 
+class PayerIn(Struct, forbid_unknown_fields=True):
+    """The payer a POS knows before it charges (a pay code, face pay): never stored raw."""
+
+    provider: Id
+    payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)]
+    scope: Annotated[Printable, Meta(max_length=64)] = ""
+
+
 class QuoteIn(Struct, forbid_unknown_fields=True):
     lane_id: Id
     cashier_id: Id
@@ -91,6 +107,7 @@ class QuoteIn(Struct, forbid_unknown_fields=True):
     member: MemberRef | None = None
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # preview: what these points would take off
+    payer: PayerIn | None = None  # the quote prices the member this payer is linked to; the lock holds it
 
 
 class DiscountOut(Struct):
@@ -112,10 +129,31 @@ class LineOut(Struct, kw_only=True):
     discounts: list[DiscountOut]
 
 
-class JoinOffer(Struct):
+class WelcomeCouponOut(Struct, kw_only=True):
+    """The welcome coupon a join brings: on this order (`applies_now`) or for next time."""
+
+    campaign_id: str
+    name_zh: str
+    name_en: str
+    applies_now: bool
+
+
+class JoinOffer(Struct, kw_only=True):
+    """A join QR. On a non-member's quote it carries the pitch, priced by the same engine as the
+    quote: `saving_fen` is how much less this cart costs if the customer joins now, and
+    `total_if_joined_fen` what it would then cost (the re-quote after the join answers exactly it)."""
+
     url: str
     qr_png_url: str
     expires_at: str
+    saving_fen: int = 0
+    total_if_joined_fen: int | None = None
+    points_if_joined: int = 0  # points this order would earn the new member
+    welcome_coupon: WelcomeCouponOut | None = None
+    pitch_zh: str = ""  # what the customer display says, built from the offer attached
+    pitch_en: str = ""
+    pitch_detail_zh: str = ""
+    pitch_detail_en: str = ""
 
 
 class OfferNoteOut(Struct, kw_only=True):
@@ -142,6 +180,7 @@ class QuoteOut(Struct, kw_only=True):
     quoted_at: str
     notes: list[OfferNoteOut] = []
     points_multiplier_pct: int = 100
+    locked_until: str | None = None  # the price holds until then for a sale with this checkout_id
 
 
 class PaymentIn(Struct, forbid_unknown_fields=True):
@@ -150,6 +189,19 @@ class PaymentIn(Struct, forbid_unknown_fields=True):
     scope: Annotated[Printable, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
     payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)] | None = None
     amount_fen: Fen | None = None
+
+
+class SaleEnrolmentIn(Struct, forbid_unknown_fields=True):
+    """A phone the cashier typed (offline) with the customer's consent: the customer joins at this checkout."""
+
+    phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
+    consent: ConsentIn
+    name: ShortText | None = None
+    birthday: Birthday | None = None
+
+
+RFC3339 = Annotated[str, Meta(min_length=20, max_length=40,
+                              pattern=r"\A\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")]
 
 
 class SaleIn(Struct, forbid_unknown_fields=True):
@@ -163,12 +215,15 @@ class SaleIn(Struct, forbid_unknown_fields=True):
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # points to spend as a discount
     member_confirmation: Annotated[Printable, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
+    offline: bool = False  # rung up while the edge was unreachable: replayed from the POS's journal
+    rung_up_at: RFC3339 | None = None  # when the till rang it up (required when offline)
+    enrolment: SaleEnrolmentIn | None = None
 
 
 class PaymentOut(Struct, kw_only=True):
     method: str
     provider: str | None
-    amount_fen: int
+    amount_fen: int  # what the till charged: the recorded amount
     payer_linked: bool  # this sale's payer is now linked to the member
     recognised_member: bool  # the member was recognised from the payer alone
 
@@ -179,6 +234,17 @@ class ReceiptOut(Struct, kw_only=True):
     business_day: str
     printed_member: str | None  # masked phone, or None for a non-member
     join: JoinOffer | None  # the receipt's join QR for a non-member
+    # a member's receipt: a single-use link to their own member page (data download, deletion)
+    member_page: JoinOffer | None = None
+
+
+class SaleExceptionOut(Struct, kw_only=True):
+    exception_id: str
+    kind: str  # price | offline
+    edge_total_fen: int
+    charged_fen: int
+    difference_fen: int  # charged minus the edge's price
+    reason: str
 
 
 class SaleOut(Struct, kw_only=True):
@@ -202,6 +268,47 @@ class SaleOut(Struct, kw_only=True):
     void_reason: str | None = None
     points_redeemed: int = 0
     points_pending_until: str | None = None  # earned points are held until then (a return takes them back)
+    offline: bool = False
+    rung_up_at: str | None = None
+    exception: SaleExceptionOut | None = None  # the till charged other than the edge's price, or rang up offline
+
+
+class ExceptionOut(Struct, kw_only=True):
+    """One entry of the manager's exceptions list. Kinds are open: price, offline, stock_below_zero,
+    replay_refused, and whatever other parts of the store add."""
+
+    exception_id: str
+    kind: str
+    status: Literal["open", "resolved"]
+    created_at: str
+    reason: str
+    sale_id: str | None = None
+    lane_id: str | None = None
+    business_day: str | None = None
+    edge_total_fen: int | None = None
+    charged_fen: int | None = None
+    difference_fen: int | None = None
+    sku: str | None = None
+    on_hand_after: int | None = None
+    body: str | None = None  # a refused replay's body as received (bounded)
+    error: str | None = None
+    resolved_at: str | None = None
+    resolved_note: str | None = None
+
+
+class ExceptionsOut(Struct, kw_only=True):
+    exceptions: list[ExceptionOut]
+    open_count: int
+
+
+class ResolveIn(Struct, forbid_unknown_fields=True):
+    note: Annotated[Printable, Meta(min_length=1, max_length=500)]
+
+
+class CheckoutCancelled(Struct, kw_only=True):
+    checkout_id: str
+    status: Literal["cancelled"]
+    released: int  # reservations given back
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
@@ -341,12 +448,61 @@ class StandeeOut(Struct, kw_only=True):
 
 class CheckoutOut(Struct, kw_only=True):
     checkout_id: str
-    status: Literal["open", "paid", "unknown"]  # unknown: no quote since the service started, but a join
+    status: Literal["open", "paid", "cancelled", "unknown"]  # unknown: no quote since the service started, but a join
     lane_id: str | None
     cashier_id: str | None
     quote: QuoteOut | None  # the last quote the lane made for it
-    member: MemberSummary | None  # once the customer joined (or identified) through its QR
+    member: MemberSummary | None  # once the customer joined through its QR, or the lane quoted for a member
     joined_at: str | None
     new_member: bool  # the member joined through this checkout (counts in the join rate)
     join: JoinOffer | None
     sale_id: str | None
+
+
+# --- terms and privacy -----------------------------------------------------------------------------
+
+PolicyText = Annotated[str, Meta(min_length=1, max_length=20_000)]
+
+
+class PolicyIn(Struct, forbid_unknown_fields=True):
+    """A new version of the membership terms and privacy policy; a text left out is the default template."""
+
+    version: Annotated[str, Meta(min_length=1, max_length=32, pattern=r"\A[A-Za-z0-9_.\-]+\Z")]
+    terms_zh: PolicyText | None = None
+    terms_en: PolicyText | None = None
+    privacy_zh: PolicyText | None = None
+    privacy_en: PolicyText | None = None
+
+
+class PolicyOut(Struct, kw_only=True):
+    version: str
+    published_at: str | None  # None: the default templates, never published by this store
+    terms_zh: str
+    terms_en: str
+    privacy_zh: str
+    privacy_en: str
+    custom: list[str] = []  # which texts are the store's own (the rest are the default templates)
+
+
+# --- join offers ---------------------------------------------------------------------------------
+
+class JoinOffersIn(Struct, forbid_unknown_fields=True):
+    """The store's join offers: the welcome coupon campaign a checkout join brings (None: none)."""
+
+    checkout_welcome_campaign_id: Id | None = None
+
+
+class JoinOffersOut(Struct, kw_only=True):
+    checkout_welcome_campaign_id: str | None
+    checkout_welcome: Campaign | None  # the campaign itself, when it can be issued now
+
+
+class BirthdayIn(Struct, forbid_unknown_fields=True):
+    """The member's birthday as they give it (MM-DD), or null to clear it."""
+
+    birthday: Birthday | None
+
+
+class BirthdayOut(Struct, kw_only=True):
+    member_id: str
+    birthday: str | None

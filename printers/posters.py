@@ -20,8 +20,8 @@ __all__ = ["FontMissing", "find_font", "poster_bytes", "render_poster"]
 
 PosterSize = Literal["a4", "a5", "80mm"]
 SIZES: tuple[str, ...] = ("a4", "a5", "80mm")
-CALL_ZH = "扫码入会 领新人券"
-CALL_EN = "Scan to join · get a welcome coupon"
+CALL_ZH = "扫码入会"  # the default call; a standee's own offer gives its own (services/join_offers)
+CALL_EN = "Scan to join"
 FALLBACK_ZH = "扫不了？浏览器打开"
 FALLBACK_EN = "Can't scan? Open"
 
@@ -63,8 +63,10 @@ def _centred(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeT
 
 
 def render_poster(size: PosterSize, store_name: str, url: str, short_url: str, label: str = "",
-                  font_path: str | None = None) -> Image.Image:
-    """The poster as an image; the QR encodes `url`, `short_url` is printed for typing by hand."""
+                  font_path: str | None = None, call_zh: str = CALL_ZH, call_en: str = CALL_EN,
+                  detail_zh: str = "", detail_en: str = "") -> Image.Image:
+    """The poster as an image; the QR encodes `url`, `short_url` is printed for typing by hand. The call
+    (and the offer's detail under it) say what the attached offer gives, nothing more."""
     lay = LAYOUTS[size]
     w, h = lay.width, lay.height
     u = w / 100  # one unit: a hundredth of the width, so every size keeps its proportions
@@ -86,8 +88,12 @@ def render_poster(size: PosterSize, store_name: str, url: str, short_url: str, l
         y = _centred(draw, int(3 * u), store_name, font(7, True), ink, w, inner) + int(3 * u)
         draw.line((margin, y, w - margin, y), fill=ink, width=max(2, int(0.5 * u)))
         y += int(5 * u)
-    y = _centred(draw, y, CALL_ZH, font(10, True), accent, w, inner) + int(3 * u)
-    y = _centred(draw, y, CALL_EN, font(4.2), ink, w, inner) + int(5 * u)
+    y = _centred(draw, y, call_zh, font(10, True), accent, w, inner) + int(3 * u)
+    y = _centred(draw, y, call_en, font(4.2), ink, w, inner) + int(3 * u)
+    for detail in (detail_zh, detail_en):
+        if detail:
+            y = _centred(draw, y, detail, font(3.2), ink, w, inner) + int(1.5 * u)
+    y += int(2 * u)
 
     modules = qr_image(url, module_px=1).width
     # whole pixels per module: uneven modules scan worse on a cheap phone camera

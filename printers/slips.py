@@ -106,16 +106,23 @@ class RasterQr(Struct, frozen=True):
     module: int = 5
 
 
-def poster_document(store_name: str, url: str, short_url: str, label: str, paper: Paper) -> Document:
+def poster_document(store_name: str, url: str, short_url: str, label: str, paper: Paper,
+                    call_zh: str = CALL_ZH, call_en: str = CALL_EN, detail_zh: str = "",
+                    detail_en: str = "") -> Document:
     """The standee poster on a receipt printer: the 80 mm poster as one picture; on 58 mm the same
     words and QR as lines (scaling the picture would make the QR's modules uneven, which cheap
-    phone cameras read badly)."""
+    phone cameras read badly). The call says what the standee's own offer gives."""
     page = Page(paper, "poster")
     if paper.dots == POSTER_80.width:
         return page.picture(render_poster("80mm", store_name=store_name, url=url, short_url=short_url,
-                                          label=label)).done()
+                                          label=label, call_zh=call_zh, call_en=call_en, detail_zh=detail_zh,
+                                          detail_en=detail_en)).done()
     page.title(store_name).rule("=").feed()
-    page.title(CALL_ZH).text(CALL_EN, "center").feed()
+    page.title(call_zh).text(call_en, "center")
+    for detail in (detail_zh, detail_en):
+        if detail:
+            page.text(detail, "center")
+    page.feed()
     page.qr(url).feed()
     page.text(f"{FALLBACK_ZH} / {FALLBACK_EN}", "center").fitted(short_url, "center", bold=True)
     if label:

@@ -39,6 +39,7 @@ def test_campaigns_maintain_expires_a_coupon_issued_long_ago(store_dir):
     assert coupon is not None
     out = run("campaigns", "maintain", "--data-dir", str(store_dir[0]))
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"coupons_expired": 1, "points_released": 0, "points_expired": 0}
+    assert json.loads(out.stdout) == {"coupons_expired": 1, "points_released": 0, "points_expired": 0,
+                                       "price_locks_released": 0}
     again = run("campaigns", "maintain", "--data-dir", str(store_dir[0]))
     assert json.loads(again.stdout)["coupons_expired"] == 0

@@ -1,13 +1,14 @@
-"""What the store manager calls: stock and the join-rate report."""
+"""What the store manager calls: stock, the join-rate report, the membership terms and privacy policy."""
 
 from typing import Annotated, Literal
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from ..schemas import BulkStockIn, JoinRateOut, StockIn, StockItem, StockOut
-from ..services import inventory, reports
+from ..schemas import BulkStockIn, JoinRateOut, PolicyIn, PolicyOut, StockIn, StockItem, StockOut
+from ..services import inventory, policies, reports
 from .auth import roles
 from .deps import StoreDep
 from .params import PathId
@@ -37,3 +38,17 @@ class ManagerController(Controller):
     ) -> JoinRateOut:
         """The non-member join rate over business days, grouped by day, lane, cashier or join source."""
         return reports.join_rate_report(store, from_, to, by)
+
+    @get("/policies", opt=roles("manager"), sync_to_thread=False)
+    def policy(self, store: StoreDep) -> PolicyOut:
+        """The membership terms and privacy policy in force, as the join page links them."""
+        return policies.current(store)
+
+    @post("/policies", opt=roles("manager"), status_code=HTTP_201_CREATED,
+          responses={200: ResponseSpec(data_container=PolicyOut, description="this version was already published",
+                                       generate_examples=False), **problems(409, 422)})
+    async def publish_policy(self, store: StoreDep, data: JSONBody[PolicyIn]) -> Response[PolicyOut]:
+        """Publish a new version of the terms and privacy policy (texts left out: the default template).
+        New joins accept it and record its version; a published version never changes (409)."""
+        out, created = await policies.publish(store, data)
+        return Response(out, status_code=HTTP_201_CREATED if created else HTTP_200_OK)

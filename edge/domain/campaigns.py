@@ -3,7 +3,8 @@
 A campaign is one msgspec Struct stored as JSON in the `campaigns` table (local ones from
 `POST /api/v1/campaigns`, HQ ones from the config bundle with origin='hq'). Benefits and issuance
 are tagged unions, dispatched with `match`. Everything here is pure: time comes in as `now`,
-read in the store's zone only for rules (weekdays, time windows, date ranges, birthdays).
+read in the store's zone only for rules: weekdays, date ranges and birthdays on the business day
+(`calendar`), time windows on the wall clock.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta, Struct
 
+from .calendar import DEFAULT_DAY_START, business_date, day_begins
 from .errors import Problems
 from .models import Fen, MemberDayRule
 from .text import Id, Printable
@@ -236,12 +238,16 @@ class Customer(Struct, frozen=True, kw_only=True):
     member_id: str | None = None
     tier_id: str | None = None
     birthday: str | None = None  # MM-DD
-    joined_on: str | None = None  # local YYYY-MM-DD of joining
+    joined_on: str | None = None  # business day (YYYY-MM-DD) of joining
 
 
 def conditions_hold(c: Campaign, who: Customer, local: datetime, store_id: str | None,
-                    business_day_start: time = time(4, 0)) -> bool:
-    """Whether the campaign's non-cart conditions hold for this customer, store and local moment."""
+                    business_day_start: time = DEFAULT_DAY_START) -> bool:
+    """Whether the campaign's non-cart conditions hold for this customer, store and local moment.
+
+    Weekdays, dates, birthdays and anniversaries are read on the business day (see `calendar`), the
+    day the reports count the sale in; time windows and flash hours on the wall clock.
+    """
     cond = c.conditions
     if not c.active:
         return False
@@ -252,23 +258,25 @@ def conditions_hold(c: Campaign, who: Customer, local: datetime, store_id: str |
             return False
     if cond.tiers is not None and who.tier_id not in cond.tiers:
         return False
-    if cond.weekdays is not None and local.isoweekday() not in cond.weekdays:
+    day = business_date(local, business_day_start)
+    if cond.weekdays is not None and day.isoweekday() not in cond.weekdays:
         return False
-    today = local.date().isoformat()
-    if cond.date_from is not None and today < cond.date_from:
-        return False
-    if cond.date_to is not None and today > cond.date_to:
-        return False
+    if cond.date_from is not None or cond.date_to is not None:
+        today = day.isoformat()
+        if cond.date_from is not None and today < cond.date_from:
+            return False
+        if cond.date_to is not None and today > cond.date_to:
+            return False
     if cond.time_from is not None and cond.time_to is not None and not in_time_window(cond.time_from,
                                                                                       cond.time_to, local):
         return False
     if c.kind == "birthday" and (who.birthday is None
-                                 or not near_anniversary(who.birthday, local.date(), cond.window_days)):
+                                 or not near_anniversary(who.birthday, day, cond.window_days)):
         return False
     if c.kind == "anniversary":
-        if who.joined_on is None or who.joined_on[:4] == today[:4]:  # not in the year of joining
+        if who.joined_on is None or who.joined_on[:4] == str(day.year):  # not in the year of joining
             return False
-        if not near_anniversary(who.joined_on[5:], local.date(), cond.window_days):
+        if not near_anniversary(who.joined_on[5:], day, cond.window_days):
             return False
     if c.flash is not None and not flash_open(c.flash, local, business_day_start):
         return False
@@ -292,12 +300,11 @@ def flash_open(flash: Flash, local: datetime, business_day_start: time) -> bool:
     return a <= t < b if a < b else (t >= a or t < b)
 
 
-def expires_at(c: Campaign, tz: ZoneInfo) -> datetime | None:
-    """When an automatic campaign stops: the end of its last local date, if it has one."""
+def expires_at(c: Campaign, tz: ZoneInfo, business_day_start: time = DEFAULT_DAY_START) -> datetime | None:
+    """When an automatic campaign stops: the end of its last business day, if it has one."""
     if c.conditions.date_to is None:
         return None
-    last = date.fromisoformat(c.conditions.date_to) + timedelta(days=1)
-    return datetime.combine(last, time(0, 0), tz)
+    return day_begins(date.fromisoformat(c.conditions.date_to) + timedelta(days=1), tz, business_day_start)
 
 
 EXAMPLES: dict[str, dict] = {

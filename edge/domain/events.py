@@ -47,17 +47,22 @@ class MemberJoined(Event, frozen=True, kw_only=True):
     receipt_sale_id: str | None
     referrer_id: str | None
     tier_id: str
-    phone_hash: str
-    phone_masked: str
+    # None since personal fields are sealed in `personal` (phone hash, masked phone, birthday, and the
+    # raw phone with send_raw_phone_upstream); batches recorded before carry them here in clear
+    phone_hash: str | None
+    phone_masked: str | None
     birthday: str | None
     consent: JoinConsent
-    phone_e164: str | UnsetType = UNSET  # only with the store's send_raw_phone_upstream
+    phone_e164: str | UnsetType = UNSET
+    personal: str | UnsetType = UNSET  # sealed with the member's data key: erasure makes it unreadable
 
 
 class MemberUpdated(Event, frozen=True, kw_only=True):
     """A member changed: `reason` says how, and which of the optional fields are present.
 
     tier_upgrade: tier_id, sale_id. consent_withdrawn: purpose, payers_unlinked, at.
+    profile_updated: channel (member_page, till, api), at; the birthday (MM-DD, or null once cleared)
+    sealed in `personal` with the member's data key, so an erasure shreds it.
     """
 
     TYPE = "member.updated"
@@ -68,10 +73,16 @@ class MemberUpdated(Event, frozen=True, kw_only=True):
     purpose: str | UnsetType = UNSET
     payers_unlinked: int | UnsetType = UNSET
     at: str | UnsetType = UNSET
+    channel: str | UnsetType = UNSET
+    personal: str | UnsetType = UNSET
 
 
 class MemberErased(Event, frozen=True, kw_only=True):
-    """HQ erases the same person everywhere by the phone hash; `origin` says who asked."""
+    """A tombstone: erase these member ids (never anyone found by phone); `origin` says who asked.
+
+    `member_ids` are every id erased here (the member and the ids merged into it); `keys_destroyed`
+    the data keys this store destroyed, so HQ destroys its copies. `phone_hash` is always None now.
+    """
 
     TYPE = "member.erased"
     member_id: str
@@ -79,13 +90,16 @@ class MemberErased(Event, frozen=True, kw_only=True):
     phone_hash: str | None
     erased_at: str
     origin: str
+    member_ids: list[str] | UnsetType = UNSET
+    keys_destroyed: list[str] | UnsetType = UNSET
 
 
 class PaymentIdentityLinked(Event, frozen=True, kw_only=True):
     TYPE = "payment_identity.linked"
     member_id: str
-    payer_hash: str
+    payer_hash: str | None  # None: sealed in `personal` with the payer's data key
     provider: str | None
+    personal: str | UnsetType = UNSET
 
 
 # --- sales ---------------------------------------------------------------------------------------
@@ -103,7 +117,21 @@ class AppliedRule(Struct, frozen=True, kw_only=True):
     amount_fen: int
 
 
+class SaleException(Struct, frozen=True, kw_only=True):
+    """Why the recorded amount is not the edge's own price (or the sale was rung up offline)."""
+
+    exception_id: str
+    kind: str
+    edge_total_fen: int
+    charged_fen: int
+    difference_fen: int
+    reason: str
+
+
 class SaleCompleted(Event, frozen=True, kw_only=True):
+    """A sale as recorded. `charged_fen` is what the till took (absent on events from before it was
+    sent: then it is `total_fen`); `exception` explains a difference, `offline` a replayed sale."""
+
     TYPE = "sale.completed"
     sale_id: str
     store_id: str
@@ -122,9 +150,14 @@ class SaleCompleted(Event, frozen=True, kw_only=True):
     points_earned: int
     payment_method: str
     payment_provider: str | None
-    payer_hash: str | None
+    payer_hash: str | None  # None: sealed in `personal` with the payer's data key
     nonmember_at_start: bool
     joined_source: str | None
+    personal: str | UnsetType = UNSET
+    charged_fen: int | UnsetType = UNSET
+    exception: SaleException | UnsetType = UNSET
+    offline: bool | UnsetType = UNSET  # present (true) only for a sale rung up offline
+    rung_up_at: str | UnsetType = UNSET
 
 
 class SaleVoided(Event, frozen=True, kw_only=True):
@@ -137,6 +170,7 @@ class SaleVoided(Event, frozen=True, kw_only=True):
     member_id: str | None
     total_fen: int
     points_reversed: int
+    charged_fen: int | UnsetType = UNSET  # what the till had taken, given back
 
 
 class SaleAttributed(Event, frozen=True, kw_only=True):

@@ -21,3 +21,11 @@ def mask_phone(phone_e164: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    """张三 -> 张*, Alice Wong -> A*********: a screen facing the queue greets without naming."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, min(len(name) - 1, 8))

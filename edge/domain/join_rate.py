@@ -7,10 +7,11 @@ through the sale's receipt QR (within 7 days; counted on the sale's business day
 A sale is counted on its business day in store-local time (the day starts at `day_start`).
 """
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import msgspec
+
+from .calendar import business_day
+
+__all__ = ["JoinFacts", "JoinRateRow", "SaleFacts", "business_day", "classify_sale", "join_rate", "rate_bps"]
 
 
 class JoinFacts(msgspec.Struct, frozen=True):
@@ -36,13 +37,6 @@ class JoinRateRow(msgspec.Struct, frozen=True, kw_only=True):
     nonmember_transactions: int
     joins: int
     join_rate_bps: int  # joins / non-member transactions in basis points, half up; 0 when none
-
-
-def business_day(now: datetime, tz: ZoneInfo, day_start: time) -> date:
-    """The store-local business day `now` belongs to: before `day_start` is still yesterday."""
-    local = now.astimezone(tz)
-    day = local.date()
-    return day - timedelta(days=1) if local.time() < day_start else day
 
 
 def classify_sale(

@@ -142,35 +142,37 @@ def _item_step(cart: CartState, on: frozenset[str]) -> tuple[list[list[tuple[Off
     if not cart.any_unit_fit:  # most carts: no unit offer fits, each line keeps its subtotal
         return [[] for _ in cart.lines], list(cart.subtotals)
     plain: list[tuple[Offer, int] | None] = []
-    gains: list[tuple[int, int, str, Offer, int]] = []  # flash units go where they beat the plain offer most
+    # flash units go where they beat the plain offer most; a line may draw on a second flash offer
+    # when the first one's cap runs out before the line's units do
+    gains: list[tuple[int, int, int, Offer, int]] = []  # (-gain, line, rank in line, offer, saving)
     ranked = _ranked(cart)
     for i, (plains, flashes) in enumerate(ranked):
         best = next((x for x in plains if x[0].offer_id in on), None) if plains else None
-        best_flash = next((x for x in flashes if x[0].offer_id in on), None) if flashes else None
         plain.append(best)
         base = best[1] if best else 0
-        if best_flash is not None and best_flash[1] > base:
-            gains.append((best_flash[1] - base, i, best_flash[0].offer_id, best_flash[0], best_flash[1]))
+        for rank, (o, saving) in enumerate(flashes):
+            if saving > base and o.offer_id in on:
+                gains.append((base - saving, i, rank, o, saving))
     surplus = dict(cart.flash_surplus)
     left: dict[str, int | None] = {}
     flash_units = [0] * len(cart.lines)
-    flash_pick: list[tuple[Offer, int] | None] = [None] * len(cart.lines)
-    for _, i, oid, o, saving in sorted(gains, key=lambda g: (-g[0], g[1])):
+    flash_picks: list[list[tuple[Offer, int, int]]] = [[] for _ in cart.lines]  # (offer, units, saving)
+    for _, i, _, o, saving in sorted(gains, key=lambda g: g[:3]):
         sku = cart.items[i].sku
+        oid = o.offer_id
         cap = left.get(oid, o.remaining)
-        n = min(cart.lines[i].qty, surplus.get(sku, 0), cap if cap is not None else cart.lines[i].qty)
+        free = cart.lines[i].qty - flash_units[i]
+        n = min(free, surplus.get(sku, 0), cap if cap is not None else free)
         if n <= 0:
             continue
         surplus[sku] -= n
         left[oid] = None if cap is None else cap - n
-        flash_units[i], flash_pick[i] = n, (o, saving)
+        flash_units[i] += n
+        flash_picks[i].append((o, n, saving))
     per_line: list[list[tuple[Offer, int, int]]] = []
     remaining: list[int] = []
     for i, line in enumerate(cart.lines):
-        parts = []
-        if flash_pick[i] is not None:
-            o, saving = flash_pick[i]  # type: ignore[misc]
-            parts.append((o, flash_units[i], saving * flash_units[i]))
+        parts = [(o, n, saving * n) for o, n, saving in flash_picks[i]]
         rest = line.qty - flash_units[i]
         if rest and plain[i] is not None:
             o, saving = plain[i]  # type: ignore[misc]

@@ -6,12 +6,14 @@ from printers.qr import qr_png
 
 from ..api.deps import StoreDep
 from ..api.params import PathId, PathToken
-from ..domain.errors import InvalidInput
+from ..domain.birthday import month_day
+from ..domain.errors import InvalidInput, NotFound
 from ..domain.identity import phone_hash
+from ..domain.offer_texts import offer_line
 from ..domain.tokens import TokenRefused
 from ..phones import normalise_phone
 from ..schemas import ConsentIn
-from ..services import join
+from ..services import join, join_offers, policies, referrals
 from .texts import TEXTS
 from .web import (
     client_address,
@@ -34,10 +36,20 @@ def refused(store, lang: str, reason: str) -> Response[str]:  # noqa: ANN001
 
 
 def join_form(request: Request, store, inv: join.Invitation, lang: str, status: int = 200,  # noqa: ANN001
-              error: str | None = None, phone: str | None = None) -> Response[str]:
+              error: str | None = None, error_field: str | None = None, form: dict | None = None) -> Response[str]:
+    """The join form with what this token's offer promises, the terms it links, and what was typed."""
     token, cookies = csrf(request, store, "join")
+    form = form or {}
+    birthday_offer = join_offers.birthday_offer(store)
+    t = TEXTS[lang]
+    why = (t["birthday_why_offer"].format(offer=offer_line(birthday_offer, lang, join_offers.sku_names(store)))
+           if birthday_offer is not None else t["birthday_why"])
     return page("join.html", status, lang, cookies=cookies, store_name=store.config.name, kind=inv.token.kind,
-                action=f"/j/{inv.text}", csrf=token, error=error, phone=phone)
+                action=f"/j/{inv.text}", csrf=token, error=error, error_field=error_field,
+                phone=str(form.get("phone", ""))[:40] or None, promise=join.promise_of(store, inv),
+                policy_version=policies.current(store).version, birthday_why=why,
+                birthday_month=str(form.get("birthday_month", ""))[:2], birthday_day=str(form.get("birthday_day", ""))[:2],
+                show_invite=inv.token.kind != "referral", invite_code=str(form.get("invite_code", ""))[:40])
 
 
 class JoinPages(Controller):
@@ -74,15 +86,34 @@ class JoinPages(Controller):
         try:
             e164 = normalise_phone(phone, store.config.region)
         except InvalidInput:
-            return join_form(request, store, inv, lang, 422, t["err_phone"], phone)
+            return join_form(request, store, inv, lang, 422, t["err_phone"], "phone", form)
         if not limits.phone.allow(phone_hash(store.chain_key, e164)):
             return limited(store, lang)
         if form.get("consent") != "yes":
-            return join_form(request, store, inv, lang, 422, t["err_consent"], phone)
-        consent = ConsentIn(policy_version=store.config.consent_policy_version, granted=True,
+            return join_form(request, store, inv, lang, 422, t["err_consent"], "consent", form)
+        accepted = policies.current(store).version
+        shown = form.get("policy_version")
+        # the terms changed since the form was shown (a form from before the field existed showed the current)
+        if shown is not None and shown != accepted:
+            return join_form(request, store, inv, lang, 409, t["err_policy"], "policy_version", form)
+        try:
+            birthday = month_day(str(form.get("birthday_month", "")), str(form.get("birthday_day", "")))
+        except ValueError:
+            return join_form(request, store, inv, lang, 422, t["err_birthday"], "birthday", form)
+        referrer_id = None
+        invite = str(form.get("invite_code", "")).strip()[:40]
+        if invite and inv.token.kind != "referral":
+            # each typed code costs a token of its own bucket: what keeps 8 characters unguessable
+            if not limits.invite.allow(client_address(request)):
+                return limited(store, lang)
+            try:
+                referrer_id = referrals.resolve_code(store.reader.conn, invite, "invite_code")
+            except NotFound:
+                return join_form(request, store, inv, lang, 422, t["err_invite"], "invite_code", form)
+        consent = ConsentIn(policy_version=accepted, granted=True,
                             marketing=form.get("marketing") == "yes", payment_link=form.get("payment_link") == "yes")
         try:
-            joined = await join.join(store, token, e164, consent)
+            joined = await join.join(store, token, e164, consent, birthday=birthday, referrer_id=referrer_id)
         except TokenRefused as exc:
             return refused(store, lang, exc.reason)
         if not joined.created:  # no session for a number typed on a page: it may not be theirs

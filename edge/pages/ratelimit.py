@@ -33,7 +33,9 @@ class TokenBucket:
 
 @dataclass
 class RateLimits:
-    """Per address: any public page hit. Per phone: join attempts with that phone."""
+    """Per address: any public page hit. Per phone: join attempts with that phone. Per address again:
+    invite codes typed on the join page, 10 an hour (the arithmetic is in domain/referral.py)."""
 
     address: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=60, per_second=1.0))
     phone: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=5, per_second=5 / 600))
+    invite: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=10, per_second=10 / 3600))

@@ -15,11 +15,14 @@ from litestar.params import QueryParameter
 from ..api.deps import StoreDep
 from ..api.params import PathId, PathSeq
 from ..api.standees import poster_response
+from ..domain.birthday import month_day
 from ..domain.errors import StoreEdgeError
+from ..domain.identity import mask_name
 from ..domain.join_rate import business_day
 from ..domain.member_code import looks_like_code
+from ..domain.offer_texts import yuan
 from ..schemas import EnrolIn, StandeeIn
-from ..services import join, members, printing, reports
+from ..services import join, members, open_checkouts, policies, printing, profile, reports
 from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
 
 PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
@@ -73,12 +76,16 @@ async def _till_form(request: Request, store) -> Response[str] | tuple[dict, str
 
 
 def display_state(checkout) -> str:  # noqa: ANN001
-    """What the display shows, as a short fingerprint the page polls to know when to reload."""
+    """What the display shows, as a short fingerprint the page polls to know when to reload: any
+    change to the checkout (a re-quote, a join, payment, cancelling) changes it."""
     if checkout is None:
         return "idle"
-    raw = msgspec.json.encode([checkout.checkout_id, checkout.status, checkout.member and checkout.member.member_id,
-                               checkout.quote and checkout.quote.total_fen, checkout.join and checkout.join.url])
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return hashlib.sha256(msgspec.json.encode(checkout)).hexdigest()[:16]
+
+
+def member_greeting(member) -> str:  # noqa: ANN001 - MemberSummary
+    """The member as the display names them: the masked name, or the masked phone."""
+    return mask_name(member.name) if member.name else member.phone_masked
 
 
 class StaffPages(Controller):
@@ -134,7 +141,7 @@ class StaffPages(Controller):
             return till_page(request, store, lane_id, cashier_id, exc.status, q=q, error=_form_error(exc),
                              offer_enrol=not_found, phone=q if not_found else None)
         return till_page(request, store, lane_id, cashier_id, q=q,
-                         member=members.summary(member, store.reference().tiers))
+                         member=members.summary(member, store.reference().tiers), birthday=member.birthday)
 
     @post("/till/enrol")
     async def till_enrol(self, request: Request, store: StoreDep) -> Response[str]:
@@ -144,10 +151,17 @@ class StaffPages(Controller):
         form, lane_id, cashier_id = checked
         phone = str(form.get("phone", ""))[:40]
         try:
+            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+        except ValueError as exc:
+            return till_page(request, store, lane_id, cashier_id, 422, error=f"birthday: {exc}", offer_enrol=True,
+                             phone=phone)
+        invite = str(form.get("referral_code", "")).strip()[:40]
+        try:
             body = msgspec.convert({"phone": phone, "source": "cashier", "lane_id": lane_id, "cashier_id": cashier_id,
-                                    "consent": {"policy_version": store.config.consent_policy_version,
+                                    "consent": {"policy_version": policies.current(store).version,
                                                 "granted": form.get("consent") == "yes",
-                                                "marketing": form.get("marketing") == "yes"}}, EnrolIn)
+                                                "marketing": form.get("marketing") == "yes"},
+                                    "birthday": birthday, "referral_code": invite.replace(" ", "") or None}, EnrolIn)
             member, created = await members.enrol(store, body)
         except msgspec.ValidationError as exc:
             return till_page(request, store, lane_id, cashier_id, 422, error=str(exc), offer_enrol=True, phone=phone)
@@ -155,7 +169,27 @@ class StaffPages(Controller):
             return till_page(request, store, lane_id, cashier_id, exc.status, error=_form_error(exc),
                              offer_enrol=True, phone=phone)
         return till_page(request, store, lane_id, cashier_id, 201 if created else 200, enrolled=created,
-                         member=members.summary(member, store.reference().tiers))
+                         member=members.summary(member, store.reference().tiers), birthday=member.birthday)
+
+    @post("/till/birthday")
+    async def till_birthday(self, request: Request, store: StoreDep) -> Response[str]:
+        """The cashier corrects a member's birthday (month and day) as the member says it, or clears it."""
+        checked = await _till_form(request, store)
+        if isinstance(checked, Response):
+            return checked
+        form, lane_id, cashier_id = checked
+        member_id = str(form.get("member_id", ""))[:64]
+        try:
+            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+            member = await profile.set_birthday(store, member_id, birthday, "till")
+        except ValueError as exc:
+            found = members.find(store, member_id=member_id)
+            return till_page(request, store, lane_id, cashier_id, 422, error=f"birthday: {exc}",
+                             member=members.summary(found, store.reference().tiers), birthday=found.birthday)
+        except StoreEdgeError as exc:
+            return till_page(request, store, lane_id, cashier_id, exc.status, error=_form_error(exc))
+        return till_page(request, store, lane_id, cashier_id, member=members.summary(member, store.reference().tiers),
+                         birthday=member.birthday, updated=True)
 
     # --- customer display ------------------------------------------------------------------------
 
@@ -163,18 +197,22 @@ class StaffPages(Controller):
     def display(self, request: Request, store: StoreDep, lane_id: PathId) -> Response[str]:
         if (denied := _needs(request, store, f"/display/{lane_id}")) is not None:
             return denied
-        checkout = join.lane_checkout(store, lane_id)
+        checkout = open_checkouts.lane_checkout(store, lane_id)
         qr_src = None
         if checkout is not None and checkout.join is not None:
             qr_src = "/j/" + checkout.join.qr_png_url.split("/j/", 1)[1]
-        return page("display.html", store_name=store.config.name, lane_id=lane_id, checkout=checkout,
-                    state=display_state(checkout), qr_src=qr_src)
+        quote = checkout.quote if checkout is not None else None
+        # joined through the QR since the lane's last quote: the pitched total is what the re-quote will say
+        pitched = quote.join if quote is not None and quote.member is None and checkout.member is not None else None
+        return page("display.html", store_name=store.config.name, lane_id=lane_id, checkout=checkout, quote=quote,
+                    state=display_state(checkout), qr_src=qr_src, pitched=pitched, yuan=yuan,
+                    greeting=member_greeting(checkout.member) if checkout is not None and checkout.member else None)
 
     @get("/display/{lane_id:str}/state", sync_to_thread=False)
     def display_poll(self, request: Request, store: StoreDep, lane_id: PathId) -> Response[str]:
         if staff_role(request, store) != "lane":
             return Response("signed-out", status_code=401, media_type="text/plain")
-        return Response(display_state(join.lane_checkout(store, lane_id)), media_type="text/plain",
+        return Response(display_state(open_checkouts.lane_checkout(store, lane_id)), media_type="text/plain",
                         headers={"Cache-Control": "no-store"})
 
     # --- manager ---------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ from .runtime import StoreRuntime, bump_reference
 
 
 def record_uses(conn: sqlite3.Connection, sale_id: str, priced: Priced, member_id: str | None, day: str,
-                now: datetime) -> None:
-    """In the sale's transaction: count each use against its caps and redeem the coupons it used."""
+                now: datetime, honour: bool = False) -> None:
+    """In the sale's transaction: count each use against its caps and redeem the coupons it used.
+
+    `honour`: the customer has paid for this price, so a coupon that expired since its quote is still
+    redeemed, and one another sale used a moment ago is not refused (its use is still counted)."""
     for use in priced.uses:
         repo.record_use(conn, sale_id, use.offer_id, use.campaign_id, use.code, member_id, day, use.units,
                         use.amount_fen, now)
@@ -31,7 +34,9 @@ def record_uses(conn: sqlite3.Connection, sale_id: str, priced: Priced, member_i
                                         business_day=day), now)
         if use.offer_id.startswith("coupon:"):
             assert use.code is not None
-            if not coupon_repo.redeem(conn, use.code, sale_id, now):  # another lane used it a moment ago
+            if not coupon_repo.redeem(conn, use.code, sale_id, now, honour_expired=honour):
+                if honour:  # paid for: the use stands, the coupon row already says who spent it
+                    continue
                 raise Conflict(f"coupon {use.code} was already used", [FieldError("coupon_codes", "already used")])
             append_event(conn, CouponRedeemed(code=use.code, campaign_id=use.campaign_id, member_id=member_id,
                                               sale_id=sale_id, amount_fen=use.amount_fen), now)

@@ -9,7 +9,7 @@ import msgspec
 
 from ..domain.campaigns import Campaign, CouponInstances
 from ..domain.clock import iso
-from ..domain.errors import CapReached, Conflict, FieldError, NotFound
+from ..domain.errors import CapReached, Conflict, FieldError, NotFound, StoreEdgeError
 from ..domain.events import CouponExpired, CouponIssued
 from ..schemas import CouponOut, MemberSummary
 from ..store import campaigns as campaign_repo
@@ -69,6 +69,23 @@ def issue_welcome_coupon(conn: sqlite3.Connection, store: StoreRuntime, member_i
         return issue(conn, store, stored.campaign, member_id, "welcome", f"welcome:{campaign_id}:{member_id}", now)
     except CapReached:
         return None
+
+
+def issue_join_welcome(conn: sqlite3.Connection, store: StoreRuntime, member_id: str, campaign_id: str | None,
+                       now: datetime) -> repo.CouponRow | None:
+    """A join's welcome coupon (the standee's, or the store's for checkout joins), inside the join's
+    transaction. A used-up or ended campaign must not cost the customer their membership: the
+    coupon alone is undone, and None comes back."""
+    if not campaign_id:
+        return None
+    conn.execute("SAVEPOINT welcome_coupon")
+    try:
+        return issue_welcome_coupon(conn, store, member_id, campaign_id, now)
+    except StoreEdgeError:
+        conn.execute("ROLLBACK TO welcome_coupon")
+        return None
+    finally:
+        conn.execute("RELEASE welcome_coupon")
 
 
 async def issue_manual(store: StoreRuntime, campaign_id: str, member_id: str, issue_key: str) -> repo.CouponRow:

@@ -6,35 +6,32 @@ outbox event commit together or not at all.
 """
 
 import hashlib
-import importlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import msgspec
-
 from ..domain import tokens
 from ..domain.clock import iso
-from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound, StoreEdgeError
+from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from ..domain.events import PaymentIdentityLinked, PointsEntry, SaleAttributed
 from ..domain.ids import uuid7
-from ..domain.loyalty import points_earned, qualified_tier
+from ..domain.loyalty import entry_tier, points_earned, qualified_tier
 from ..domain.models import Member
+from ..domain.offer_texts import Promise
 from ..domain.tokens import QrToken, TokenRefused
 from ..phones import normalise_phone
-from ..schemas import CheckoutOut, ConsentIn, EnrolIn, JoinOffer, QuoteOut, StandeeIn, StandeeOut
+from ..schemas import ConsentIn, EnrolIn, JoinOffer, StandeeIn, StandeeOut
 from ..store import join as repo
 from ..store import members as member_repo
 from ..store import sales as sale_repo
 from ..store.outbox import append_event
-from .checkout_board import OpenCheckout
-from .members import enrol_in, summary
+from . import checkout_board, join_offers, personal_data
+from .coupons import issue_join_welcome
+from .members import enrol_in
 from .runtime import StoreRuntime
 
 SESSION_LIFETIME = timedelta(days=180)
-REUSE_CHECKOUT_TOKEN_FOR = timedelta(minutes=3)  # a re-quote keeps the same QR while it has this long left
-DISPLAY_RENEWS_BEFORE = timedelta(minutes=1)  # the display never shows a QR that dies while being scanned
 _SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: it is typed by hand from paper
 
 
@@ -59,64 +56,8 @@ def referral_offer(store: StoreRuntime, member_id: str) -> JoinOffer:
     return offer(store, tokens.referral_token(member_id))
 
 
-# --- open checkouts: what the customer display shows --------------------------------------------
-
-def member_of_checkout(store: StoreRuntime, checkout_id: str | None) -> Member | None:
-    """The member who scanned this checkout's QR, so a re-quote prices for them."""
-    if checkout_id is None:
-        return None
-    joined = repo.checkout_join(store.reader.conn, checkout_id)
-    if joined is None:
-        return None
-    member = member_repo.by_id(store.reader.conn, joined[0])
-    return member if member is not None and member.erased_at is None else None
-
-
-def present_checkout(store: StoreRuntime, out: QuoteOut, now: datetime) -> QuoteOut:
-    """Put a quote on its lane's display; a non-member's quote gets the checkout join QR."""
-    previous = store.checkout_board.by_id.get(out.checkout_id)
-    if previous is not None and previous.token.expires - now.timestamp() > REUSE_CHECKOUT_TOKEN_FOR.total_seconds():
-        token, join = previous.token, previous.offer  # same URL, same cached QR image on the display
-    else:
-        token = tokens.checkout_token(out.checkout_id, now)
-        join = offer(store, token)
-    if out.member is None:
-        out = msgspec.structs.replace(out, join=join)
-    store.checkout_board.put(OpenCheckout(out, token, join))
-    return out
-
-
-def checkout_view(store: StoreRuntime, checkout_id: str) -> CheckoutOut:
-    """A checkout as the lane (or its display) sees it: last quote, member once joined, paid or open."""
-    entry = store.checkout_board.by_id.get(checkout_id)
-    conn = store.reader.conn
-    joined = repo.checkout_join(conn, checkout_id)
-    sale = repo.sale_of_checkout(conn, checkout_id)
-    if entry is None and joined is None and sale is None:
-        raise NotFound(f"no checkout {checkout_id}", [FieldError("checkout_id", "no such checkout")])
-    member = member_of_checkout(store, checkout_id)
-    quote = entry.quote if entry else None
-    return CheckoutOut(
-        checkout_id=checkout_id, status="paid" if sale else ("open" if entry else "unknown"),
-        lane_id=quote.lane_id if quote else None, cashier_id=quote.cashier_id if quote else None, quote=quote,
-        member=summary(member, store.reference().tiers) if member else None,
-        joined_at=joined[2] if joined else None, new_member=bool(joined and joined[1]),
-        join=entry.offer if entry and member is None else None, sale_id=sale)
-
-
-def lane_checkout(store: StoreRuntime, lane_id: str) -> CheckoutOut | None:
-    """The lane's latest checkout for its display; a join QR about to expire is renewed first."""
-    checkout_id = store.checkout_board.by_lane.get(lane_id)
-    if checkout_id is None:
-        return None
-    view = checkout_view(store, checkout_id)
-    entry = store.checkout_board.by_id.get(checkout_id)
-    now = store.clock()
-    if view.status == "open" and view.member is None and entry is not None and \
-            entry.token.expires - now.timestamp() < DISPLAY_RENEWS_BEFORE.total_seconds():
-        present_checkout(store, entry.quote, now)
-        view = checkout_view(store, checkout_id)
-    return view
+def checkout_offer(store: StoreRuntime, token: QrToken) -> JoinOffer:
+    return offer(store, token)
 
 
 # --- standees ------------------------------------------------------------------------------------
@@ -145,7 +86,7 @@ async def create_standee(store: StoreRuntime, data: StandeeIn) -> tuple[StandeeO
                                [FieldError("standee_id", "already used for another standee")])
             return found, False
         for _ in range(8):  # a clash of 6 random characters is rare; the UNIQUE constraint decides
-            code = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(6))
+            code = new_short_code()
             if repo.standee_by_short_code(conn, code) is None:
                 break
         s = repo.Standee(standee_id=standee_id, short_code=code, label=data.label, location=data.location,
@@ -176,6 +117,11 @@ async def revoke_standee(store: StoreRuntime, standee_id: str) -> StandeeOut:
     return standee_out(store, get_standee(store, standee_id))
 
 
+def new_short_code() -> str:
+    """The 6 characters of a standee's fallback URL /s/<code>."""
+    return "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(6))
+
+
 # --- joining through a token ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -190,10 +136,10 @@ class Invitation:
 def invitation(store: StoreRuntime, text: str) -> Invitation:
     """Verify a token and its state; TokenRefused says why it cannot lead to a join."""
     token = tokens.verify(store.store_key, text, store.clock())
-    return _check_state(store.reader.conn, Invitation(text, token))
+    return _check_state(store, store.reader.conn, Invitation(text, token))
 
 
-def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
+def _check_state(store: StoreRuntime, conn: sqlite3.Connection, inv: Invitation) -> Invitation:
     token = inv.token
     if token.kind == "standee":
         standee = repo.standee(conn, token.subject)
@@ -203,15 +149,41 @@ def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
     if token.kind == "checkout":
         if repo.checkout_join(conn, token.subject) is not None or repo.sale_of_checkout(conn, token.subject):
             raise TokenRefused("used", token)  # joined already, or paid: this checkout is over
+        closed = store.checkout_board.closed_reason(token.subject)
+        if closed is not None:  # the QR lives as long as its checkout: cancelled, or the lane moved on
+            raise TokenRefused("revoked" if closed == checkout_board.CANCELLED else "expired", token)
     elif token.kind == "receipt":
         sale = sale_repo.get_sale(conn, token.subject)
         if sale is None or sale.status != "completed" or sale.member_id is not None:
             raise TokenRefused("used", token)
+    elif token.kind == "member":  # a member-page link: it opens a page, it never joins anyone
+        raise TokenRefused("tampered", token)
     elif token.kind == "referral":
         referrer = member_repo.by_id(conn, token.subject)
         if referrer is None or referrer.erased_at is not None:
             raise TokenRefused("revoked", token)
     return inv
+
+
+def promise_of(store: StoreRuntime, inv: Invitation) -> Promise:
+    """What the join page of this token promises, built from the offer actually attached to it."""
+    token = inv.token
+    if token.kind == "standee":
+        return join_offers.standee(store, inv.standee.welcome_campaign_id if inv.standee else None)
+    if token.kind == "checkout":
+        entry = store.checkout_board.by_id.get(token.subject)
+        pitched = entry.offer if entry is not None else None
+        if pitched is not None and pitched.pitch_zh:
+            return Promise(headline_zh=pitched.pitch_zh, headline_en=pitched.pitch_en,
+                           lead_zh=pitched.pitch_detail_zh, lead_en=pitched.pitch_detail_en,
+                           coupon=pitched.welcome_coupon is not None)
+        return join_offers.standee(store, None)  # no pitch known: membership itself, nothing more
+    if token.kind == "receipt":
+        sale = sale_repo.get_sale(store.reader.conn, token.subject)
+        entry_tier_ = entry_tier(store.reference().tiers)
+        points = points_earned(sale.total_fen, entry_tier_, store.config.fen_per_point) if sale else 0
+        return join_offers.receipt(store, points)
+    return join_offers.referral(store)
 
 
 async def count_scan(store: StoreRuntime, inv: Invitation) -> None:
@@ -224,30 +196,7 @@ class Joined:
     member: Member
     created: bool
     session: str  # the member page's session secret, for the cookie
-    coupon: dict | None = None
-
-
-def _welcome_coupon(conn: sqlite3.Connection, store: StoreRuntime, member_id: str, campaign_id: str | None,
-                    now: datetime) -> dict | None:
-    """Issue the standee's welcome coupon through the campaign engine, when this build has one."""
-    if not campaign_id:
-        return None
-    try:
-        coupons = importlib.import_module("edge.services.coupons")
-    except ModuleNotFoundError:
-        return None
-    issue = getattr(coupons, "issue_welcome_coupon", None)
-    if issue is None:
-        return None
-    # A used-up or ended campaign must not cost the customer their membership: undo the coupon alone.
-    conn.execute("SAVEPOINT welcome_coupon")
-    try:
-        return issue(conn, store, member_id, campaign_id, now)
-    except StoreEdgeError:
-        conn.execute("ROLLBACK TO welcome_coupon")
-        return None
-    finally:
-        conn.execute("RELEASE welcome_coupon")
+    coupon: object | None = None  # the welcome coupon issued with the join
 
 
 def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, member: Member, sale_id: str,
@@ -257,10 +206,10 @@ def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, membe
     assert sale is not None
     ref = store.reference()
     tier = ref.tiers[member.tier_id]
-    points = points_earned(sale.total_fen, tier, store.config.fen_per_point)
+    points = points_earned(sale.charged_fen, tier, store.config.fen_per_point)  # on what was paid
     if not repo.attribute_sale(conn, sale_id, member.member_id, points):
         raise TokenRefused("used")  # attributed to someone else a moment ago: rolls this join back
-    spend = member_repo.add_spend(conn, member.member_id, sale.total_fen, now)
+    spend = member_repo.add_spend(conn, member.member_id, sale.charged_fen, now)
     better = qualified_tier(tier, spend, ref.tiers)
     if better.tier_id != tier.tier_id:
         member_repo.set_tier(conn, member.member_id, better.tier_id, now)
@@ -272,8 +221,9 @@ def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, membe
                                       member_id=member.member_id, joined_source="receipt", points_earned=points), now)
     if sale.payer_hash and member.payment_link_consent and sale.payment_provider:
         if member_repo.link_payer(conn, sale.payer_hash, member.member_id, sale.payment_provider, now):
-            append_event(conn, PaymentIdentityLinked(member_id=member.member_id, payer_hash=sale.payer_hash,
-                                                     provider=sale.payment_provider), now)
+            append_event(conn, PaymentIdentityLinked(
+                member_id=member.member_id, payer_hash=None, provider=sale.payment_provider,
+                personal=personal_data.for_payer(conn, sale.payer_hash, now, {"payer_hash": sale.payer_hash})), now)
 
 
 def new_session(conn: sqlite3.Connection, member_id: str, now: datetime) -> str:
@@ -286,8 +236,10 @@ def session_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def join(store: StoreRuntime, text: str, phone: str, consent: ConsentIn) -> Joined:
-    """Join (or sign in an existing member) through a token; the member page session comes back."""
+async def join(store: StoreRuntime, text: str, phone: str, consent: ConsentIn, *, birthday: str | None = None,
+               referrer_id: str | None = None) -> Joined:
+    """Join (or sign in an existing member) through a token; the member page session comes back.
+    `birthday` (MM-DD) and `referrer_id` (from an invite code) apply to a new member only."""
     e164 = normalise_phone(phone, store.config.region)
     if not consent.granted:
         raise InvalidInput.on("consent.granted", "membership needs the customer's consent")
@@ -298,16 +250,16 @@ async def join(store: StoreRuntime, text: str, phone: str, consent: ConsentIn) -
 
     def command(conn: sqlite3.Connection) -> Joined:
         now = store.clock()
-        fresh = _check_state(conn, inv)  # again inside the transaction: another phone may have used it
+        fresh = _check_state(store, conn, inv)  # again inside the transaction: another phone may have used it
         member = member_repo.by_phone(conn, e164)
         created, coupon = False, None
         if member is None:
-            data = EnrolIn(phone=e164, consent=consent, source=source,
+            data = EnrolIn(phone=e164, consent=consent, source=source, birthday=birthday,
                            checkout_id=token.subject if token.kind == "checkout" else None,
                            standee_id=token.subject if token.kind == "standee" else None,
                            lane_id=lane_id, cashier_id=cashier_id)
             member, created = enrol_in(conn, store, data, e164,
-                                       referrer_id=token.subject if token.kind == "referral" else None,
+                                       referrer_id=token.subject if token.kind == "referral" else referrer_id,
                                        receipt_sale_id=token.subject if token.kind == "receipt" else None)
         if member.erased_at is not None:
             raise TokenRefused("revoked", token)
@@ -317,7 +269,10 @@ async def join(store: StoreRuntime, text: str, phone: str, consent: ConsentIn) -
         if created and token.kind == "receipt":
             _attribute_receipt_sale(conn, store, member, token.subject, now)
         if created and fresh.standee is not None:
-            coupon = _welcome_coupon(conn, store, member.member_id, fresh.standee.welcome_campaign_id, now)
+            coupon = issue_join_welcome(conn, store, member.member_id, fresh.standee.welcome_campaign_id, now)
+        elif created and token.kind == "checkout":
+            coupon = issue_join_welcome(conn, store, member.member_id,
+                                        join_offers.settings(store).checkout_welcome_campaign_id, now)
         session = new_session(conn, member.member_id, now)
         return Joined(member_repo.by_id(conn, member.member_id) or member, created, session, coupon)
 

@@ -3,8 +3,7 @@
 import sqlite3
 from datetime import datetime
 
-from msgspec import UNSET
-
+from ..domain.birthday import is_month_day
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.events import JoinConsent, MemberJoined
@@ -19,7 +18,8 @@ from ..store import directory
 from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event
-from . import referrals
+from . import join_offers, personal_data, referrals
+from .coupons import issue_join_welcome
 from .runtime import StoreRuntime
 
 CODE_REASONS = {"malformed": "not a member code", "forged": "not a valid member code",
@@ -38,17 +38,21 @@ def summary(member: Member, tiers: dict[str, Tier]) -> MemberSummary:
         marketing_consent=member.marketing_consent, payment_link_consent=member.payment_link_consent)
 
 
-def joined_event(store: StoreRuntime, member: Member, phone: str) -> MemberJoined:
-    """What HQ learns of a join: attribution, and the phone hashed and masked unless configured raw."""
+def joined_event(conn: sqlite3.Connection, store: StoreRuntime, member: Member, phone: str, now: datetime) -> MemberJoined:
+    """What HQ learns of a join: attribution in clear; the phone hashed and masked (raw only when
+    configured) and the birthday sealed with the member's data key, so an erasure shreds them."""
+    personal = {"phone_hash": phone_hash(store.chain_key, phone), "phone_masked": mask_phone(phone),
+                "birthday": member.birthday}
+    if store.config.send_raw_phone_upstream:
+        personal["phone_e164"] = phone
     return MemberJoined(
         member_id=member.member_id, store_id=store.config.store_id, joined_at=member.joined_at,
         source=member.join_source, lane_id=member.join_lane_id, cashier_id=member.join_cashier_id,
         checkout_id=member.join_checkout_id, standee_id=member.join_standee_id,
         receipt_sale_id=member.join_receipt_sale_id, referrer_id=member.referrer_id,
-        tier_id=member.tier_id, phone_hash=phone_hash(store.chain_key, phone),
-        phone_masked=mask_phone(phone), birthday=member.birthday,
+        tier_id=member.tier_id, phone_hash=None, phone_masked=None, birthday=None,
         consent=JoinConsent(marketing=member.marketing_consent, payment_link=member.payment_link_consent),
-        phone_e164=phone if store.config.send_raw_phone_upstream else UNSET)
+        personal=personal_data.for_member(conn, member.member_id, now, personal))
 
 
 async def enrol(store: StoreRuntime, data: EnrolIn) -> tuple[Member, bool]:
@@ -56,6 +60,8 @@ async def enrol(store: StoreRuntime, data: EnrolIn) -> tuple[Member, bool]:
     phone = normalise_phone(data.phone, store.config.region)
     if not data.consent.granted:
         raise InvalidInput.on("consent.granted", "membership needs the customer's consent")
+    if data.birthday is not None and not is_month_day(data.birthday):
+        raise InvalidInput.on("birthday", "not a day of the year (MM-DD)")
     if data.source == "cashier" and not (data.lane_id and data.cashier_id):
         raise InvalidInput.on("lane_id", "a cashier enrolment names its lane_id and cashier_id")
     existing = repo.by_phone(store.reader.conn, phone) or directory.follow_alias(
@@ -63,7 +69,15 @@ async def enrol(store: StoreRuntime, data: EnrolIn) -> tuple[Member, bool]:
     if existing is not None:  # a member here, or one from another store known through HQ's directory
         return existing, False
     referrer_id = referrals.resolve_code(store.reader.conn, data.referral_code) if data.referral_code else None
-    return await store.writer.run(lambda conn: enrol_in(conn, store, data, phone, referrer_id=referrer_id))
+
+    def command(conn: sqlite3.Connection) -> tuple[Member, bool]:
+        member, created = enrol_in(conn, store, data, phone, referrer_id=referrer_id)
+        if created and data.checkout_id:  # joined during a checkout: the store's checkout welcome, as the pitch said
+            issue_join_welcome(conn, store, member.member_id,
+                               join_offers.settings(store).checkout_welcome_campaign_id, store.clock())
+        return member, created
+
+    return await store.writer.run(command)
 
 
 def enrol_in(conn: sqlite3.Connection, store: StoreRuntime, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
@@ -85,11 +99,12 @@ def enrol_in(conn: sqlite3.Connection, store: StoreRuntime, data: EnrolIn, phone
         if found is None:
             raise
         return found, False
+    join_repo.add_referral_code(conn, member.member_id)
     channel = CHANNELS.get(data.source, "join_page")
     for purpose, granted in (("membership", True), ("marketing", data.consent.marketing),
                              ("payment_link", data.consent.payment_link)):
         repo.record_consent(conn, member.member_id, purpose, granted, data.consent.policy_version, channel, now)
-    append_event(conn, joined_event(store, member, phone), now)
+    append_event(conn, joined_event(conn, store, member, phone, now), now)
     return member, True
 
 

@@ -2,7 +2,7 @@
 
 from printers.posters import poster_bytes
 
-from . import join
+from . import join, join_offers
 from .runtime import StoreRuntime
 
 
@@ -10,5 +10,7 @@ def standee_poster(store: StoreRuntime, standee_id: str, size: str, fmt: str) ->
     s = join.get_standee(store, standee_id)
     out = join.standee_out(store, s)
     short = out.short_url.split("://", 1)[-1]  # no scheme: shorter to type, browsers add it
+    promise = join_offers.standee(store, s.welcome_campaign_id)  # what the attached offer gives, no more
     return poster_bytes(size, fmt, store_name=store.config.name, url=out.url, short_url=short,  # type: ignore[arg-type]
-                        label=" · ".join(x for x in (s.label, s.location) if x))
+                        label=" · ".join(x for x in (s.label, s.location) if x), call_zh=promise.headline_zh,
+                        call_en=promise.headline_en, detail_zh=promise.detail_zh, detail_en=promise.detail_en)

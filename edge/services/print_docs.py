@@ -14,6 +14,7 @@ from printers.document import PAPERS, Document, Paper
 from printers.receipt import (
     Discount,
     JoinPart,
+    MemberPagePart,
     MemberPart,
     Receipt,
     ReceiptLine,
@@ -33,6 +34,7 @@ from ..store import coupons as coupon_repo
 from ..store import join as join_repo
 from ..store import sales as sale_repo
 from ..store.print_jobs import JobRow, PrinterRow
+from . import join_offers
 from .join import standee_out
 from .runtime import StoreRuntime
 
@@ -53,12 +55,11 @@ def recorded_sale(conn: sqlite3.Connection, sale_id: str) -> SaleOut:
 
 
 def join_pitch(store: StoreRuntime, total_fen: int) -> tuple[str, str]:
-    """The receipt's one line on joining: the points this receipt brings a new member."""
+    """The receipt's one line on joining: the points this receipt brings a new member (the same words
+    as its join page, from domain/offer_texts)."""
     ref = store.reference()
-    points = points_earned(total_fen, entry_tier(ref.tiers), store.config.fen_per_point)
-    if points <= 0:
-        return "扫码加入会员", "Scan to join"
-    return f"扫码入会 本单{points}积分立即到账", f"Join now: {points} points for this receipt"
+    promise = join_offers.receipt(store, points_earned(total_fen, entry_tier(ref.tiers), store.config.fen_per_point))
+    return promise.headline_zh, promise.headline_en
 
 
 def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
@@ -74,6 +75,9 @@ def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
         zh, en = join_pitch(store, sale.total_fen)
         join = JoinPart(url=sale.receipt.join.url, pitch_zh=zh, pitch_en=en,
                         valid_until=local(store, sale.receipt.join.expires_at, "%Y-%m-%d"))
+    page_link = sale.receipt.member_page
+    member_page = MemberPagePart(url=page_link.url, valid_until=local(store, page_link.expires_at, "%Y-%m-%d")) \
+        if member is not None and page_link is not None and sale.status == "completed" else None
     return Receipt(
         store_name=sale.receipt.store_name, sale_id=sale.sale_id, sold_at=local(store, sale.created_at),
         business_day=sale.receipt.business_day, lane_id=sale.lane_id, cashier_id=sale.cashier_id,
@@ -83,13 +87,13 @@ def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
                for ln in sale.lines],
         subtotal_fen=sale.subtotal_fen, discount_fen=sale.discount_fen, total_fen=sale.total_fen,
         payment_method=sale.payment.method, paid_fen=sale.payment.amount_fen, member=member, join=join,
-        reprint=reprint, voided=sale.status == "voided")
+        reprint=reprint, voided=sale.status == "voided", member_page=member_page)
 
 
 def void_slip(store: StoreRuntime, sale: SaleOut, reprint: bool) -> VoidSlip:
     return VoidSlip(store_name=sale.receipt.store_name, sale_id=sale.sale_id, sold_at=local(store, sale.created_at),
                     voided_at=local(store, sale.voided_at), lane_id=sale.lane_id, cashier_id=sale.cashier_id,
-                    reason=sale.void_reason or "", total_fen=sale.total_fen, payment_method=sale.payment.method,
+                    reason=sale.void_reason or "", total_fen=sale.payment.amount_fen, payment_method=sale.payment.method,
                     member_phone_masked=sale.receipt.printed_member, points_reversed=sale.points_earned,
                     reprint=reprint)
 
@@ -173,7 +177,9 @@ def job_document(store: StoreRuntime, conn: sqlite3.Connection, job: JobRow, pri
         if standee is None:
             raise NotFound(f"no standee {job.subject}", [FieldError("standee_id", "no such standee")])
         out = standee_out(store, standee)
-        return poster_document(store.config.name, out.url, out.short_url, standee.label, paper)
+        promise = join_offers.standee(store, standee.welcome_campaign_id)  # what its offer gives, no more
+        return poster_document(store.config.name, out.url, out.short_url, standee.label, paper, promise.headline_zh,
+                               promise.headline_en, promise.detail_zh, promise.detail_en)
     return printer_test_page(printer.name, printer.url, paper)
 
 

@@ -7,9 +7,10 @@ from ..domain.campaigns import CouponInstances
 from ..domain.errors import CapReached, FieldError, NotFound
 from ..domain.events import ReferralRevoked, ReferralRewarded
 from ..domain.models import Member
-from ..domain.referral import MAX_CHAIN, member_id_of, referral_code, reward_refusal
+from ..domain.referral import MAX_CHAIN, member_id_of, referral_code, reward_refusal, short_code_of, spoken
 from ..store import campaigns as campaign_repo
 from ..store import coupons as coupon_repo
+from ..store import join as join_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
 from . import coupons
@@ -17,8 +18,10 @@ from .runtime import StoreRuntime
 
 
 def resolve_code(conn: sqlite3.Connection, code: str, field: str = "referral_code") -> str:
-    """The live member a referral code names; NotFound naming the field otherwise."""
-    member_id = member_id_of(code)
+    """The live member a referral code names (the short code, or the long legacy one); NotFound
+    naming the field otherwise."""
+    short = short_code_of(code)
+    member_id = join_repo.member_of_referral_code(conn, short) if short else member_id_of(code)
     referrer = member_repo.by_id(conn, member_id) if member_id else None
     if referrer is None or referrer.erased_at is not None:
         raise NotFound("no member has this referral code", [FieldError(field, "unknown referral code")])
@@ -26,11 +29,14 @@ def resolve_code(conn: sqlite3.Connection, code: str, field: str = "referral_cod
 
 
 def code_for(store: StoreRuntime, member_id: str) -> str:
-    """A live member's referral code; NotFound naming member_id otherwise."""
-    member = member_repo.by_id(store.reader.conn, member_id)
+    """A live member's referral code as read out ("K7QM-3XPA"); NotFound naming member_id otherwise.
+    A member this store knows only through HQ has no short code here: the long form names them."""
+    conn = store.reader.conn
+    member = member_repo.by_id(conn, member_id)
     if member is None or member.erased_at is not None:
         raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
-    return referral_code(member.member_id)
+    short = join_repo.referral_code_of(conn, member.member_id)
+    return spoken(short) if short else referral_code(member.member_id)
 
 
 def _chain(conn: sqlite3.Connection, member_id: str) -> list[str]:

@@ -1,11 +1,11 @@
 """Retention: a store's old sales go once HQ has them, in steps too small for a lane to notice.
 
-A sale (with its lines, the campaign uses it counted, its finished print jobs and its settled held
-points) is deleted when its business day is more than `retention_days` (store config, default 400)
+A sale (with its lines, the campaign uses it counted, its finished print jobs, its settled held
+points and its resolved exceptions) is deleted when its business day is more than `retention_days` (store config, default 400)
 behind today and HQ has acknowledged its events. Acknowledged is read from the outbox alone: an
 event leaves the outbox only after HQ acknowledged it (DESIGN invariant 5), so every sale older than
 the oldest event still there, and voided (if at all) before it, has been acknowledged. A store
-whose HQ never pulls keeps every sale.
+whose HQ never pulls keeps every sale, and a sale with an open exception stays until it is resolved.
 
 What stays exact: members, their points ledger and balances, consents, payment links and coupons
 are never touched here; the join rate's running counts (per day, and per day, lane, cashier and
@@ -59,8 +59,10 @@ def horizon(conn: sqlite3.Connection, config: StoreConfig, now: datetime) -> Hor
     return Horizon(before_day=day.isoformat(), voided_before=iso(keep_after))
 
 
-_DUE = ("SELECT sale_id FROM sales WHERE business_day < ? AND (voided_at IS NULL OR voided_at < ?) "
-        "ORDER BY business_day LIMIT ?")
+# a sale with an open exception stays until the manager resolves it: they need the sale to do so
+_PAST = ("business_day < ? AND (voided_at IS NULL OR voided_at < ?) AND NOT EXISTS "
+         "(SELECT 1 FROM store_exceptions e WHERE e.sale_id = sales.sale_id AND e.status = 'open')")
+_DUE = f"SELECT sale_id FROM sales WHERE {_PAST} ORDER BY business_day LIMIT ?"
 
 
 def prune_sales(conn: sqlite3.Connection, h: Horizon, limit: int = STEP_SALES) -> int:
@@ -73,6 +75,7 @@ def prune_sales(conn: sqlite3.Connection, h: Horizon, limit: int = STEP_SALES) -
     conn.executemany("DELETE FROM points_pending WHERE sale_id = ? AND status <> 'pending'", ids)
     conn.executemany("DELETE FROM print_jobs WHERE kind IN ('receipt', 'void') AND subject = ? "
                      "AND status IN ('done', 'resolved')", ids)
+    conn.executemany("DELETE FROM store_exceptions WHERE sale_id = ? AND status = 'resolved'", ids)
     conn.executemany("DELETE FROM sales WHERE sale_id = ?", ids)
     return len(ids)
 
@@ -153,7 +156,7 @@ def preview(path: Path | str, now: datetime | None = None) -> dict:
         h = horizon(conn, config, now or system_clock())
         total = conn.execute("SELECT count(*) FROM sales").fetchone()[0]
         sales = 0 if h is None else conn.execute(
-            "SELECT count(*) FROM sales WHERE business_day < ? AND (voided_at IS NULL OR voided_at < ?)",
+            f"SELECT count(*) FROM sales WHERE {_PAST}",
             (h.before_day, h.voided_before)).fetchone()[0]
         lines = conn.execute("SELECT count(*) FROM sale_lines").fetchone()[0] * sales // total if total else 0
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name IN "

@@ -1,5 +1,5 @@
 """One open store: its file, the writer, the readers, config, secrets, cached reference data, and the
-state kept per store in memory (the planned offers, the lanes' open checkouts). Two runtimes in one
+state kept per store in memory (the planned offers, the join offers, the lanes' open checkouts). Two runtimes in one
 process (tests, HQ simulations) share none of it."""
 
 import threading
@@ -13,14 +13,16 @@ from ..domain.clock import Clock, system_clock
 from ..domain.models import MemberDayRule, Sku, Tier
 from ..domain.points import PointsPolicy
 from ..plugins import EdgePlugin, installed, migration_sequences
+from ..schemas import JoinOffersIn
 from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
 from ..store import meta
 from ..store import points as points_repo
-from ..store.connection import DB_NAME, open_database
+from ..store.connection import DB_NAME, immediate, open_database
 from ..store.reader import Reader
 from ..store.writer import Writer, mark_changed
 from .checkout_board import CheckoutBoard
+from .lock_book import LockBook
 from .offer_plan import OfferPlan
 from .upgrade import bring_up_to_date
 
@@ -43,8 +45,9 @@ class StoreRuntime:
     """Opens a store's data dir; `close()` stops its writer. Everything else reaches data through it."""
 
     def __init__(self, data_dir: Path | str, clock: Clock = system_clock,
-                 plugins: Sequence[EdgePlugin] | None = None) -> None:
+                 plugins: Sequence[EdgePlugin] | None = None, backup_dirs: Sequence[Path | str] = ()) -> None:
         self.data_dir = Path(data_dir)
+        self._backup_dirs = [Path(d) for d in backup_dirs if d]  # the service's configured ones
         self.path = self.data_dir / DB_NAME
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.data_dir}: run `store-edge init` first")
@@ -56,6 +59,7 @@ class StoreRuntime:
         self.chain_key = meta.get_secret(db.conn, "chain_key")
         self.store_key = meta.get_secret(db.conn, "store_key")
         self._secrets = {"chain_key": self.chain_key, "store_key": self.store_key}
+        self._reapply_tombstones(db.conn, clock)
         db.conn.close()
         self.clock = clock
         self.writer = Writer(self.path).start()
@@ -66,6 +70,30 @@ class StoreRuntime:
         self._ref_lock = threading.Lock()
         self._plan: tuple[str, OfferPlan] | None = None
         self.checkout_board = CheckoutBoard()  # lost on restart: the next quote rebuilds it
+        self.price_locks = LockBook()  # the pure quotes' locks; the ones holding something are in SQLite too
+        self.join_offers: tuple[str, JoinOffersIn] | None = None  # (reference version, the store's join offers)
+
+    @property
+    def backup_dirs(self) -> list[Path]:
+        """Every directory that may hold a copy of this store, so an erasure reaches them too: the
+        default, the configured backup dir and its second copy, every place a backup was ever written
+        (noted beside the database), and the files a restore set aside."""
+        from .backup import ASIDE, known_places
+
+        found = [self.data_dir / "backups", *self._backup_dirs, *known_places(self.data_dir), self.data_dir / ASIDE]
+        return list(dict.fromkeys(d.resolve() for d in found))
+
+    def _reapply_tombstones(self, conn, clock: Clock) -> None:  # noqa: ANN001 - sqlite3.Connection
+        """A database restored from an older copy may hold members erased since: erase them again, by
+        id, before anything is served (the tombstones live beside the database, not in it)."""
+        from .erasure import TOMBSTONES, reapply_tombstones, settle
+
+        if not (self.data_dir / TOMBSTONES).exists():  # nothing was ever erased here: no write at open
+            return
+        with immediate(conn):
+            again = reapply_tombstones(conn, self.data_dir, self.config.store_id, clock())
+        if again:
+            settle(conn)
 
     @property
     def tz(self):  # noqa: ANN201 - ZoneInfo
@@ -95,7 +123,7 @@ class StoreRuntime:
         hit = self._plan
         if hit is not None and hit[0] == ref.version:
             return hit[1]
-        plan = OfferPlan(campaign_repo.load_campaigns(self.reader.conn), self.tz)
+        plan = OfferPlan(campaign_repo.load_campaigns(self.reader.conn), self.tz, self.config.day_start)
         self._plan = (ref.version, plan)
         return plan
 

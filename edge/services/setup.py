@@ -21,10 +21,14 @@ from ..domain.clock import Clock, iso, system_clock
 from ..domain.ids import uuid7
 from ..domain.models import MemberDayRule, Sku, Tier
 from ..plugins import EdgePlugin, installed, migration_sequences
+from ..schemas import JoinOffersIn
 from ..store import catalog as catalog_repo
+from ..store import join as join_repo
 from ..store import meta
 from ..store.connection import immediate, open_database
 from ..store.migrations import migrate
+from . import join_offers
+from .join import new_short_code
 from .keys import create_key
 from .runtime import DB_NAME, bump_reference
 
@@ -106,8 +110,14 @@ DEMO_CAMPAIGNS = [
 ]
 
 
+DEMO_WELCOME = "welcome-5"
+DEMO_STANDEE = "demo-door"
+DEMO_STANDEE_LABEL = "门口立牌 Door"
+
+
 def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, str]:
-    """Fill a new store with the demo catalog, tiers, member day and stock; return one key per role."""
+    """Fill a new store with the demo catalog, tiers, member day, stock, campaigns, the checkout
+    welcome offer and a door standee; return one key per role."""
     db = open_database(Path(data_dir) / DB_NAME)
     now = clock()
     try:
@@ -121,6 +131,12 @@ def seed_demo(data_dir: Path | str, clock: Clock = system_clock) -> dict[str, st
             for campaign in DEMO_CAMPAIGNS:
                 catalog_repo.upsert_campaign(db.conn, campaign.campaign_id, campaign.kind,
                                              msgspec.json.encode(campaign), "local", now)
+            # the demo shows the whole pitch: a checkout join brings the welcome coupon, and so does the
+            # first standee, whose poster says so
+            join_offers.set_in(db.conn, JoinOffersIn(checkout_welcome_campaign_id=DEMO_WELCOME))
+            join_repo.insert_standee(db.conn, join_repo.Standee(
+                standee_id=DEMO_STANDEE, short_code=new_short_code(), label=DEMO_STANDEE_LABEL, location="entrance",
+                welcome_campaign_id=DEMO_WELCOME, scans=0, created_at=iso(now), revoked_at=None))
             bump_reference(db.conn)
             keys = {role: create_key(db.conn, role, now, label=f"demo {role}")[1] for role in ("lane", "manager", "hq")}
     finally:

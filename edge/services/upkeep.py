@@ -1,5 +1,6 @@
 """The store's own upkeep beside the app: expire coupons, release held points, expire old points,
-and retention (old sales HQ has, deleted in small steps; their pages handed back to the disk).
+release price locks whose time is up, and retention (old sales HQ has, deleted in small steps; their
+pages handed back to the disk).
 
 Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
 `POST /api/v1/campaigns/maintenance` and `store-edge campaigns maintain`. The till never waits on it.
@@ -8,7 +9,7 @@ Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
 import asyncio
 import logging
 
-from . import coupons, points, retention
+from . import coupons, points, price_lock, retention
 from .background import beside_app
 from .runtime import StoreRuntime
 
@@ -18,7 +19,8 @@ FIRST_AFTER_SECONDS = 1.0
 
 
 async def sweep(store: StoreRuntime) -> dict[str, int]:
-    return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
+    return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store),
+            "price_locks_released": await price_lock.release_expired(store)}
 
 
 async def upkeep_loop(store: StoreRuntime, every_seconds: float | None = None) -> None:

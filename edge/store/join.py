@@ -1,4 +1,4 @@
-"""Scan-to-join rows: standees, checkout joins, member-code replays, member sessions."""
+"""Scan-to-join rows: standees, checkout joins, member-code replays, member sessions, referral codes."""
 
 import sqlite3
 from datetime import datetime
@@ -6,6 +6,7 @@ from datetime import datetime
 import msgspec
 
 from ..domain.clock import iso
+from ..domain.referral import new_code
 
 
 class Standee(msgspec.Struct, frozen=True, kw_only=True):
@@ -143,3 +144,29 @@ def member_records(conn: sqlite3.Connection, member_id: str) -> dict[str, list[d
         columns = [d[0] for d in cur.description]
         out[name] = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
     return out
+
+
+# --- referral codes: random, so they are looked up here ---------------------------------------------
+
+def add_referral_code(conn: sqlite3.Connection, member_id: str) -> str:
+    """Give a member a fresh referral code in the caller's transaction; the PRIMARY KEY settles a clash."""
+    for _ in range(16):  # at 31^8 codes, even a million members clash once in 850,000 draws
+        code = new_code()
+        try:
+            conn.execute("INSERT INTO referral_codes (code, member_id) VALUES (?, ?)", (code, member_id))
+            return code
+        except sqlite3.IntegrityError:
+            row = conn.execute("SELECT code FROM referral_codes WHERE member_id = ?", (member_id,)).fetchone()
+            if row is not None:
+                return row[0]
+    raise RuntimeError("no free referral code after 16 draws")
+
+
+def referral_code_of(conn: sqlite3.Connection, member_id: str) -> str | None:
+    row = conn.execute("SELECT code FROM referral_codes WHERE member_id = ?", (member_id,)).fetchone()
+    return row[0] if row else None
+
+
+def member_of_referral_code(conn: sqlite3.Connection, code: str) -> str | None:
+    row = conn.execute("SELECT member_id FROM referral_codes WHERE code = ?", (code,)).fetchone()
+    return row[0] if row else None

@@ -108,3 +108,20 @@ def link_payer(conn: sqlite3.Connection, payer_hash: str, member_id: str, provid
 def ledger_sum(conn: sqlite3.Connection, member_id: str) -> int:
     return conn.execute("SELECT coalesce(sum(points), 0) FROM points_ledger WHERE member_id = ?",
                         (member_id,)).fetchone()[0]
+
+
+def set_birthday(conn: sqlite3.Connection, member_id: str, birthday: str | None, now: datetime) -> None:
+    conn.execute("UPDATE members SET birthday = ?, updated_at = ? WHERE member_id = ?", (birthday, iso(now), member_id))
+
+
+def held_points(conn: sqlite3.Connection, member_id: str) -> list[tuple[int, str]]:
+    """(points, release time) of the member's earned points still held, soonest first."""
+    return conn.execute("SELECT points, release_at FROM points_pending WHERE member_id = ? AND status = 'pending' "
+                        "AND points > 0 ORDER BY release_at", (member_id,)).fetchall()
+
+
+def consent_version(conn: sqlite3.Connection, member_id: str, purpose: str) -> str | None:
+    """The policy version of the member's latest consent record for a purpose."""
+    row = conn.execute("SELECT policy_version FROM consents WHERE member_id = ? AND purpose = ? "
+                       "ORDER BY id DESC LIMIT 1", (member_id, purpose)).fetchone()
+    return row[0] if row else None

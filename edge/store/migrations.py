@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from .join import add_referral_code
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -473,7 +475,140 @@ def m009_printers(db: sqlite_utils.Database) -> None:
 
 
 @EDGE_MIGRATIONS(10)
-def m010_history_kept(db: sqlite_utils.Database) -> None:
+def m010_price_lock(db: sqlite_utils.Database) -> None:
+    """The price lock and the exceptions list. A quote that priced something scarce (flash units, coupon
+    instances, uses of capped campaigns) keeps its lock in `checkout_locks` and what it holds in
+    `reservations` until the sale consumes them, the checkout is cancelled, or the lock expires. A sale
+    keeps what the till charged beside the edge's price. `store_exceptions` is the manager's list of what
+    the tills did that the edge would not have; its kinds are open, other parts of the store add theirs."""
+    db.executescript("""
+    ALTER TABLE sales ADD COLUMN charged_fen INTEGER;       -- what the till charged (total_fen: the edge's price)
+    UPDATE sales SET charged_fen = total_fen;
+    ALTER TABLE sales ADD COLUMN offline INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sales ADD COLUMN rung_up_at TEXT;           -- when the till rang it up, for offline sales
+    ALTER TABLE sales ADD COLUMN key_id TEXT;               -- the lane key that recorded it: its void window
+    CREATE TABLE checkout_locks (
+        checkout_id TEXT PRIMARY KEY,
+        lane_id TEXT NOT NULL,
+        cashier_id TEXT NOT NULL,
+        member_id TEXT,
+        recognised INTEGER NOT NULL DEFAULT 0,
+        cart_key BLOB NOT NULL,                -- the lines, codes and points the lock was quoted for
+        priced BLOB NOT NULL,                  -- the priced cart and the uses it holds (msgspec JSON)
+        quoted_at TEXT NOT NULL,
+        locked_until TEXT NOT NULL
+    );
+    CREATE INDEX checkout_locks_until ON checkout_locks(locked_until);
+    CREATE INDEX checkout_locks_lane ON checkout_locks(lane_id, quoted_at);
+    CREATE TABLE reservations (
+        checkout_id TEXT NOT NULL,
+        offer_id TEXT NOT NULL,
+        sku TEXT NOT NULL DEFAULT '',          -- flash units are held per SKU ('' for other uses)
+        campaign_id TEXT NOT NULL,
+        code TEXT,                             -- a coupon instance held
+        member_id TEXT,
+        business_day TEXT NOT NULL,
+        units INTEGER NOT NULL DEFAULT 0 CHECK (units >= 0),   -- flash units; 0 counts as one use
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (checkout_id, offer_id, sku)
+    ) WITHOUT ROWID;
+    CREATE INDEX reservations_campaign ON reservations(campaign_id, expires_at);
+    CREATE INDEX reservations_sku ON reservations(sku, expires_at) WHERE units > 0;
+    CREATE INDEX reservations_code ON reservations(code) WHERE code IS NOT NULL;
+    CREATE TABLE store_exceptions (
+        exception_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,                    -- price, offline, stock_below_zero, replay_refused, ...
+        sale_id TEXT,
+        lane_id TEXT,
+        business_day TEXT,
+        created_at TEXT NOT NULL,
+        edge_total_fen INTEGER,
+        charged_fen INTEGER,
+        difference_fen INTEGER,                -- charged minus the edge's price
+        sku TEXT,
+        on_hand_after INTEGER,
+        reason TEXT NOT NULL,
+        body BLOB,                             -- a refused replay's body, bounded
+        error TEXT,
+        dedupe_key TEXT,                       -- the same refused replay sent again is kept once
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+        resolved_at TEXT,
+        resolved_note TEXT
+    );
+    CREATE INDEX store_exceptions_listing ON store_exceptions(status, kind, created_at);
+    CREATE INDEX store_exceptions_sale ON store_exceptions(sale_id) WHERE sale_id IS NOT NULL;
+    CREATE UNIQUE INDEX store_exceptions_dedupe ON store_exceptions(dedupe_key) WHERE dedupe_key IS NOT NULL;
+    """)
+
+
+@EDGE_MIGRATIONS(11)
+def m011_erasure(db: sqlite_utils.Database) -> None:
+    """What erasure needs: per-person data keys, tombstones, the requests managers record, and the
+    single-use links that open a member's own page.
+
+    data_keys      a random key per member and per payer hash; personal fields of outbox events are
+                   sealed with it, so destroying it makes the sealed batches' copies unreadable
+    member_erasures  tombstones: the member ids erased here (no personal data), never matched by phone
+    erasure_requests who recorded an in-person request, when, and why (the member id only)
+    page_links     nonces of member-page links already opened: each opens once
+    """
+    db.executescript("""
+    CREATE TABLE data_keys (
+        kid TEXT PRIMARY KEY,
+        member_id TEXT,
+        payer_hash TEXT,
+        key BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        batch_seq INTEGER          -- the first sealed batch HQ receives this key with (NULL: not yet)
+    );
+    CREATE UNIQUE INDEX data_keys_member ON data_keys(member_id) WHERE member_id IS NOT NULL;
+    CREATE UNIQUE INDEX data_keys_payer ON data_keys(payer_hash) WHERE payer_hash IS NOT NULL;
+    CREATE INDEX data_keys_batch ON data_keys(batch_seq);
+    CREATE TABLE member_erasures (
+        member_id TEXT PRIMARY KEY,
+        erased_at TEXT NOT NULL,
+        origin TEXT NOT NULL
+    );
+    CREATE TABLE erasure_requests (
+        request_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        requested_via TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        recorded_by_key TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE page_links (
+        nonce TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        used_at TEXT NOT NULL
+    );
+    CREATE INDEX page_links_member ON page_links(member_id);
+    """)
+
+
+@EDGE_MIGRATIONS(12, recorded_as=("store-edge-join", "m002_sayable_codes_and_policies"))
+def m012_sayable_codes_and_policies(db: sqlite_utils.Database) -> None:
+    """Referral codes short enough to read out (random, so a table maps them to members; members
+    who joined before get one now), and the store's own terms and privacy texts, by version. Stores
+    that ran this step before the schema was one sequence recorded it under the join set."""
+    db.executescript("""
+    CREATE TABLE referral_codes (
+        code TEXT PRIMARY KEY,  -- 8 characters of edge.domain.referral.SAYABLE
+        member_id TEXT NOT NULL UNIQUE REFERENCES members(member_id)
+    );
+    CREATE TABLE policies (
+        version TEXT PRIMARY KEY,
+        terms_zh TEXT, terms_en TEXT, privacy_zh TEXT, privacy_en TEXT,  -- NULL: the default template
+        published_at TEXT NOT NULL
+    );
+    """)
+    for (member_id,) in db.execute("SELECT member_id FROM members WHERE erased_at IS NULL").fetchall():
+        add_referral_code(db.conn, member_id)
+
+
+@EDGE_MIGRATIONS(13)
+def m013_history_kept(db: sqlite_utils.Database) -> None:
     """What a store with years of sales needs to stay as fast as a new one, and to forget old sales.
 
     - Join-rate counts per business day, lane, cashier and join source, kept by triggers like the

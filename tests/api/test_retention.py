@@ -181,3 +181,25 @@ def test_a_horizon_waits_a_day_behind_the_oldest_event_still_in_the_outbox(store
     conn = store.reader.conn
     h = retention.horizon(conn, store.config, clock())
     assert h is not None and h.before_day == (clock() - timedelta(days=400) + timedelta(hours=8)).date().isoformat()
+
+
+def test_a_sale_with_an_open_exception_stays_until_it_is_resolved_and_then_goes_with_it(api, store, clock):
+    # charged less than the edge's price: a price exception the manager has to look at
+    cheap = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id="old-cheap",
+                                                      payment={"method": "cash", "amount_fen": 100}))
+    assert cheap.json()["exception"] is not None
+    assert api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id="old-plain")).is_success
+    hq_pulls_everything(api)
+    clock.advance(days=401)
+    asyncio.run(sync_service.prune_expired(store))
+    assert asyncio.run(retention.run(store, pause=0))["sales_pruned"] == 1
+    assert table(store, "SELECT sale_id FROM sales") == [("old-cheap",)]
+    [open_one] = api.get("/api/v1/exceptions", role="manager", params={"kind": "price"}).json()["exceptions"]
+    assert api.post(f"/api/v1/exceptions/{open_one['exception_id']}/resolve", role="manager",
+                    json={"note": "staff price, agreed"}).is_success
+    hq_pulls_everything(api)
+    clock.advance(days=8)
+    asyncio.run(sync_service.prune_expired(store))
+    assert asyncio.run(retention.run(store, pause=0))["sales_pruned"] == 1
+    assert table(store, "SELECT count(*) FROM sales") == [(0,)]
+    assert table(store, "SELECT count(*) FROM store_exceptions") == [(0,)]

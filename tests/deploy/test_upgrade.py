@@ -41,15 +41,17 @@ def test_the_fixture_is_the_first_schema_with_data_in_it():
 def test_the_oldest_store_upgrades_keeps_its_data_and_serves(tmp_path):
     data_dir = _old_store(tmp_path)
     db_path = data_dir / "store.db"
-    before = {t: _rows(db_path, f"SELECT * FROM {t} ORDER BY 1")
-              for t in ("members", "sales", "sale_lines", "points_ledger", "outbox", "api_keys", "secrets", "consents")}
+    tables = ("members", "sales", "sale_lines", "points_ledger", "outbox", "api_keys", "secrets", "consents")
+    # the columns the old release had: later migrations may add columns, never change these
+    columns = {t: ", ".join(r[1] for r in _rows(db_path, f"PRAGMA table_info({t})")) for t in tables}
+    before = {t: _rows(db_path, f"SELECT {columns[t]} FROM {t} ORDER BY 1") for t in tables}
 
     done = cli("upgrade", "--data-dir", str(data_dir))
     assert done.returncode == 0, done.stderr
     assert "store-edge-join/" in done.stdout and "store-edge-sync/" in done.stdout
 
     for table, rows in before.items():  # every row the old release wrote is still there, unchanged
-        assert _rows(db_path, f"SELECT * FROM {table} ORDER BY 1") == rows, table
+        assert _rows(db_path, f"SELECT {columns[table]} FROM {table} ORDER BY 1") == rows, table
     assert integrity_errors(db_path) == []
     db = sqlite_utils.Database(db_path)
     assert upgrade.pending_migrations(db) == []
@@ -59,6 +61,8 @@ def test_the_oldest_store_upgrades_keeps_its_data_and_serves(tmp_path):
     assert _rows(db_path, "SELECT sum(completed) FROM sales_lane_counts") == [(3,)]
     # switched once to incremental vacuum, so pages retention frees go back to the disk
     assert _rows(FIXTURE, "PRAGMA auto_vacuum") == [(0,)] and _rows(db_path, "PRAGMA auto_vacuum") == [(2,)]
+    # sales recorded before the charged amount was kept were charged their total
+    assert _rows(db_path, "SELECT count(*) FROM sales WHERE charged_fen IS NOT total_fen") == [(0,)]
     # a backup of the old file was taken first, and it is the old schema
     (pre,) = list_backups(data_dir / "backups")
     assert pre.label == "pre-upgrade"

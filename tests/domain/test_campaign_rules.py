@@ -19,6 +19,7 @@ from edge.domain.campaigns import (
     check_campaign,
     conditions_hold,
     decode_campaign,
+    expires_at,
 )
 from edge.domain.errors import InvalidInput
 from edge.domain.models import CartLine, MemberDayRule, Sku, Tier
@@ -43,16 +44,26 @@ def at(tz: ZoneInfo, *parts: int) -> datetime:
 
 
 @pytest.mark.parametrize("tz", [SHANGHAI, LOS_ANGELES])
-def test_a_member_day_starts_at_local_midnight_of_its_weekday(tz):
+@pytest.mark.parametrize(("day", "hour", "minute", "holds"), [
+    (26, 23, 59, False), (27, 0, 0, False), (27, 3, 59, False),  # Friday before 04:00: still Thursday
+    (27, 4, 0, True), (27, 23, 59, True),
+    (28, 2, 46, True), (28, 3, 59, True),  # Saturday night: still Friday's business day
+    (28, 4, 0, False)])
+def test_a_member_day_runs_from_the_business_day_start_of_its_weekday_to_the_next(tz, day, hour, minute, holds):
     friday = campaign(kind="member_day", conditions=Conditions(weekdays=[5]))
-    thursday_late = at(tz, 2026, 11, 26, 23, 59)
-    assert not conditions_hold(friday, MEMBER, thursday_late.astimezone(UTC).astimezone(tz), None)
-    assert conditions_hold(friday, MEMBER, (thursday_late + timedelta(minutes=1)).astimezone(tz), None)
+    moment = at(tz, 2026, 11, day, hour, minute).astimezone(UTC).astimezone(tz)
+    assert conditions_hold(friday, MEMBER, moment, None, time(4, 0)) is holds
+
+
+@pytest.mark.parametrize(("start", "holds"), [(time(0, 0), False), (time(4, 0), True), (time(6, 0), True)])
+def test_the_business_day_start_is_the_stores_own(start, holds):
+    friday = campaign(kind="member_day", conditions=Conditions(weekdays=[5]))
+    assert conditions_hold(friday, MEMBER, at(SHANGHAI, 2026, 11, 28, 2, 46), None, start) is holds
 
 
 def test_the_same_instant_is_friday_in_shanghai_and_thursday_in_los_angeles():
     friday = campaign(kind="member_day", conditions=Conditions(weekdays=[5]))
-    instant = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    instant = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 Friday in Shanghai, 18:00 Thursday in LA
     assert conditions_hold(friday, MEMBER, instant.astimezone(SHANGHAI), None)
     assert not conditions_hold(friday, MEMBER, instant.astimezone(LOS_ANGELES), None)
 
@@ -73,12 +84,21 @@ def test_a_flash_offer_runs_from_its_start_until_the_business_day_closes(tz, day
     assert conditions_hold(flash, Customer(), at(tz, 2026, 11, day, hour, 0), None, time(4, 0)) is holds
 
 
-def test_a_date_range_is_read_in_local_dates_not_utc_dates():
+def test_a_date_range_is_read_in_local_business_days_not_utc_dates():
     ends = campaign(conditions=Conditions(date_from="2026-11-01", date_to="2026-11-30"))
-    last_minute = datetime(2026, 11, 30, 15, 59, tzinfo=UTC)  # 23:59 on the 30th in Shanghai
+    last_minute = datetime(2026, 11, 30, 19, 59, tzinfo=UTC)  # 03:59 on 1 Dec in Shanghai: still the 30th
     assert conditions_hold(ends, MEMBER, last_minute.astimezone(SHANGHAI), None)
-    assert not conditions_hold(ends, MEMBER, (last_minute + timedelta(minutes=2)).astimezone(SHANGHAI), None)
-    assert conditions_hold(ends, MEMBER, (last_minute + timedelta(minutes=2)).astimezone(LOS_ANGELES), None)
+    assert not conditions_hold(ends, MEMBER, (last_minute + timedelta(minutes=1)).astimezone(SHANGHAI), None)
+    assert conditions_hold(ends, MEMBER, (last_minute + timedelta(minutes=1)).astimezone(LOS_ANGELES), None)
+    first = datetime(2026, 10, 31, 19, 59, tzinfo=UTC)  # 03:59 on 1 Nov in Shanghai: still 31 Oct
+    assert not conditions_hold(ends, MEMBER, first.astimezone(SHANGHAI), None)
+    assert conditions_hold(ends, MEMBER, (first + timedelta(minutes=1)).astimezone(SHANGHAI), None)
+
+
+def test_a_campaign_with_a_last_day_expires_when_that_business_day_closes():
+    ends = campaign(conditions=Conditions(date_to="2026-11-30"))
+    assert expires_at(ends, SHANGHAI, time(4, 0)) == at(SHANGHAI, 2026, 12, 1, 4, 0)
+    assert expires_at(campaign(), SHANGHAI, time(4, 0)) is None
 
 
 def test_a_birthday_window_reaches_across_the_new_year():
@@ -86,6 +106,13 @@ def test_a_birthday_window_reaches_across_the_new_year():
     assert conditions_hold(birthday, MEMBER, at(SHANGHAI, 2026, 12, 31, 10, 0), None)
     assert not conditions_hold(birthday, MEMBER, at(SHANGHAI, 2026, 12, 29, 10, 0), None)
     assert not conditions_hold(birthday, Customer(), at(SHANGHAI, 2027, 1, 2, 10, 0), None)
+
+
+def test_a_birthday_on_the_day_itself_counts_the_night_after_it_until_the_business_day_closes():
+    birthday = campaign(kind="birthday", conditions=Conditions(window_days=0))
+    assert conditions_hold(birthday, MEMBER, at(SHANGHAI, 2027, 1, 3, 2, 30), None, time(4, 0))  # 2 Jan's night
+    assert not conditions_hold(birthday, MEMBER, at(SHANGHAI, 2027, 1, 2, 2, 30), None, time(4, 0))  # 1 Jan's
+    assert conditions_hold(birthday, MEMBER, at(SHANGHAI, 2027, 1, 2, 4, 0), None, time(4, 0))
 
 
 def test_an_anniversary_applies_from_the_first_year_after_joining():
@@ -167,3 +194,16 @@ def test_a_flash_campaign_without_skus_or_a_flash_block_names_both_fields():
     with pytest.raises(InvalidInput) as e:
         check_campaign(bad)
     assert {f.field for f in e.value.errors} == {"flash", "scope.skus"}
+
+
+def test_when_one_flash_offers_cap_runs_out_the_rest_of_the_line_takes_the_next_flash_offer():
+    def flash(cid: str, remaining: int | None) -> Offer:
+        c = campaign(campaign_id=cid, kind="flash_inventory", applies_to="unit", benefit=PercentOff(5000),
+                     scope=Scope(skus=["CROISSANT"]), flash=Flash(start="16:00", threshold=0))
+        return Offer(offer_id=cid, campaign=c, remaining=remaining)
+
+    priced = price_order([CartLine("CROISSANT", 3, 1500)], CATALOG, Customer(), TIERS,
+                         [flash("a", 1), flash("b", None)], {"CROISSANT": 3}, at(SHANGHAI, 2026, 11, 24, 17, 0),
+                         SHANGHAI)
+    assert priced.cart.total_fen == 3 * 750
+    assert sorted((u.offer_id, u.units) for u in priced.uses) == [("a", 1), ("b", 2)]

@@ -33,7 +33,7 @@ def test_a_manager_creates_a_standee_and_sees_it_with_its_poster_links(site, des
     page.fill("input[name=label]", "收银台立牌")
     page.fill("input[name=location]", "counter")
     page.click("form[action='/manager/standees'] button")
-    row = page.locator("#standees tr[data-standee]")
+    row = page.locator("#standees tr[data-standee]").filter(has_text="收银台立牌")  # beside the demo's door standee
     expect(row).to_contain_text("收银台立牌")
     expect(row.locator(".scans")).to_have_text("0")
     page.screenshot(path=tmp_path / "manager.png", full_page=True)

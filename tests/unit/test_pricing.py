@@ -17,6 +17,8 @@ TUESDAY = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 FRIDAY_NOON_SHANGHAI = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 THURSDAY_2330_SHANGHAI = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 FRIDAY_0030_SHANGHAI = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # still Thursday in UTC
+FRIDAY_0400_SHANGHAI = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+SATURDAY_0030_SHANGHAI = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)  # still Friday's business day
 
 
 def tiers_with(bps: int) -> dict[str, Tier]:
@@ -74,9 +76,11 @@ LATTE = Sku(sku="LATTE", name_zh="拿铁", name_en="Latte", category="coffee", p
     (TUESDAY, False),
     (FRIDAY_NOON_SHANGHAI, True),
     (THURSDAY_2330_SHANGHAI, False),
-    (FRIDAY_0030_SHANGHAI, True),  # Friday in Shanghai though still Thursday in UTC
+    (FRIDAY_0030_SHANGHAI, False),  # Friday's calendar date, but Thursday's business day (from 04:00)
+    (FRIDAY_0400_SHANGHAI, True),  # Friday's business day in Shanghai though still Thursday in UTC
+    (SATURDAY_0030_SHANGHAI, True),
 ])
-def test_member_day_boost_follows_the_weekday_in_store_local_time(now, boosted):
+def test_member_day_boost_follows_the_business_day_in_store_local_time(now, boosted):
     priced = price_cart([CartLine("LATTE", 1, 2800)], {"LATTE": LATTE}, PricingMember("m", "t"),
                         tiers_with(1000), friday(500), now, SHANGHAI)
     assert priced.discount_fen == (280 + 140 if boosted else 280)

@@ -1,6 +1,7 @@
 """Two stores open in one process (tests, HQ simulations) keep their own state: offers, checkouts,
 secrets, reference reloads and held events never cross between them."""
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,14 +36,15 @@ def two_stores(tmp_path: Path) -> Iterator[tuple[StoreRuntime, StoreRuntime]]:
 
 
 def quote(store: StoreRuntime) -> None:
-    checkout.quote(store, msgspec.convert({"lane_id": "L1", "cashier_id": "C1",
-                                           "lines": [{"sku": "LATTE", "qty": 1}]}, QuoteIn))
+    asyncio.run(checkout.quote(store, msgspec.convert({"lane_id": "L1", "cashier_id": "C1",
+                                                       "lines": [{"sku": "LATTE", "qty": 1}]}, QuoteIn)))
 
 
-def test_a_quote_puts_its_checkout_on_its_own_stores_board_only(two_stores):
+def test_a_quote_puts_its_checkout_and_price_lock_on_its_own_stores_board_only(two_stores):
     a, b = two_stores
     quote(a)
     assert list(a.checkout_board.by_lane) == ["L1"] and b.checkout_board.by_lane == {}
+    assert a.price_locks.of_lane("L1") is not None and len(a.price_locks) == 1 and len(b.price_locks) == 0
 
 
 def test_each_store_plans_its_own_campaigns_and_reads_its_own_secrets(two_stores):
