@@ -17,6 +17,7 @@ from .api.campaigns import CampaignController
 from .api.checkouts import CheckoutController
 from .api.health import healthz
 from .api.manager import ManagerController
+from .api.pricebook import PriceBookController
 from .api.printing import PrintingController
 from .api.problems import HANDLERS
 from .api.standees import StandeeController
@@ -74,7 +75,7 @@ def create_app(store: Store) -> Litestar:
     """Build the HTTP app over an open store. The caller owns the store and closes it."""
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, SyncController, PrintingController, *PAGES],
+                        CheckoutController, PriceBookController, SyncController, PrintingController, *PAGES],
         on_startup=[start_sync_loop, start_upkeep, start_printing],
         on_shutdown=[stop_sync_loop, stop_upkeep, stop_printing],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
