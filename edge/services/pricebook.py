@@ -98,6 +98,7 @@ class PriceBookOut(Struct, kw_only=True):
     version: str  # also the ETag: send it back as If-None-Match
     store_id: str
     timezone: str
+    utc_offset_minutes: int  # the zone's offset now: a till without a zone database reads time by it
     business_day_start: str
     region: str  # for phone numbers typed without a country code
     consent_policy_version: str
@@ -168,7 +169,9 @@ def build_book(store: Store, now: datetime | None = None) -> PriceBookOut:
     members = [BookMember(phone_hash=_hashed(key, r[1]), member_id=r[0], tier_id=r[2],
                           phone_masked=mask_phone(r[1]), seen_at=r[3]) for r in rows]
     return PriceBookOut(
-        version="", store_id=cfg.store_id, timezone=cfg.timezone, business_day_start=cfg.business_day_start,
+        version="", store_id=cfg.store_id, timezone=cfg.timezone,
+        utc_offset_minutes=int(now.astimezone(tz).utcoffset().total_seconds() // 60),  # type: ignore[union-attr]
+        business_day_start=cfg.business_day_start,
         region=cfg.region, consent_policy_version=cfg.consent_policy_version, generated_at=iso(now),
         business_day=day,
         catalog=[BookSku(sku=s.sku, name_zh=s.name_zh, name_en=s.name_en, category=s.category,
