@@ -56,6 +56,7 @@ class OfflineJournal:
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")  # a journaled sale must survive the POS's power cut
+        self._conn.execute("PRAGMA secure_delete = ON")  # a sent sale's dropped body is zeroed, not left in the file
         self._conn.execute("CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                            "sale_id TEXT NOT NULL UNIQUE, body BLOB NOT NULL, state TEXT NOT NULL, reason TEXT, "
                            "journaled_at REAL NOT NULL)")
