@@ -43,7 +43,7 @@ from ._errors import (
                       ProblemError,
 )
 from ._journal import AutoFlush, JournaledSale, JournalStatus, OfflineJournal
-from ._offline_price import OfflineQuote, price_offline
+from ._offline_price import OfflineQuote, business_day, price_offline
 from ._till import Till, TillStatus
 from ._types import (
                       Consent,
@@ -69,5 +69,5 @@ __all__ = [
     "Enrolment", "InvalidInputError", "JournalStatus", "JournaledSale", "Line", "LineIn", "MemberSummary",
     "NotFoundError", "OfflineJournal", "OfflineMember", "OfflineQuote", "Payer", "Payment", "PaymentResult",
     "PriceBook", "PriceBookFile", "PriceException", "ProblemError", "Quote", "Receipt", "Sale", "Tier", "Till",
-    "TillStatus", "__version__", "new_checkout_id", "new_sale_id", "normalise_phone", "price_offline",
+    "TillStatus", "__version__", "business_day", "new_checkout_id", "new_sale_id", "normalise_phone", "price_offline",
 ]
