@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "deploy")
 
 from edge.schemas import SaleIn  # noqa: E402
 from edge.services import sales  # noqa: E402
-from edge.services.runtime import Store  # noqa: E402
+from edge.services.runtime import StoreRuntime  # noqa: E402
 from edge.services.setup import demo_config, init_store, seed_demo  # noqa: E402
 
 from ops_support import Served  # noqa: E402
@@ -35,7 +35,7 @@ LANES = 8
 
 
 def fill(data_dir: Path, count: int) -> None:
-    store = Store(data_dir)
+    store = StoreRuntime(data_dir)
 
     async def run() -> None:
         for start in range(0, count, 500):

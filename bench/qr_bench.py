@@ -56,14 +56,14 @@ def over_http() -> None:
     from litestar.testing import TestClient
 
     from edge.app import create_app
-    from edge.services.runtime import Store
+    from edge.services.runtime import StoreRuntime
     from edge.services.setup import demo_config, init_store, seed_demo
 
     logging.disable(logging.INFO)  # the app logs every request at INFO; the figures are the output
     with tempfile.TemporaryDirectory() as tmp:
         init_store(tmp, demo_config())
         lane = seed_demo(tmp)["lane"]
-        store = Store(tmp)
+        store = StoreRuntime(tmp)
         try:
             with TestClient(create_app(store)) as client:
                 auth = {"Authorization": f"Bearer {lane}"}

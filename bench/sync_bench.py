@@ -91,7 +91,7 @@ def rate(n: int, seconds: float) -> str:
 
 def bench_edge(events: int, tmp: Path) -> list[tuple[BatchHeader, bytes]]:
     from edge.app import create_app
-    from edge.services.runtime import Store
+    from edge.services.runtime import StoreRuntime
     from edge.services.setup import demo_config, init_store, seed_demo
     from edge.store import meta
 
@@ -128,7 +128,7 @@ def bench_edge(events: int, tmp: Path) -> list[tuple[BatchHeader, bytes]]:
     seal_s = time.perf_counter() - t
     db.close()
 
-    store = Store(data_dir)
+    store = StoreRuntime(data_dir)
     import uvicorn
 
     port = _free_port()

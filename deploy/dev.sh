@@ -3,7 +3,8 @@
 #   bash deploy/dev.sh demo [store-edge demo args]   set up, then serve the demo store on 127.0.0.1:8000
 #   bash deploy/dev.sh test [pytest args]            set up what the tests need, then run them
 # Works on a fresh machine with Python 3.11+; as root it also installs the Debian packages the
-# tests drive for real (chromium for page tests, a CJK font for posters; the demo needs only the font).
+# tests drive for real (chromium for page tests, a CJK font for posters, PostgreSQL's server for the
+# HQ warehouse tests, which start their own throwaway cluster; the demo needs only the font).
 # Python packages come from the locks (deploy/requirements*.lock, hashes checked), so the demo, the
 # tests, CI and an installed store run the same versions.
 set -euo pipefail
@@ -32,6 +33,8 @@ system_packages() {
       chromium) command -v chromium >/dev/null 2>&1 || want+=(chromium) ;;
       fonts-noto-cjk) have_cjk_font || want+=(fonts-noto-cjk) ;;
       systemd) command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd) ;;
+      postgresql) [ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || command -v initdb >/dev/null 2>&1 \
+                    || want+=(postgresql) ;;
     esac
   done
   [ ${#want[@]} -eq 0 ] && return 0
@@ -58,7 +61,7 @@ case "$cmd" in
     ;;
   test)
     # systemd: the deploy tests check the service units with systemd-analyze
-    system_packages 1 chromium fonts-noto-cjk systemd
+    system_packages 1 chromium fonts-noto-cjk systemd postgresql
     venv deploy/requirements-test.lock
     exec .venv/bin/python -m pytest -n 2 -q "$@"
     ;;

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Sequence
 
 from litestar import Litestar
 from litestar.di import Provide
@@ -9,14 +10,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.background import start_sync_loop, stop_sync_loop  # issue 5
-from sync.edge_api import SyncController  # issue 5
-
 from . import __version__
 from .api.campaigns import CampaignController
 from .api.checkouts import CheckoutController
+from .api.exceptions import ExceptionController
 from .api.health import healthz
+from .api.log_fields import log_text
 from .api.manager import ManagerController
+from .api.openapi_problems import install as document_problems
 from .api.pricebook import PriceBookController
 from .api.printing import PrintingController
 from .api.problems import HANDLERS
@@ -24,9 +25,11 @@ from .api.standees import StandeeController
 from .api.strict_body import authorize_and_decode, check_direct_handlers
 from .api.till import TillController
 from .pages import PAGES, RateLimits
+from .plugins import EdgePlugin
+from .services.background import beside_app
 from .services.keys import KeyVerifier
 from .services.printing import start_printing, stop_printing
-from .services.runtime import Store
+from .services.runtime import StoreRuntime
 from .services.upkeep import start_upkeep, stop_upkeep
 
 MAX_BODY = 256 * 1024  # a cart of 200 lines is ~20 KB; anything near a megabyte is not a POS
@@ -36,8 +39,10 @@ access_log = logging.getLogger("store_edge.access")
 def access_logger(app: ASGIApp) -> ASGIApp:
     """Log method, path, status and time: every request at INFO, refused ones (4xx/5xx) at WARNING.
 
-    Never the query string: lookups carry phones and payer ids. A line costs ~50 us, a third of a
-    quote, so `serve` logs only refused requests unless started with --access-log.
+    Never the query string: lookups carry phones and payer ids. The path is the request's raw bytes
+    (still percent-encoded), escaped: the decoded path can hold a line break a caller put there to
+    write log lines of their own. A line costs ~50 us, a third of a quote, so `serve` logs only
+    refused requests unless started with --access-log.
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,13 +62,15 @@ def access_logger(app: ASGIApp) -> ASGIApp:
         finally:
             level = logging.WARNING if status[0] >= 400 or status[0] == 0 else logging.INFO
             if access_log.isEnabledFor(level):
-                access_log.log(level, "%s %s %d %.1fms", scope["method"], _redact_path(scope["path"]), status[0],
+                access_log.log(level, "%s %s %d %.1fms", log_text(scope["method"]), _logged_path(scope), status[0],
                                (time.perf_counter() - start) * 1000)
 
     return middleware
 
 
-def _redact_path(path: str) -> str:
+def _logged_path(scope: Scope) -> str:
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    path = log_text(raw.split(b"?", 1)[0])
     # Join and member pages carry tokens in the path; log the page, not the token.
     for prefix in ("/j/", "/m/"):
         if path.startswith(prefix):
@@ -71,13 +78,17 @@ def _redact_path(path: str) -> str:
     return path
 
 
-def create_app(store: Store) -> Litestar:
-    """Build the HTTP app over an open store. The caller owns the store and closes it."""
+def create_app(store: StoreRuntime, plugins: Sequence[EdgePlugin] | None = None) -> Litestar:
+    """Build the HTTP app over an open store, with the plugins' routes and loops (by default the ones
+    the store was opened with). The caller owns the store and closes it."""
+    plugins = store.plugins if plugins is None else plugins
+    loops = [beside_app(f"{p.name}.{loop.__name__}", loop) for p in plugins for loop in p.loops]
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, PriceBookController, SyncController, PrintingController, *PAGES],
-        on_startup=[start_sync_loop, start_upkeep, start_printing],
-        on_shutdown=[stop_sync_loop, stop_upkeep, stop_printing],
+                        CheckoutController, ExceptionController, PriceBookController, PrintingController, *PAGES,
+                        *(h for p in plugins for h in p.route_handlers)],
+        on_startup=[start_upkeep, start_printing, *(start for start, _ in loops)],
+        on_shutdown=[stop_upkeep, stop_printing, *(stop for _, stop in loops)],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
         before_request=authorize_and_decode,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
@@ -94,6 +105,7 @@ def create_app(store: Store) -> Litestar:
         logging_config=None,  # logging is the process's to set (cli.py), not a per-app stderr handler
     )
     check_direct_handlers(app)
+    document_problems(app)
     # Around the whole app rather than as Litestar middleware: route middleware is built into every
     # route's stack with an exception layer of its own (~6 us a quote); outside, once, it sees the
     # same status, since Litestar's own exception layer sits inside it.

@@ -11,23 +11,16 @@ from . import cli_campaigns as campaigns_cli
 from . import cli_ops as ops_cli
 from . import cli_printers as printers_cli
 from . import cli_standees as standees_cli
+from .cli_common import DB_NAME, add_data_dir, data_dir, existing_store
 from .config import StoreConfig
 from .domain.clock import system_clock
+from .plugins import installed
 from .service_config import ServiceConfig
 from .services import keys as key_service
-from .services.runtime import DB_NAME
 from .store.connection import immediate, open_database
-from .store.keys import list_keys, revoke
 
 DEFAULT_DEMO_DIR = "./data/demo"
 EXIT_CONFIG = 78  # EX_CONFIG: systemd does not restart on it (RestartPreventExitStatus)
-
-
-def _data_dir(args: argparse.Namespace, default: str | None = None) -> Path:
-    value = args.data_dir or os.environ.get("STORE_EDGE_DATA_DIR") or default
-    if not value:
-        sys.exit("store-edge: give --data-dir or set STORE_EDGE_DATA_DIR")
-    return Path(value)
 
 
 def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
@@ -35,7 +28,7 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
     from . import serving
     from .app import create_app
     from .logformat import configure_logging
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
     from .services.upgrade import DatabaseNewer
     from .store.service_lock import StoreBusy, hold
 
@@ -47,7 +40,7 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
     logging.getLogger("store_edge.access").setLevel(logging.INFO if access_log else logging.WARNING)
     try:
         lock = hold(data_dir)  # one server per store; a restore waits for it to stop
-        store = Store(data_dir)
+        store = StoreRuntime(data_dir)
     except (StoreBusy, DatabaseNewer) as exc:
         print(f"store-edge: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
@@ -68,11 +61,11 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
 def cmd_init(args: argparse.Namespace) -> None:
     from .services.setup import init_store
 
-    data_dir = _data_dir(args)
+    folder = data_dir(args)
     config = StoreConfig(store_id=args.store_id, name=args.name, region=args.region, timezone=args.timezone,
                          public_base_url=args.public_url or f"http://127.0.0.1:{args.port}")
     try:
-        path = init_store(data_dir, config)
+        path = init_store(folder, config)
     except FileExistsError as exc:
         sys.exit(f"store-edge: {exc}")
     print(f"store {args.store_id} created at {path}")
@@ -81,24 +74,24 @@ def cmd_init(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from .services.setup import demo_config, init_store, seed_demo
 
-    data_dir = _data_dir(args, DEFAULT_DEMO_DIR)
+    folder = data_dir(args, DEFAULT_DEMO_DIR)
     base = f"http://{args.host}:{args.port}"
-    if not (data_dir / DB_NAME).exists():
-        init_store(data_dir, demo_config(base_url=base))
-        keys = seed_demo(data_dir)
+    if not (folder / DB_NAME).exists():
+        init_store(folder, demo_config(base_url=base))
+        keys = seed_demo(folder)
     else:  # keys are kept hashed: mint fresh demo keys and retire the previous ones
-        db = open_database(data_dir / DB_NAME)
+        db = open_database(folder / DB_NAME)
         now = system_clock()
         with immediate(db.conn):
-            for key_id, _, label, _, revoked in list_keys(db.conn):
+            for key_id, _, label, _, revoked in key_service.list_keys(db.conn):
                 if label.startswith("demo ") and revoked is None:
-                    revoke(db.conn, key_id, now)
+                    key_service.revoke_key(db.conn, key_id, now)
             keys = {r: key_service.create_key(db.conn, r, now, f"demo {r}")[1] for r in ("lane", "manager", "hq")}
         db.conn.close()
-    print(f"store-edge demo store at {data_dir.resolve()}")
+    print(f"store-edge demo store at {folder.resolve()}")
     for role in ("lane", "manager", "hq"):
         print(f"{role} key: {keys[role]}")
-    standee = ops_cli.demo_standee(data_dir)  # scan it with a phone on the same network to join
+    standee = ops_cli.demo_standee(folder)  # scan it with a phone on the same network to join
     print(f"join (standee at the door): {standee.url}")
     print(f"standee poster (manager key): {standee.poster_png_url}")
     print(f"start page: {base}/")
@@ -107,7 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"api docs: {base}/schema/swagger")
     print(f"openapi: {base}/schema/openapi.json")
     sys.stdout.flush()
-    _serve(data_dir, args.host, args.port, args.access_log)
+    _serve(folder, args.host, args.port, args.access_log)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -118,22 +111,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except ConfigError as exc:
         print(f"store-edge: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
-    data_dir = _data_dir(args, settings.data_dir or None)
-    if not (data_dir / DB_NAME).exists():
-        sys.exit(f"store-edge: no store at {data_dir}; run `store-edge init` first")
-    _serve(data_dir, args.host or settings.http.host, args.port or settings.http.port,
+    folder = data_dir(args, settings.data_dir or None)
+    if not (folder / DB_NAME).exists():
+        sys.exit(f"store-edge: no store at {folder}; run `store-edge init` first")
+    _serve(folder, args.host or settings.http.host, args.port or settings.http.port,
            args.access_log or settings.http.access_log, settings)
 
 
-def _keys_db(args: argparse.Namespace):  # noqa: ANN202
-    data_dir = _data_dir(args)
-    if not (data_dir / DB_NAME).exists():
-        sys.exit(f"store-edge: no store at {data_dir}")
-    return open_database(data_dir / DB_NAME)
-
-
 def cmd_keys(args: argparse.Namespace) -> None:
-    db = _keys_db(args)
+    db = open_database(existing_store(args) / DB_NAME)
     now = system_clock()
     try:
         if args.keys_cmd == "create":
@@ -151,11 +137,11 @@ def cmd_keys(args: argparse.Namespace) -> None:
             print(token)
         elif args.keys_cmd == "revoke":
             with immediate(db.conn):
-                if revoke(db.conn, args.key_id, now) is None:
+                if not key_service.revoke_key(db.conn, args.key_id, now):
                     sys.exit(f"store-edge: no live key {args.key_id}")
             print(f"revoked {args.key_id}")
         else:
-            for key_id, role, label, created, revoked in list_keys(db.conn):
+            for key_id, role, label, created, revoked in key_service.list_keys(db.conn):
                 print(f"{key_id}\t{role}\t{created}\t{'revoked ' + revoked if revoked else 'live'}\t{label}")
     finally:
         db.conn.close()
@@ -165,21 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="store-edge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def data_dir_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", help="the store's folder (or STORE_EDGE_DATA_DIR)")
-
     def listen_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
         p.add_argument("--host", default="127.0.0.1" if defaults else None, help="default 127.0.0.1")
         p.add_argument("--port", type=int, default=8000 if defaults else None, help="default 8000")
         p.add_argument("--access-log", action="store_true", help="log every request (refused ones always are)")
 
     p = sub.add_parser("demo", help="create (if absent) and serve the demo store; prints a key per role")
-    data_dir_arg(p)
+    add_data_dir(p)
     listen_args(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("init", help="create a store database")
-    data_dir_arg(p)
+    add_data_dir(p)
     p.add_argument("--store-id", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--region", default="CN")
@@ -189,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("serve", help="serve a store")
-    data_dir_arg(p)
+    add_data_dir(p)
     listen_args(p, defaults=False)
     p.add_argument("--config", help="the service's settings file (or STORE_EDGE_CONFIG)")
     p.set_defaults(func=cmd_serve)
@@ -199,26 +182,24 @@ def build_parser() -> argparse.ArgumentParser:
     k = ks.add_parser("create", help="make a key; prints it alone on stdout")
     k.add_argument("--role", required=True, choices=key_service.ROLES)
     k.add_argument("--label", default="")
-    data_dir_arg(k)
+    add_data_dir(k)
     k = ks.add_parser("rotate", help="revoke a key and print its successor")
     k.add_argument("key_id")
-    data_dir_arg(k)
+    add_data_dir(k)
     k = ks.add_parser("revoke", help="revoke a key")
     k.add_argument("key_id")
-    data_dir_arg(k)
+    add_data_dir(k)
     k = ks.add_parser("list", help="list keys (never the keys themselves)")
-    data_dir_arg(k)
+    add_data_dir(k)
     p.set_defaults(func=cmd_keys)
 
-    from sync.edge_cli import add_sync_commands  # issue 5: `store-edge sync ...` and `store-edge hq ...`
-    from sync.hq.cli import add_hq_commands
-
-    add_sync_commands(sub)
-    add_hq_commands(sub)
-    standees_cli.register(sub, data_dir_arg)  # scan-to-join: standees and posters
-    campaigns_cli.register(sub, data_dir_arg)  # issue 4: campaigns list, the coupon and points sweep
-    printers_cli.register(sub, data_dir_arg)  # receipt printers: add, list, remove, test
-    ops_cli.register(sub, data_dir_arg)  # backup, restore, upgrade, doctor
+    standees_cli.register(sub, add_data_dir)  # scan-to-join: standees and posters
+    campaigns_cli.register(sub, add_data_dir)  # campaigns list, the coupon and points sweep
+    printers_cli.register(sub, add_data_dir)  # receipt printers: add, list, remove, test
+    ops_cli.register(sub, add_data_dir)  # backup, restore, upgrade, doctor
+    for plugin in installed():  # e.g. sync: `store-edge sync ...` and `store-edge hq ...`
+        if plugin.add_commands is not None:
+            plugin.add_commands(sub, add_data_dir)
     return parser
 
 

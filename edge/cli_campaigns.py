@@ -3,22 +3,17 @@
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Callable
 
-from .services.runtime import DB_NAME
+from .cli_common import existing_store
 
 
 def cmd_campaigns(args: argparse.Namespace) -> None:
-    """Campaign upkeep (issue 4): list campaigns, or run the sweep (the server also runs it every 10 minutes)."""
-    from .cli import _data_dir
+    """List campaigns, or run the coupon and points sweep (the server also runs it every 10 minutes)."""
     from .services import campaigns, upkeep
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
-    data_dir = _data_dir(args)
-    if not (data_dir / DB_NAME).exists():
-        sys.exit(f"store-edge: no store at {data_dir}")
-    store = Store(data_dir)
+    store = StoreRuntime(existing_store(args))
     try:
         if args.campaigns_cmd == "list":
             for c in campaigns.list_campaigns(store):

@@ -6,11 +6,11 @@ Each takes `--config FILE` (or STORE_EDGE_CONFIG) for the installed service's se
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .cli_common import data_dir as store_folder
 from .service_config import ConfigError, ServiceConfig, resolve
 
 EXIT_FAILED = 1
@@ -56,10 +56,7 @@ def _settings(args: argparse.Namespace) -> ServiceConfig:
 
 
 def _data_dir(args: argparse.Namespace, settings: ServiceConfig) -> Path:
-    value = args.data_dir or os.environ.get("STORE_EDGE_DATA_DIR") or settings.data_dir
-    if not value:
-        sys.exit("store-edge: give --data-dir, set STORE_EDGE_DATA_DIR, or data_dir in --config")
-    return Path(value)
+    return store_folder(args, settings.data_dir or None)
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
@@ -93,17 +90,15 @@ def _schema_check(conn) -> None:  # noqa: ANN001 - sqlite3.Connection
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
-    # Sync's epoch hook, handed in here, where the command line wires the packages together: the
-    # edge core never imports sync.
-    from sync.restore_epoch import start_epoch_after_restore
-
+    from .plugins import installed
     from .services.backup import BackupError, restore_backup
     from .services.upgrade import DatabaseNewer
 
     settings = _settings(args)
     data_dir = _data_dir(args, settings)
     try:
-        result = restore_backup(args.file, data_dir, hooks=[start_epoch_after_restore], check_schema=_schema_check,
+        result = restore_backup(args.file, data_dir, hooks=[h for p in installed() for h in p.restore_hooks],
+                                check_schema=_schema_check,
                                 allow_other_store=args.allow_other_store)
     except (BackupError, DatabaseNewer, OSError) as exc:
         print(f"store-edge: restore refused: {exc}", file=sys.stderr)
@@ -116,7 +111,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> None:
-    from .services.runtime import DB_NAME, Store
+    from .services.runtime import DB_NAME, StoreRuntime
     from .services.upgrade import DatabaseNewer, pending_migrations
     from .store.connection import open_database
 
@@ -130,7 +125,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     finally:
         db.conn.close()
     try:
-        Store(data_dir).close()  # opening the store is what upgrades it
+        StoreRuntime(data_dir).close()  # opening the store is what upgrades it
     except DatabaseNewer as exc:
         print(f"store-edge: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
@@ -159,9 +154,9 @@ def demo_standee(data_dir: Path):  # noqa: ANN201 - StandeeOut
 
     from .schemas import StandeeIn
     from .services import join
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
-    store = Store(data_dir)
+    store = StoreRuntime(data_dir)
     try:
         data = StandeeIn(standee_id="demo-door", label="门口立牌 Door", location="entrance",
                          welcome_campaign_id="welcome-5")

@@ -32,12 +32,12 @@ def register(sub: argparse._SubParsersAction, data_dir_arg: Callable[[argparse.A
 
 
 def cmd_printers(args: argparse.Namespace) -> None:
-    from .cli import _data_dir
+    from .cli_common import existing_store
     from .domain.errors import StoreEdgeError
     from .services import printing
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
-    store = Store(_data_dir(args))
+    store = StoreRuntime(existing_store(args))
     try:
         if args.printers_cmd == "add":
             lanes = tuple(x.strip() for x in args.lanes.split(",") if x.strip())

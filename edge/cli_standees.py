@@ -28,13 +28,13 @@ def register(sub: argparse._SubParsersAction, data_dir_arg: Callable[[argparse.A
 
 
 def cmd_standees(args: argparse.Namespace) -> None:
-    from .cli import _data_dir
+    from .cli_common import data_dir
     from .domain.errors import StoreEdgeError
     from .schemas import StandeeIn
     from .services import join, posters
-    from .services.runtime import Store
+    from .services.runtime import StoreRuntime
 
-    store = Store(_data_dir(args))
+    store = StoreRuntime(data_dir(args))
     try:
         if args.standees_cmd == "create":
             data = msgspec.convert({"label": args.label, "location": args.location,

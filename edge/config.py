@@ -9,7 +9,7 @@ import msgspec
 
 
 class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
-    store_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    store_id: Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9_.-]{1,64}\Z")]
     name: str
     region: str = "CN"  # default region for phone numbers typed without a country code
     timezone: str = "Asia/Shanghai"  # rules (member day, business day) read time here
@@ -19,6 +19,8 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     consent_policy_version: str = "2026-01"
     public_base_url: str = "http://127.0.0.1:8000"  # what QR codes point customers at
     send_raw_phone_upstream: bool = False  # HQ gets phone HMAC + masked form unless True
+    price_lock_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 10  # a quote's price holds this long
+    void_window_minutes: Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 60)] = 30  # a lane voids its own sales
 
     @property
     def tz(self) -> ZoneInfo:

@@ -11,23 +11,23 @@ from msgspec import Meta, Struct
 
 from .domain.campaigns import Campaign
 from .domain.models import Fen, Qty
+from .domain.text import Id, Printable
 
-Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-ShortText = Annotated[str, Meta(max_length=120)]
+ShortText = Annotated[Printable, Meta(max_length=120)]
 JoinSource = Literal["cashier", "checkout_qr", "standee", "receipt", "referral", "import"]
 PaymentMethod = Literal["wechat_pay", "alipay", "card", "cash", "unionpay", "other"]
-Birthday = Annotated[str, Meta(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+Birthday = Annotated[str, Meta(max_length=5, pattern=r"\A(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")]
 
 
 class ConsentIn(Struct, forbid_unknown_fields=True):
-    policy_version: Annotated[str, Meta(min_length=1, max_length=32)]
+    policy_version: Annotated[Printable, Meta(min_length=1, max_length=32)]
     granted: bool  # membership: required
     marketing: bool = False
     payment_link: bool = False
 
 
 class EnrolIn(Struct, forbid_unknown_fields=True):
-    phone: Annotated[str, Meta(min_length=1, max_length=40)]
+    phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
     consent: ConsentIn
     source: JoinSource = "cashier"
     lane_id: Id | None = None
@@ -68,9 +68,9 @@ class EnrolOut(MemberSummary, kw_only=True):
 class MemberRef(Struct, forbid_unknown_fields=True):
     """Who the customer is: exactly one of the fields."""
 
-    phone: Annotated[str, Meta(max_length=40)] | None = None
+    phone: Annotated[Printable, Meta(max_length=40)] | None = None
     member_id: Id | None = None
-    code: Annotated[str, Meta(max_length=200)] | None = None
+    code: Annotated[Printable, Meta(max_length=200)] | None = None
 
 
 class LineIn(Struct, forbid_unknown_fields=True):
@@ -83,6 +83,14 @@ Lines = Annotated[list[LineIn], Meta(min_length=1, max_length=200)]
 CouponCodes = Annotated[list[Id], Meta(max_length=20)]
 
 
+class PayerIn(Struct, forbid_unknown_fields=True):
+    """The payer a POS knows before it charges (a pay code, face pay): never stored raw."""
+
+    provider: Id
+    payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)]
+    scope: Annotated[Printable, Meta(max_length=64)] = ""
+
+
 class QuoteIn(Struct, forbid_unknown_fields=True):
     lane_id: Id
     cashier_id: Id
@@ -91,6 +99,7 @@ class QuoteIn(Struct, forbid_unknown_fields=True):
     member: MemberRef | None = None
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # preview: what these points would take off
+    payer: PayerIn | None = None  # the quote prices the member this payer is linked to; the lock holds it
 
 
 class DiscountOut(Struct):
@@ -142,14 +151,28 @@ class QuoteOut(Struct, kw_only=True):
     quoted_at: str
     notes: list[OfferNoteOut] = []
     points_multiplier_pct: int = 100
+    locked_until: str | None = None  # the price holds until then for a sale with this checkout_id
 
 
 class PaymentIn(Struct, forbid_unknown_fields=True):
     method: PaymentMethod
     provider: Id | None = None  # wechat, alipay, a card network
-    scope: Annotated[str, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
-    payer_id: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    scope: Annotated[Printable, Meta(max_length=64)] = ""  # app id / merchant id the payer id is scoped to
+    payer_id: Annotated[Printable, Meta(min_length=1, max_length=128)] | None = None
     amount_fen: Fen | None = None
+
+
+class SaleEnrolmentIn(Struct, forbid_unknown_fields=True):
+    """A phone the cashier typed (offline) with the customer's consent: the customer joins at this checkout."""
+
+    phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
+    consent: ConsentIn
+    name: ShortText | None = None
+    birthday: Birthday | None = None
+
+
+RFC3339 = Annotated[str, Meta(min_length=20, max_length=40,
+                              pattern=r"\A\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")]
 
 
 class SaleIn(Struct, forbid_unknown_fields=True):
@@ -162,13 +185,16 @@ class SaleIn(Struct, forbid_unknown_fields=True):
     member_id: Id | None = None
     coupon_codes: CouponCodes = []
     redeem_points: Annotated[int, Meta(ge=0, le=10**8)] = 0  # points to spend as a discount
-    member_confirmation: Annotated[str, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
+    member_confirmation: Annotated[Printable, Meta(max_length=16)] | None = None  # the member's own: last 4 of phone
+    offline: bool = False  # rung up while the edge was unreachable: replayed from the POS's journal
+    rung_up_at: RFC3339 | None = None  # when the till rang it up (required when offline)
+    enrolment: SaleEnrolmentIn | None = None
 
 
 class PaymentOut(Struct, kw_only=True):
     method: str
     provider: str | None
-    amount_fen: int
+    amount_fen: int  # what the till charged: the recorded amount
     payer_linked: bool  # this sale's payer is now linked to the member
     recognised_member: bool  # the member was recognised from the payer alone
 
@@ -179,6 +205,15 @@ class ReceiptOut(Struct, kw_only=True):
     business_day: str
     printed_member: str | None  # masked phone, or None for a non-member
     join: JoinOffer | None  # the receipt's join QR for a non-member
+
+
+class SaleExceptionOut(Struct, kw_only=True):
+    exception_id: str
+    kind: str  # price | offline
+    edge_total_fen: int
+    charged_fen: int
+    difference_fen: int  # charged minus the edge's price
+    reason: str
 
 
 class SaleOut(Struct, kw_only=True):
@@ -202,10 +237,51 @@ class SaleOut(Struct, kw_only=True):
     void_reason: str | None = None
     points_redeemed: int = 0
     points_pending_until: str | None = None  # earned points are held until then (a return takes them back)
+    offline: bool = False
+    rung_up_at: str | None = None
+    exception: SaleExceptionOut | None = None  # the till charged other than the edge's price, or rang up offline
+
+
+class ExceptionOut(Struct, kw_only=True):
+    """One entry of the manager's exceptions list. Kinds are open: price, offline, stock_below_zero,
+    replay_refused, and whatever other parts of the store add."""
+
+    exception_id: str
+    kind: str
+    status: Literal["open", "resolved"]
+    created_at: str
+    reason: str
+    sale_id: str | None = None
+    lane_id: str | None = None
+    business_day: str | None = None
+    edge_total_fen: int | None = None
+    charged_fen: int | None = None
+    difference_fen: int | None = None
+    sku: str | None = None
+    on_hand_after: int | None = None
+    body: str | None = None  # a refused replay's body as received (bounded)
+    error: str | None = None
+    resolved_at: str | None = None
+    resolved_note: str | None = None
+
+
+class ExceptionsOut(Struct, kw_only=True):
+    exceptions: list[ExceptionOut]
+    open_count: int
+
+
+class ResolveIn(Struct, forbid_unknown_fields=True):
+    note: Annotated[Printable, Meta(min_length=1, max_length=500)]
+
+
+class CheckoutCancelled(Struct, kw_only=True):
+    checkout_id: str
+    status: Literal["cancelled"]
+    released: int  # reservations given back
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    reason: Annotated[Printable, Meta(min_length=1, max_length=200)]
 
 
 class StockIn(Struct, forbid_unknown_fields=True):
@@ -313,11 +389,11 @@ class HealthOut(Struct, kw_only=True):
 
 
 
-# --- scan-to-join (issue 3) ---
+# --- scan-to-join: standees, checkouts, join offers ---
 
 class StandeeIn(Struct, forbid_unknown_fields=True):
-    label: Annotated[str, Meta(min_length=1, max_length=60)]
-    location: Annotated[str, Meta(max_length=60)] = ""
+    label: Annotated[Printable, Meta(min_length=1, max_length=60)]
+    location: Annotated[Printable, Meta(max_length=60)] = ""
     welcome_campaign_id: Id | None = None
     standee_id: Id | None = None  # client-chosen, so a retried create is safe
 

@@ -24,6 +24,7 @@ Errors:
 
     EdgeError
      ├── EdgeUnreachable      the edge did not answer (after the retries)
+     │    └── EdgeUnavailable     it answered 503: it cannot write now (journal the sale)
      └── ProblemError         the edge answered 4xx/5xx problem+json: .status .title .detail .errors
           ├── AuthError           401 / 403
           ├── NotFoundError       404
@@ -37,6 +38,7 @@ from ._errors import (
                       AuthError,
                       ConflictError,
                       EdgeError,
+                      EdgeUnavailable,
                       EdgeUnreachable,
                       InvalidInputError,
                       NotFoundError,
@@ -65,9 +67,10 @@ from ._types import (
 __version__ = "0.2.0"
 
 __all__ = [
-    "AuthError", "AutoFlush", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnreachable",
-    "Enrolment", "InvalidInputError", "JournalStatus", "JournaledSale", "Line", "LineIn", "MemberSummary",
-    "NotFoundError", "OfflineJournal", "OfflineMember", "OfflineQuote", "Payer", "Payment", "PaymentResult",
-    "PriceBook", "PriceBookFile", "PriceException", "ProblemError", "Quote", "Receipt", "Sale", "Tier", "Till",
-    "TillStatus", "__version__", "business_day", "new_checkout_id", "new_sale_id", "normalise_phone", "price_offline",
+    "AuthError", "AutoFlush", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnavailable",
+    "EdgeUnreachable", "Enrolment", "InvalidInputError", "JournalStatus", "JournaledSale", "Line", "LineIn",
+    "MemberSummary", "NotFoundError", "OfflineJournal", "OfflineMember", "OfflineQuote", "Payer", "Payment",
+    "PaymentResult", "PriceBook", "PriceBookFile", "PriceException", "ProblemError", "Quote", "Receipt", "Sale", "Tier",
+    "Till", "TillStatus", "__version__", "business_day", "new_checkout_id", "new_sale_id", "normalise_phone",
+    "price_offline",
 ]

@@ -11,7 +11,7 @@ from urllib.parse import quote as quote_segment
 import httpx
 import msgspec
 
-from ._errors import EdgeUnreachable, problem_from
+from ._errors import EdgeUnavailable, EdgeUnreachable, problem_from
 from ._types import (
     Consent,
     Enrolment,
@@ -113,13 +113,19 @@ class EdgeClient:
             try:
                 r = self._client.request(method, path, content=content, params=params,
                                          headers={**self._headers, **(headers or {})})
-                self.last_seen_at = self.clock()
-                return r
             except RETRYABLE as exc:
                 if attempt == retries:
                     self.last_unreachable_at = self.clock()
                     raise EdgeUnreachable(f"{method} {path}: {type(exc).__name__}") from exc
                 self._backoff(attempt)
+                continue
+            self.last_seen_at = self.clock()
+            if r.status_code != 503:
+                return r
+            # 503: the edge is up but cannot write now (disk full, read-only); nothing was saved
+            if attempt == retries:
+                raise EdgeUnavailable(f"{method} {path}: 503 {r.text[:200]}")
+            self._backoff(attempt)
         raise AssertionError("unreachable")
 
     def _call(self, method: str, path: str, type_: type[T], *, body: Any = None, params: dict | None = None,

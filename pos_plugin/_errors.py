@@ -11,6 +11,10 @@ class EdgeUnreachable(EdgeError):
     """The edge did not answer, even after retries: keep the sale in the OfflineJournal."""
 
 
+class EdgeUnavailable(EdgeUnreachable):
+    """The edge answered 503, even after retries (its disk is full or read-only): journal the sale too."""
+
+
 @dataclass
 class FieldProblem:
     field: str

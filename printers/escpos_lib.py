@@ -8,6 +8,7 @@ folder that is reused, and the root logger is put back as it was.
 
 import logging
 import os
+import pickle
 import tempfile
 import threading
 from functools import cache
@@ -29,7 +30,13 @@ def _module():  # noqa: ANN202 - the escpos.printer module
         root = logging.getLogger()
         handlers, level = list(root.handlers), root.level
         try:
-            import escpos.printer  # noqa: PLC0415 - deliberately lazy, see the module docstring
+            try:
+                import escpos.printer  # noqa: PLC0415 - deliberately lazy, see the module docstring
+            except (EOFError, pickle.UnpicklingError):
+                # another process was writing the shared cache as we read it (python-escpos writes it
+                # in place): build a private one this once
+                os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = tempfile.mkdtemp(prefix="store-edge-escpos-")
+                import escpos.printer  # noqa: PLC0415
         finally:
             for h in list(root.handlers):
                 if h not in handlers:

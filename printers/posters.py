@@ -11,6 +11,8 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
+from edge.domain.text import strip_controls
+
 from .fonts import FontMissing, find_font
 from .qr import qr_image
 
@@ -48,7 +50,11 @@ def _font(size: int, bold: bool, configured: str | None) -> ImageFont.FreeTypeFo
 
 def _centred(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont, fill, width: int,
              max_width: int) -> int:
-    """Draw `text` centred at `y`, shrinking the font until it fits; return the y below it."""
+    """Draw `text` centred at `y`, shrinking the font until it fits; return the y below it.
+
+    Control characters are dropped first: the text shaper fails on them (U+001E: "raqm_layout() failed"),
+    and inputs refuse them, but a label stored before that rule may still hold one."""
+    text = strip_controls(text)
     while draw.textlength(text, font=font) > max_width and font.size > 10:
         font = font.font_variant(size=font.size - 2)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)

@@ -4,8 +4,7 @@ import asyncio
 import logging
 import time
 
-from edge.services.background import beside_app
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 
 from . import settings as sync_settings
 from .config_pull import pull_config
@@ -16,7 +15,7 @@ TICK_SECONDS = 15.0
 CONFIG_EVERY_SECONDS = 300.0
 
 
-async def sync_loop(store: Store, every_seconds: float = TICK_SECONDS) -> None:
+async def sync_loop(store: StoreRuntime, every_seconds: float = TICK_SECONDS) -> None:
     """Seal batches before HQ asks, prune what HQ acknowledged past the retention, fetch config from HQ
     every few minutes. The till never waits on this."""
     last_config = 0.0
@@ -37,5 +36,3 @@ async def sync_loop(store: Store, every_seconds: float = TICK_SECONDS) -> None:
                 except Exception as exc:  # HQ unreachable is the normal case offline
                     log.warning("config pull failed: %s", exc)
 
-
-start_sync_loop, stop_sync_loop = beside_app("sync_loop", sync_loop)

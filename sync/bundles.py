@@ -9,7 +9,6 @@ store that missed a bundle refuses the next one instead of silently missing memb
 import hashlib
 import sqlite3
 from datetime import datetime
-from typing import Any
 
 import msgspec
 
@@ -17,39 +16,13 @@ from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, InvalidInput
 from edge.domain.models import Sku, Tier
 from edge.services.erasure import erase_member
-from edge.services.runtime import Store, bump_reference
+from edge.services.runtime import StoreRuntime, bump_reference
 from edge.store import catalog as catalog_repo
+from edge.store import directory
 
+from .bundle_format import Campaign, DirectoryEntry, Erasure, Merge, seal_bundle  # noqa: F401 - the edge's names
 from .edge_service import sync_key
 from .wire import BundleEnvelope, ConfigApplied, bundle_signature, same
-
-
-class Campaign(msgspec.Struct, frozen=True, kw_only=True):
-    campaign_id: str
-    kind: str
-    body: dict[str, Any]  # owned by the campaign engine: stored as given (with `store_cap` for a lease)
-    active: bool = True
-
-
-class DirectoryEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """A member who joined at another store, so this store recognises them by phone."""
-
-    member_id: str
-    phone_hash: str
-    home_store_id: str
-    joined_at: str
-    join_source: str = "import"
-    tier_id: str | None = None
-
-
-class Merge(msgspec.Struct, frozen=True, kw_only=True):
-    alias_member_id: str  # the later join of the same person
-    member_id: str  # the survivor: the earliest join
-
-
-class Erasure(msgspec.Struct, frozen=True, kw_only=True):
-    member_id: str | None = None
-    phone_hash: str | None = None
 
 
 class BundleBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,14 +36,6 @@ class BundleBody(msgspec.Struct, frozen=True, kw_only=True):
     directory: list[DirectoryEntry] = []
     merges: list[Merge] = []
     erasures: list[Erasure] = []
-
-
-def seal_bundle(sync_key_: bytes, body: BundleBody) -> BundleEnvelope:
-    """Encode and sign a bundle for its store."""
-    text = msgspec.json.encode(body).decode()
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return BundleEnvelope(store_id=body.store_id, version=body.version, sha256=digest, body=text,
-                          signature=bundle_signature(sync_key_, body.store_id, body.version, digest))
 
 
 def bad_bundle(field: str, reason: str) -> InvalidInput:
@@ -90,6 +55,8 @@ def verify_bundle(sync_key_: bytes, store_id: str, envelope: BundleEnvelope) -> 
         body = msgspec.json.decode(envelope.body, type=BundleBody)
     except msgspec.DecodeError as exc:
         raise bad_bundle("body", str(exc)) from None
+    except RecursionError:  # the decoder's depth limit (see edge.api.strict_body)
+        raise bad_bundle("body", "nested too deeply") from None
     if body.version != envelope.version or body.store_id != store_id:
         raise bad_bundle("version", "the body's store or version differs from the envelope's")
     return body
@@ -112,15 +79,9 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
     for e in entries:
         # The directory holds each person's surviving member; when the same person also joined here,
         # the survivor is still materialised and HQ's merge aliases our member to it.
-        if conn.execute("SELECT 1 FROM members WHERE member_id = ?", (e.member_id,)).fetchone():
-            continue
         tier = e.tier_id if e.tier_id in tiers else entry_tier[0]
-        conn.execute("INSERT INTO members (member_id, phone_e164, phone_hash, tier_id, joined_at, join_store_id, "
-                     "join_source, updated_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?)",
-                     (e.member_id, e.phone_hash, tier, e.joined_at, e.home_store_id, e.join_source, iso(now)))
-        conn.execute("INSERT INTO sync_directory (member_id, home_store_id, version) VALUES (?, ?, ?)",
-                     (e.member_id, e.home_store_id, version))
-        added += 1
+        added += directory.add_directory_member(conn, e.member_id, e.phone_hash, tier, e.joined_at, e.home_store_id,
+                                                e.join_source, version, now)
     return added
 
 
@@ -160,9 +121,7 @@ def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256
         bump_reference(conn)
     counts["directory"] = _materialise(conn, body.directory, body.version, now)
     for m in body.merges:
-        conn.execute("INSERT INTO member_aliases (alias_member_id, member_id, version) VALUES (?, ?, ?) "
-                     "ON CONFLICT (alias_member_id) DO UPDATE SET member_id = excluded.member_id, "
-                     "version = excluded.version", (m.alias_member_id, m.member_id, body.version))
+        directory.set_alias(conn, m.alias_member_id, m.member_id, body.version)
     counts["merges"] = len(body.merges)
     counts["erasures"] = _erase(conn, store_id, body.erasures, now)
     conn.execute("INSERT INTO sync_config (version, sha256, applied_at, summary) VALUES (?, ?, ?, ?)",
@@ -170,7 +129,7 @@ def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256
     return counts
 
 
-async def apply_bundle(store: Store, envelope: BundleEnvelope) -> ConfigApplied:
+async def apply_bundle(store: StoreRuntime, envelope: BundleEnvelope) -> ConfigApplied:
     store_id = store.config.store_id
     body = verify_bundle(sync_key(store), store_id, envelope)
 

@@ -1,15 +1,17 @@
 """HTTP endpoints HQ calls on a store (role `hq`): batches, acks, config bundles, status."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from edge.api.auth import roles
 from edge.api.deps import StoreDep
+from edge.api.params import PathSeq
 from edge.domain.errors import Conflict, FieldError
+from edge.domain.text import INT64_MAX
 
 from . import batches, bundles, edge_service
 from .wire import JSON_LINES, MSGPACK, AckIn, AckOut, BatchList, BundleEnvelope, ConfigApplied, SyncStatus
@@ -28,7 +30,7 @@ class SyncController(Controller):
     @get("/batches", opt=roles("hq"))
     async def list_batches(
         self, store: StoreDep,
-        after: Annotated[int, QueryParameter(name="after", ge=0, description="HQ's last batch seq")] = 0,
+        after: Annotated[int, QueryParameter(name="after", ge=0, le=INT64_MAX, description="HQ's last batch seq")] = 0,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
         epoch: Annotated[str | None, QueryParameter(name="epoch", max_length=64,
                                                     description="the epoch HQ's cursor belongs to")] = None,
@@ -46,8 +48,8 @@ class SyncController(Controller):
                                       description="the sealed batch body, byte-identical on every pull; "
                                                   "sha256 and signature in headers", generate_examples=False)})
     def batch(
-        self, request: Request, store: StoreDep, batch_seq: FromPath[int],
-        format_: Annotated[str, QueryParameter(name="format", pattern="^(jsonl|msgpack)$")] = "jsonl",
+        self, request: Request, store: StoreDep, batch_seq: PathSeq,
+        format_: Annotated[Literal["jsonl", "msgpack"], QueryParameter(name="format")] = "jsonl",
     ) -> Response[bytes]:
         """The batch body, byte-identical on every pull; sha256 and HMAC signature in the headers.
 

@@ -3,28 +3,22 @@
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 
 import msgspec
 
+from edge.cli_common import DB_NAME, existing_store
 from edge.domain.errors import StoreEdgeError
-from edge.services.runtime import DB_NAME, Store
+from edge.services.runtime import StoreRuntime
 from edge.store.connection import open_database
 
 from . import settings as sync_settings
 from .config_pull import ConfigPullError, pull_config
-
-
-def _data_dir(args: argparse.Namespace):  # noqa: ANN202
-    from edge.cli import _data_dir as edge_data_dir
-
-    data_dir = edge_data_dir(args)
-    if not (data_dir / DB_NAME).exists():
-        sys.exit(f"store-edge: no store at {data_dir}")
-    return data_dir
+from .hq.cli import add_hq_commands
 
 
 def cmd_settings(args: argparse.Namespace) -> None:
-    db = open_database(_data_dir(args) / DB_NAME)
+    db = open_database(existing_store(args) / DB_NAME)
     try:
         with db.atomic():
             current = sync_settings.load(db.conn)
@@ -40,7 +34,7 @@ def cmd_settings(args: argparse.Namespace) -> None:
 
 
 def cmd_config_pull(args: argparse.Namespace) -> None:
-    store = Store(_data_dir(args))
+    store = StoreRuntime(existing_store(args))
     try:
         applied = asyncio.run(pull_config(store, args.url))
     except (ConfigPullError, StoreEdgeError) as exc:
@@ -48,6 +42,12 @@ def cmd_config_pull(args: argparse.Namespace) -> None:
     finally:
         store.close()
     print("config is up to date" if applied is None else f"config bundle v{applied.version} applied: {applied.applied}")
+
+
+def add_commands(sub: argparse._SubParsersAction, data_dir_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `store-edge sync ...` (this store's side) and `store-edge hq ...` (HQ's) on the main parser."""
+    add_sync_commands(sub)
+    add_hq_commands(sub)
 
 
 def add_sync_commands(sub: argparse._SubParsersAction) -> None:

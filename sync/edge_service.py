@@ -1,9 +1,9 @@
-"""The edge's sync commands over an open Store: each is one writer transaction (or a read)."""
+"""The edge's sync commands over an open StoreRuntime: each is one writer transaction (or a read)."""
 
 import sqlite3
 from datetime import datetime
 
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.store import meta
 from edge.store.outbox import count_after, occurred_at_after
 
@@ -12,15 +12,10 @@ from . import settings as sync_settings
 from .join_rate_daily import emit_changed_days
 from .wire import AckIn, AckOut, BatchHeader, BatchList, SyncStatus, batch_signature
 
-_keys: dict[str, bytes] = {}
 
-
-def sync_key(store: Store) -> bytes:
-    """The store's sync key (signs batches, verifies bundles); read once per store file."""
-    key = _keys.get(str(store.path))
-    if key is None:
-        key = _keys[str(store.path)] = meta.get_secret(store.reader.conn, "sync_key")
-    return key
+def sync_key(store: StoreRuntime) -> bytes:
+    """The store's sync key (signs batches, verifies bundles); read once per runtime."""
+    return store.secret("sync_key")
 
 
 # Batches sealed per writer transaction: one (<= 1,000 events, ~8 ms here, bench/sync_bench.py), so
@@ -32,7 +27,7 @@ SEAL_BATCHES_PER_COMMAND = 1
 PRUNE_BATCHES_PER_COMMAND = 2
 
 
-def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0, first: bool = True):  # noqa: ANN202
+def _seal_command(store: StoreRuntime, hq_epoch: str | None = None, after: int = 0, first: bool = True):  # noqa: ANN202
     key = sync_key(store)
     cfg = store.config
 
@@ -47,20 +42,20 @@ def _seal_command(store: Store, hq_epoch: str | None = None, after: int = 0, fir
     return command
 
 
-async def seal(store: Store, hq_epoch: str | None = None, after: int = 0) -> None:
+async def seal(store: StoreRuntime, hq_epoch: str | None = None, after: int = 0) -> None:
     """Seal everything pending, a few batches per writer transaction."""
     sealed = await store.writer.run(_seal_command(store, hq_epoch, after))
     while len(sealed) == SEAL_BATCHES_PER_COMMAND:
         sealed = await store.writer.run(_seal_command(store, first=False))
 
 
-async def batches_for_hq(store: Store, hq_epoch: str | None, after: int, limit: int) -> BatchList:
+async def batches_for_hq(store: StoreRuntime, hq_epoch: str | None, after: int, limit: int) -> BatchList:
     """Seal what is pending (noticing a restore first), then list the batches after HQ's cursor."""
     await seal(store, hq_epoch, after)
     return batches.list_batches(store.reader.conn, store.config.store_id, hq_epoch, after, limit)
 
 
-async def acknowledge(store: Store, data: AckIn) -> AckOut:
+async def acknowledge(store: StoreRuntime, data: AckIn) -> AckOut:
     def command(conn: sqlite3.Connection) -> AckOut:
         now = store.clock()
         newly = batches.ack(conn, data.epoch_id, data.through_batch_seq, now)
@@ -71,7 +66,7 @@ async def acknowledge(store: Store, data: AckIn) -> AckOut:
     return await store.writer.run(command)
 
 
-async def prune_expired(store: Store) -> int:
+async def prune_expired(store: StoreRuntime) -> int:
     """Prune acknowledged batches past the retention even when HQ sends no further ack, a few batches
     per writer transaction; return the events pruned."""
     total = 0
@@ -81,11 +76,11 @@ async def prune_expired(store: Store) -> int:
     return total
 
 
-def sync_status(store: Store) -> SyncStatus:
+def sync_status(store: StoreRuntime) -> SyncStatus:
     return batches.status(store.reader.conn, store.config.store_id)
 
 
-async def seal_by_age(store: Store) -> None:
+async def seal_by_age(store: StoreRuntime) -> None:
     """Seal when the oldest unsealed event is older than the configured age, or a full batch waits."""
     conn = store.reader.conn
     last_sealed = int(meta.get_meta(conn, batches.LAST_SEALED_EVENT) or "0")
@@ -101,7 +96,7 @@ async def seal_by_age(store: Store) -> None:
         await seal(store)
 
 
-def signature_for(store: Store, header: BatchHeader, sha256: str) -> str:
+def signature_for(store: StoreRuntime, header: BatchHeader, sha256: str) -> str:
     """The signature of another representation (MessagePack) of a sealed batch: same header, its own sha256."""
     return batch_signature(sync_key(store), header.store_id, header.epoch_id, header.batch_seq, header.first_seq,
                            header.last_seq, header.count, sha256)

@@ -13,6 +13,8 @@ import msgspec
 BATCH_DOMAIN = "store-edge/batch/v1"
 BUNDLE_DOMAIN = "store-edge/bundle/v1"
 JSON_LINES = "application/x-ndjson"
+INT64_MAX = 2**63 - 1  # what SQLite's INTEGER holds
+MAX_BUNDLE_BODY = 64 * 1024 * 1024  # a chain-wide member directory can be large
 MSGPACK = "application/msgpack"
 
 
@@ -51,8 +53,9 @@ class BatchEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AckIn(msgspec.Struct, frozen=True, kw_only=True):
-    through_batch_seq: Annotated[int, msgspec.Meta(ge=0)]
-    epoch_id: str | None = None  # the puller always sends it; without it the ack is for the current epoch
+    through_batch_seq: Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
+    # the puller always sends it; without it the ack is for the current epoch
+    epoch_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class AckOut(msgspec.Struct, kw_only=True):
@@ -78,11 +81,11 @@ class SyncStatus(msgspec.Struct, kw_only=True):
 class BundleEnvelope(msgspec.Struct, frozen=True, kw_only=True):
     """A signed config bundle for one store: `body` is the exact JSON the sha256 and signature cover."""
 
-    store_id: str
-    version: Annotated[int, msgspec.Meta(ge=1)]
-    sha256: str
-    signature: str
-    body: str
+    store_id: Annotated[str, msgspec.Meta(max_length=64)]
+    version: Annotated[int, msgspec.Meta(ge=1, le=INT64_MAX)]
+    sha256: Annotated[str, msgspec.Meta(max_length=64)]
+    signature: Annotated[str, msgspec.Meta(max_length=64)]
+    body: Annotated[str, msgspec.Meta(max_length=MAX_BUNDLE_BODY)]
 
 
 class ConfigApplied(msgspec.Struct, kw_only=True):

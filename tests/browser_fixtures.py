@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.setup import demo_config, init_store, seed_demo
 
 from support import Api, LiveServer, MovableClock, free_port
@@ -31,13 +31,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def site(tmp_path: Path, clock: MovableClock) -> Iterator[tuple[str, Api, Store]]:
+def site(tmp_path: Path, clock: MovableClock) -> Iterator[tuple[str, Api, StoreRuntime]]:
     """A demo store served on a free port whose QR codes point at that port: (base url, api, store)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     init_store(tmp_path / "store", demo_config(base_url=base), clock=clock)
     keys = seed_demo(tmp_path / "store", clock=clock)
-    store = Store(tmp_path / "store", clock=clock)
+    store = StoreRuntime(tmp_path / "store", clock=clock)
     server = LiveServer(store)
     server.port, server.url = port, base
     server.server.config.port = port

@@ -7,7 +7,7 @@ import pytest
 from litestar.testing import TestClient
 
 from edge.app import create_app
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.setup import demo_config, init_store, seed_demo
 
 from support import Api, LiveServer, MovableClock
@@ -27,20 +27,20 @@ def store_dir(tmp_path: Path, clock: MovableClock) -> tuple[Path, dict[str, str]
 
 
 @pytest.fixture
-def store(store_dir: tuple[Path, dict[str, str]], clock: MovableClock) -> Iterator[Store]:
-    s = Store(store_dir[0], clock=clock)
+def store(store_dir: tuple[Path, dict[str, str]], clock: MovableClock) -> Iterator[StoreRuntime]:
+    s = StoreRuntime(store_dir[0], clock=clock)
     yield s
     s.close()
 
 
 @pytest.fixture
-def api(store: Store, store_dir: tuple[Path, dict[str, str]]) -> Iterator[Api]:
+def api(store: StoreRuntime, store_dir: tuple[Path, dict[str, str]]) -> Iterator[Api]:
     """The real app in process over httpx (ASGI), on the real SQLite file."""
     with TestClient(create_app(store)) as client:
         yield Api(client, store_dir[1])
 
 
 @pytest.fixture
-def live(store: Store, store_dir: tuple[Path, dict[str, str]]) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+def live(store: StoreRuntime, store_dir: tuple[Path, dict[str, str]]) -> Iterator[tuple[LiveServer, dict[str, str]]]:
     with LiveServer(store) as server:
         yield server, store_dir[1]

@@ -12,7 +12,7 @@ import httpx
 import uvicorn
 
 from edge.app import create_app
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 
 # Tuesday 2026-11-24 10:00 in Shanghai: not a member day
 TUESDAY_10AM_SHANGHAI = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -66,7 +66,7 @@ def free_port() -> int:
 class LiveServer:
     """uvicorn serving the app on 127.0.0.1 in a background thread: real sockets, real concurrency."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreRuntime) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(store), host="127.0.0.1", port=self.port, access_log=False,

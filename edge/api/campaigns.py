@@ -5,9 +5,9 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from msgspec import Meta, Struct
+from msgspec import Struct
 
 from ..domain.campaigns import EXAMPLES, Campaign
 from ..domain.ids import uuid7
@@ -16,6 +16,7 @@ from ..schemas import CampaignOut, CouponOut, Id, SegmentsOut
 from ..services import campaigns, coupons, points, referrals, segments, upkeep
 from .auth import roles
 from .deps import StoreDep
+from .params import PathId
 
 CampaignBody = Annotated[Campaign, Body(
     title="Campaign", description="A local campaign; one worked example per kind.",
@@ -57,14 +58,12 @@ class CampaignController(Controller):
         return coupons.coupon_out(store, coupon, store.clock())
 
     @get("/members/{member_id:str}/coupons", opt=roles("lane", "manager"), sync_to_thread=False)
-    def member_coupons(self, store: StoreDep, member_id: FromPath[Annotated[str, Meta(max_length=64)]]) \
-            -> list[CouponOut]:
+    def member_coupons(self, store: StoreDep, member_id: PathId) -> list[CouponOut]:
         """The member's coupons usable now, soonest expiry first."""
         return coupons.usable_coupons(store, member_id)
 
     @get("/members/{member_id:str}/referral-code", opt=roles("lane", "manager"), sync_to_thread=False)
-    def referral_code(self, store: StoreDep, member_id: FromPath[Annotated[str, Meta(max_length=64)]]) \
-            -> ReferralCodeOut:
+    def referral_code(self, store: StoreDep, member_id: PathId) -> ReferralCodeOut:
         """The member's referral code: give it to a friend, who enrols with `referral_code`."""
         return ReferralCodeOut(member_id, referrals.code_for(store, member_id))
 

@@ -2,6 +2,6 @@
 
 from litestar.di import NamedDependency
 
-from ..services.runtime import Store
+from ..services.runtime import StoreRuntime
 
-StoreDep = NamedDependency[Store]
+StoreDep = NamedDependency[StoreRuntime]

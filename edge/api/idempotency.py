@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from litestar import Request, Response
 
 from ..domain.errors import FieldError, IdempotencyConflict, InvalidInput
-from ..services.runtime import Store
+from ..services.runtime import StoreRuntime
 from ..store import idempotency as repo
 
 HEADER = "idempotency-key"
 
 
-async def idempotent(request: Request, store: Store, route: str,
+async def idempotent(request: Request, store: StoreRuntime, route: str,
                      run: Callable[[], Awaitable[tuple[int, bytes]]]) -> Response:
     """Answer with `run()`'s (status, JSON bytes), or with the stored first answer for this key."""
     key = request.headers.get(HEADER)

@@ -3,13 +3,14 @@
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from ..schemas import BulkStockIn, JoinRateOut, StockIn, StockItem, StockOut
 from ..services import inventory, reports
 from .auth import roles
 from .deps import StoreDep
+from .params import PathId
 from .responses import problems
 
 
@@ -18,7 +19,7 @@ class ManagerController(Controller):
     tags = ["manager"]
 
     @put("/inventory/{sku:str}", opt=roles("manager"), status_code=HTTP_200_OK, responses=problems(400, 422))
-    async def set_one(self, store: StoreDep, sku: FromPath[str], data: JSONBody[StockIn]) -> StockOut:
+    async def set_one(self, store: StoreDep, sku: PathId, data: JSONBody[StockIn]) -> StockOut:
         """Set the stock on hand of one SKU."""
         return (await inventory.set_stock(store, [StockItem(sku, data.on_hand)], field=""))[0]
 

@@ -9,10 +9,17 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
-from litestar.exceptions import ImproperlyConfiguredException, InternalServerException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    ImproperlyConfiguredException,
+    InternalServerException,
+    ValidationException,
+)
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import Empty
 
+from ..domain.errors import StoreEdgeError
+from ..services.exceptions import REPLAY_HEADER, keep_refused_replay
 from .auth import require_role
 
 _decoders: dict[Any, msgspec.json.Decoder | None] = {}
@@ -28,6 +35,10 @@ def _decoder_for(handler: Any) -> msgspec.json.Decoder | None:
 
 
 DIRECT_PARAMETERS = frozenset({"store", "data"})
+# msgspec descends one C stack frame per level of nesting, also through values it skips (an unknown
+# field, an `Any`), and stops at the interpreter's recursion limit: a body nested a few thousand
+# levels deep would end as a RecursionError, a 500. That limit is the depth limit; hitting it is a 400.
+TOO_DEEP = "the body is nested too deeply"
 
 
 def direct(opt: dict) -> dict:
@@ -40,15 +51,51 @@ def direct(opt: dict) -> dict:
     return {**opt, "direct": True}
 
 
+def keeps_replays(opt: dict) -> dict:
+    """Mark a handler whose refused journal replays (`X-Offline-Replay: 1`) are kept at the edge."""
+    return {**opt, "keeps_replays": True}
+
+
 async def authorize_and_decode(request: Request) -> Any:
     """The app's before_request hook: the caller's role first, then a strict look at the body;
     for a `direct` handler, its answer."""
     require_role(request)
-    await decode_strictly(request)
     handler = request.route_handler
+    if handler.opt.get("keeps_replays") and _is_replay(request.scope["headers"]):
+        try:
+            return await _decode_and_answer(request, handler)
+        except (StoreEdgeError, HTTPException) as refused:
+            # an authorised till replaying its journal: the sale must not live only in the POS's file
+            await _keep_refused(request, refused)
+            raise
+    return await _decode_and_answer(request, handler)
+
+
+async def _decode_and_answer(request: Request, handler: Any) -> Any:
+    await decode_strictly(request)
     if not handler.opt.get("direct"):
         return None
     return await handler.fn(store=request.app.state.store, data=request._connection_state.json)
+
+
+def _is_replay(raw: list[tuple[bytes, bytes]]) -> bool:
+    return any(name.lower() == REPLAY_HEADER and value.strip() == b"1" for name, value in raw)
+
+
+async def _keep_refused(request: Request, refused: Exception) -> None:
+    if isinstance(refused, StoreEdgeError):
+        status = refused.status
+        error = "; ".join(f"{e.field}: {e.reason}" for e in refused.errors) or refused.detail
+    else:
+        assert isinstance(refused, HTTPException)
+        status = refused.status_code
+        extra = refused.extra if isinstance(refused.extra, list) else []
+        error = "; ".join(f"{e.get('key') or 'body'}: {e.get('message')}" for e in extra if isinstance(e, dict)) \
+            or str(refused.detail)
+    if status in (401, 403, 429) or status >= 500:
+        return
+    body = request._connection_state.body
+    await keep_refused_replay(request.app.state.store, body if isinstance(body, bytes) else b"", status, error)
 
 
 def check_direct_handlers(app: Litestar) -> None:
@@ -80,6 +127,8 @@ async def decode_strictly(request: Request) -> None:
                                                                        "source": "body"}]) from None
     except msgspec.DecodeError as exc:
         raise ValidationException(detail=str(exc)) from None
+    except RecursionError:
+        raise ValidationException(detail=TOO_DEEP) from None
 
 
 async def read_body(request: Request) -> bytes:

@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ..schemas import (
@@ -20,11 +20,12 @@ from ..schemas import (
     VoidIn,
 )
 from ..services import checkout, coupons, inventory, members, sales
-from .auth import roles
+from .auth import caller, roles
 from .deps import StoreDep
 from .idempotency import idempotent
+from .params import PathId
 from .responses import JsonAnswer, answer, problems
-from .strict_body import direct
+from .strict_body import direct, keeps_replays
 
 JSON = "application/json"
 
@@ -78,18 +79,29 @@ class TillController(Controller):
         A member code is accepted once per store: after the first quote, re-quote by member_id.
         """
         member = await members.find_ref_async(store, data.member) if data.member is not None else None
-        return JsonAnswer(checkout.quote(store, data, member))
+        return JsonAnswer(await checkout.quote(store, data, member))
 
-    @post("/sales", opt=direct(roles("lane")), status_code=HTTP_201_CREATED,
+    @post("/sales", opt=keeps_replays(direct(roles("lane"))), status_code=HTTP_201_CREATED,
           responses={**answer(HTTP_201_CREATED, SaleOut, "The recorded sale (a replay: the first answer)"),
                      **problems(400, 404, 409, 413, 422)})
     async def record_sale(self, store: StoreDep, data: JSONBody[SaleIn]) -> JsonAnswer:
-        """Record a sale once per sale_id: a replay answers the first answer; another body is 409."""
-        return JsonAnswer(await sales.record_sale(store, data), HTTP_201_CREATED)
+        """Record a sale once per sale_id, at what the till charged (`payment.amount_fen`; the edge's
+        price when absent): a replay answers the first answer; another body is 409. Never refused for
+        price, stock or caps: differences, offline ring-ups and stock below zero are exceptions.
+        A refused request marked `X-Offline-Replay: 1` is kept in the exceptions list."""
+        key_id, _ = caller()
+        return JsonAnswer(await sales.record_sale(store, data, key_id), HTTP_201_CREATED)
+
+    @get("/sales/{sale_id:str}", opt=roles("lane", "manager"), responses=problems(404))
+    async def get_sale(self, store: StoreDep, sale_id: PathId) -> Response[SaleOut]:
+        """The sale as recorded: status, lines, totals, the charged amount, receipt data."""
+        return Response(sales.sale_as_recorded(store, sale_id), status_code=HTTP_200_OK, media_type=JSON)
 
     @post("/sales/{sale_id:str}/void", opt=roles("lane", "manager"), status_code=HTTP_200_OK,
           responses=problems(400, 404, 422))
-    async def void_sale(self, store: StoreDep, sale_id: FromPath[str], data: JSONBody[VoidIn]) -> Response[SaleOut]:
-        """Void a sale: stock and points go back. Voiding again answers the voided sale."""
-        body = await sales.void_sale(store, sale_id, data.reason)
+    async def void_sale(self, store: StoreDep, sale_id: PathId, data: JSONBody[VoidIn]) -> Response[SaleOut]:
+        """Void a sale: stock and points go back. Voiding again answers the voided sale. A lane voids
+        the sales it recorded within the store's void window; later, the manager key."""
+        key_id, role = caller()
+        body = await sales.void_sale(store, sale_id, data.reason, role, key_id)
         return Response(body, status_code=HTTP_200_OK, media_type=JSON)

@@ -16,14 +16,15 @@ from msgspec import Meta, Struct
 
 from .errors import Problems
 from .models import Fen, MemberDayRule
+from .text import Id, Printable
 
 Kind = Literal["welcome", "flash_inventory", "member_day", "birthday", "anniversary", "referral", "manual"]
-LocalTime = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]  # HH:MM, store-local
-LocalDate = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]  # YYYY-MM-DD, store-local
+LocalTime = Annotated[str, Meta(max_length=5, pattern=r"\A([01][0-9]|2[0-3]):[0-5][0-9]\Z")]  # HH:MM, store-local
+LocalDate = Annotated[str, Meta(max_length=10, pattern=r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")]  # YYYY-MM-DD, store-local
 Weekday = Annotated[int, Meta(ge=1, le=7)]  # ISO: Monday 1 .. Sunday 7
 Count = Annotated[int, Meta(ge=0, le=10**9)]
-CampaignId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-Name = Annotated[str, Meta(min_length=1, max_length=60)]
+CampaignId = Id
+Name = Annotated[Printable, Meta(min_length=1, max_length=60)]
 
 
 # --- benefit: what the customer gets ---------------------------------------------------------------
@@ -71,7 +72,7 @@ class CouponInstances(Struct, frozen=True, tag="coupon", forbid_unknown_fields=T
 class SharedCode(Struct, frozen=True, tag="code", forbid_unknown_fields=True):
     """One public code typed or scanned at the till (e.g. a poster code); its limits cap the uses."""
 
-    code: Annotated[str, Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]
+    code: Annotated[str, Meta(min_length=3, max_length=32, pattern=r"\A[A-Za-z0-9_\-]+\Z")]
 
 
 Issuance = Automatic | CouponInstances | SharedCode
@@ -80,16 +81,16 @@ Issuance = Automatic | CouponInstances | SharedCode
 class Scope(Struct, frozen=True, forbid_unknown_fields=True):
     """Where it applies: None means everywhere / everything. A line is in scope by SKU or category."""
 
-    store_ids: list[str] | None = None
-    skus: list[str] | None = None
-    categories: list[str] | None = None
+    store_ids: Annotated[list[Id], Meta(max_length=10_000)] | None = None
+    skus: Annotated[list[Id], Meta(max_length=10_000)] | None = None
+    categories: Annotated[list[Id], Meta(max_length=1_000)] | None = None
 
 
 class Conditions(Struct, frozen=True, forbid_unknown_fields=True):
     min_spend_fen: Fen = 0  # on the list-price subtotal of the lines in scope
-    tiers: list[str] | None = None
+    tiers: Annotated[list[Id], Meta(max_length=100)] | None = None
     members_only: bool = False
-    weekdays: list[Weekday] | None = None
+    weekdays: Annotated[list[Weekday], Meta(max_length=7)] | None = None
     time_from: LocalTime | None = None  # local window [from, to); to before from crosses midnight
     time_to: LocalTime | None = None
     date_from: LocalDate | None = None  # inclusive local dates
@@ -111,7 +112,7 @@ class Stacking(Struct, frozen=True, forbid_unknown_fields=True):
     campaign of a group per order. `stackable`: an order-level offer that adds to the chosen one."""
 
     priority: Annotated[int, Meta(ge=-1000, le=1000)] = 0
-    exclusive_group: Annotated[str, Meta(max_length=40)] | None = None
+    exclusive_group: Annotated[Printable, Meta(max_length=40)] | None = None
     stackable: bool = False
 
 

@@ -103,7 +103,21 @@ class AppliedRule(Struct, frozen=True, kw_only=True):
     amount_fen: int
 
 
+class SaleException(Struct, frozen=True, kw_only=True):
+    """Why the recorded amount is not the edge's own price (or the sale was rung up offline)."""
+
+    exception_id: str
+    kind: str
+    edge_total_fen: int
+    charged_fen: int
+    difference_fen: int
+    reason: str
+
+
 class SaleCompleted(Event, frozen=True, kw_only=True):
+    """A sale as recorded. `charged_fen` is what the till took (absent on events from before it was
+    sent: then it is `total_fen`); `exception` explains a difference, `offline` a replayed sale."""
+
     TYPE = "sale.completed"
     sale_id: str
     store_id: str
@@ -125,6 +139,10 @@ class SaleCompleted(Event, frozen=True, kw_only=True):
     payer_hash: str | None
     nonmember_at_start: bool
     joined_source: str | None
+    charged_fen: int | UnsetType = UNSET
+    exception: SaleException | UnsetType = UNSET
+    offline: bool | UnsetType = UNSET  # present (true) only for a sale rung up offline
+    rung_up_at: str | UnsetType = UNSET
 
 
 class SaleVoided(Event, frozen=True, kw_only=True):
@@ -137,6 +155,7 @@ class SaleVoided(Event, frozen=True, kw_only=True):
     member_id: str | None
     total_fen: int
     points_reversed: int
+    charged_fen: int | UnsetType = UNSET  # what the till had taken, given back
 
 
 class SaleAttributed(Event, frozen=True, kw_only=True):

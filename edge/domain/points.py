@@ -13,7 +13,7 @@ POINTS_RULE = "points"
 
 class PointsPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     fen_per_point: Annotated[int, Meta(ge=1, le=10_000)] = 1  # a point's worth when redeemed: 100 points = ¥1
-    min_redeem: Annotated[int, Meta(ge=1)] = 100  # smallest redemption
+    min_redeem: Annotated[int, Meta(ge=1, le=10**9)] = 100  # smallest redemption
     pending_days: Annotated[int, Meta(ge=0, le=365)] = 7  # earned points wait this long (a return takes them back)
     expire_days: Annotated[int, Meta(ge=1, le=3650)] = 365  # each accrual expires this long after release
 

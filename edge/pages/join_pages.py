@@ -1,18 +1,17 @@
 """The public join page `/j/{token}` (and its QR image), and the short fallback URL `/s/{code}`."""
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from printers.qr import qr_png
 
 from ..api.deps import StoreDep
+from ..api.params import PathId, PathToken
 from ..domain.errors import InvalidInput
 from ..domain.identity import phone_hash
 from ..domain.tokens import TokenRefused
 from ..phones import normalise_phone
 from ..schemas import ConsentIn
 from ..services import join
-from ..store import join as join_repo
 from .texts import TEXTS
 from .web import (
     client_address,
@@ -46,7 +45,7 @@ class JoinPages(Controller):
     include_in_schema = False
 
     @get("/j/{token:str}")
-    async def show(self, request: Request, store: StoreDep, token: FromPath[str]) -> Response[str]:
+    async def show(self, request: Request, store: StoreDep, token: PathToken) -> Response[str]:
         lang = lang_of(request)
         if not request.app.state.rate_limits.address.allow(client_address(request)):
             return limited(store, lang)
@@ -58,7 +57,7 @@ class JoinPages(Controller):
         return join_form(request, store, inv, lang)
 
     @post("/j/{token:str}")
-    async def submit(self, request: Request, store: StoreDep, token: FromPath[str]) -> Response[str]:
+    async def submit(self, request: Request, store: StoreDep, token: PathToken) -> Response[str]:
         form = dict(await request.form())
         lang = lang_of(request, form)
         t = TEXTS[lang]
@@ -94,7 +93,7 @@ class JoinPages(Controller):
         return redirect(f"/m?welcome=1&lang={lang}{suffix}", [cookie])
 
     @get("/j/{token:str}/qr.png", sync_to_thread=False, media_type="image/png")
-    def qr(self, request: Request, store: StoreDep, token: FromPath[str]) -> Response[bytes]:
+    def qr(self, request: Request, store: StoreDep, token: PathToken) -> Response[bytes]:
         """The token's QR for displays and receipts; only for tokens this store signed."""
         try:
             join.tokens.verify(store.store_key, token, store.clock())
@@ -104,9 +103,9 @@ class JoinPages(Controller):
                         headers={"Cache-Control": "private, max-age=60"})
 
     @get("/s/{short_code:str}", sync_to_thread=False)
-    def short(self, request: Request, store: StoreDep, short_code: FromPath[str]) -> Response[str]:
+    def short(self, request: Request, store: StoreDep, short_code: PathId) -> Response[str]:
         """The fallback URL printed under a standee's QR, for typing by hand."""
-        found = join_repo.standee_by_short_code(store.reader.conn, short_code.strip().upper())
+        found = join.standee_by_short_code(store, short_code)
         if found is None:
             return refused(store, lang_of(request), "tampered")
         return redirect("/j/" + join.tokens.sign(store.store_key, join.tokens.standee_token(found.standee_id)))

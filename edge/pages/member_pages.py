@@ -2,11 +2,11 @@
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from printers.qr import qr_png
 
 from ..api.deps import StoreDep
+from ..api.params import PathToken
 from ..domain.member_code import make_code, time_step
 from ..services import join, member_rights, referrals
 from ..services.coupons import with_coupons
@@ -69,7 +69,7 @@ class MemberPages(Controller):
                                  "Cache-Control": "no-store"})
 
     @get("/{session:str}", sync_to_thread=False)
-    def sign_in(self, request: Request, store: StoreDep, session: FromPath[str]) -> Response[str]:
+    def sign_in(self, request: Request, store: StoreDep, session: PathToken) -> Response[str]:
         """`/m/{member_session}`: a session link sets the cookie, then the page drops it from the URL."""
         if member_rights.session_member(store, session) is None:
             return no_session(store, lang_of(request))

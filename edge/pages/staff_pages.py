@@ -6,12 +6,14 @@ its role kept in a signed cookie (12 hours) that ends with the key that signed i
 
 import hashlib
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from ..api.deps import StoreDep
+from ..api.params import PathId, PathSeq
 from ..api.standees import poster_response
 from ..domain.errors import StoreEdgeError
 from ..domain.join_rate import business_day
@@ -24,12 +26,28 @@ PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
 PAGE_ROLES = {"/till": ("lane",), "/display": ("lane",), "/manager": ("manager",)}
 
 
+def page_after_login(next_: object) -> str:
+    """Where a sign-in goes next: a staff page of this service, or the till.
+
+    `next` arrives from the query or the form and picks the role a key must have, so it is looked up
+    only once it is known to name one of PAGE_ROLES' pages (no open redirect, no unknown key)."""
+    text = str(next_ or "")
+    if not text.startswith("/") or text.startswith("//") or not roles_for(text) or len(text) > 200:
+        return "/till"
+    return text
+
+
+def roles_for(path: str) -> tuple[str, ...]:
+    """The roles a staff page takes, by its first path segment; none for anything else."""
+    return PAGE_ROLES.get("/" + path.split("?", 1)[0].strip("/").split("/")[0], ())
+
+
 def _needs(request: Request, store, path: str) -> Response[str] | None:  # noqa: ANN001
     """A redirect to sign in unless the staff cookie grants a role this page takes."""
     role = staff_role(request, store)
-    if role in PAGE_ROLES["/" + path.strip("/").split("/")[0]]:
+    if role in roles_for(path):
         return None
-    return redirect(f"/staff/login?next={path}")
+    return redirect("/staff/login?" + urlencode({"next": path}, safe="/"))
 
 
 def _form_error(exc: StoreEdgeError) -> str:
@@ -71,15 +89,14 @@ class StaffPages(Controller):
     def login_form(self, request: Request, store: StoreDep,
                    next_: Annotated[str, QueryParameter(name="next")] = "/till") -> Response[str]:
         token, cookies = csrf(request, store, "staff")
+        next_ = page_after_login(next_)
         role = "manager" if next_.startswith("/manager") else "lane"
         return page("login.html", cookies=cookies, store_name=store.config.name, csrf=token, next=next_, role=role)
 
     @post("/staff/login")
     async def login(self, request: Request, store: StoreDep) -> Response[str]:
         form = dict(await request.form())
-        next_ = str(form.get("next") or "/till")
-        if not next_.startswith("/") or next_.startswith("//"):
-            next_ = "/till"  # only pages of this service: no open redirect
+        next_ = page_after_login(form.get("next"))
         role = "manager" if next_.startswith("/manager") else "lane"
         if not request.app.state.rate_limits.address.allow(client_address(request)):
             return page("login.html", 429, store_name=store.config.name, csrf="", next=next_, role=role,
@@ -88,7 +105,7 @@ class StaffPages(Controller):
             return page("login.html", 403, store_name=store.config.name, csrf="", next=next_, role=role,
                         error="页面已过期，请刷新 The page expired: reload it")
         found = request.app.state.key_verifier.key(str(form.get("key", "")).strip())
-        if found is None or found[1] not in PAGE_ROLES["/" + next_.strip("/").split("/")[0]]:
+        if found is None or found[1] not in roles_for(next_):
             token, _ = csrf(request, store, "staff")
             return page("login.html", 401, store_name=store.config.name, csrf=token, next=next_, role=role,
                         error="密钥无效 That key is not valid here")
@@ -143,7 +160,7 @@ class StaffPages(Controller):
     # --- customer display ------------------------------------------------------------------------
 
     @get("/display/{lane_id:str}", sync_to_thread=False)
-    def display(self, request: Request, store: StoreDep, lane_id: FromPath[str]) -> Response[str]:
+    def display(self, request: Request, store: StoreDep, lane_id: PathId) -> Response[str]:
         if (denied := _needs(request, store, f"/display/{lane_id}")) is not None:
             return denied
         checkout = join.lane_checkout(store, lane_id)
@@ -154,7 +171,7 @@ class StaffPages(Controller):
                     state=display_state(checkout), qr_src=qr_src)
 
     @get("/display/{lane_id:str}/state", sync_to_thread=False)
-    def display_poll(self, request: Request, store: StoreDep, lane_id: FromPath[str]) -> Response[str]:
+    def display_poll(self, request: Request, store: StoreDep, lane_id: PathId) -> Response[str]:
         if staff_role(request, store) != "lane":
             return Response("signed-out", status_code=401, media_type="text/plain")
         return Response(display_state(join.lane_checkout(store, lane_id)), media_type="text/plain",
@@ -189,7 +206,7 @@ class StaffPages(Controller):
         return redirect("/manager")
 
     @post("/manager/standees/{standee_id:str}/revoke")
-    async def revoke_standee(self, request: Request, store: StoreDep, standee_id: FromPath[str]) -> Response[str]:
+    async def revoke_standee(self, request: Request, store: StoreDep, standee_id: PathId) -> Response[str]:
         if (denied := _needs(request, store, "/manager")) is not None:
             return denied
         form = dict(await request.form())
@@ -198,7 +215,7 @@ class StaffPages(Controller):
         return redirect("/manager")
 
     @post("/manager/print-jobs/{job_id:int}/reprint")
-    async def reprint_job(self, request: Request, store: StoreDep, job_id: FromPath[int]) -> Response[str]:
+    async def reprint_job(self, request: Request, store: StoreDep, job_id: PathSeq) -> Response[str]:
         if (denied := _needs(request, store, "/manager")) is not None:
             return denied
         form = dict(await request.form())
@@ -210,9 +227,9 @@ class StaffPages(Controller):
         return redirect("/manager")
 
     @get("/manager/standees/{standee_id:str}/poster.png", sync_to_thread=True)
-    def poster_png(self, request: Request, store: StoreDep, standee_id: FromPath[str], size: PosterSize = "a4") -> Response:
+    def poster_png(self, request: Request, store: StoreDep, standee_id: PathId, size: PosterSize = "a4") -> Response:
         return _needs(request, store, "/manager") or poster_response(store, standee_id, size, "png")
 
     @get("/manager/standees/{standee_id:str}/poster.pdf", sync_to_thread=True)
-    def poster_pdf(self, request: Request, store: StoreDep, standee_id: FromPath[str], size: PosterSize = "a4") -> Response:
+    def poster_pdf(self, request: Request, store: StoreDep, standee_id: PathId, size: PosterSize = "a4") -> Response:
         return _needs(request, store, "/manager") or poster_response(store, standee_id, size, "pdf")

@@ -11,7 +11,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
-from ..services.runtime import Store
+from ..api.headers import location as header_location
+from ..services.runtime import StoreRuntime
 from .texts import TEXTS
 
 HTML = "text/html; charset=utf-8"
@@ -37,7 +38,7 @@ def page(template: str, status: int = 200, lang: str = "zh", cookies: list[Cooki
     return Response(html, status_code=status, media_type=HTML, cookies=cookies or [], headers={**base, **(headers or {})})
 
 
-def message(store: Store, lang: str, status: int, key: str, reason: str, headers: dict | None = None,
+def message(store: StoreRuntime, lang: str, status: int, key: str, reason: str, headers: dict | None = None,
             body_key: str | None = None) -> Response[str]:
     """A one-message page (refused token, expired form, rate limit...); `reason` is for machines and tests."""
     t = TEXTS[lang]
@@ -45,29 +46,29 @@ def message(store: Store, lang: str, status: int, key: str, reason: str, headers
                 body=t[body_key or f"{key}_body"], reason=reason)
 
 
-def limited(store: Store, lang: str) -> Response[str]:
+def limited(store: StoreRuntime, lang: str) -> Response[str]:
     return message(store, lang, 429, "limited", "rate-limited", {"Retry-After": "60"})
 
 
-def form_expired(store: Store, lang: str) -> Response[str]:
+def form_expired(store: StoreRuntime, lang: str) -> Response[str]:
     return message(store, lang, 403, "csrf", "csrf")
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:
-    return Response("", status_code=303, headers={"Location": location}, cookies=cookies or [])
+    return Response("", status_code=303, headers={"Location": header_location(location)}, cookies=cookies or [])
 
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _mac(store: Store, purpose: str, value: str) -> str:
+def _mac(store: StoreRuntime, purpose: str, value: str) -> str:
     return _b64(hmac.new(store.store_key, f"{purpose}|{value}".encode(), hashlib.sha256).digest()[:16])
 
 
 # --- CSRF: a random cookie, and in each form an HMAC of it (works without JavaScript) ------------
 
-def csrf(request: Request, store: Store, scope: str) -> tuple[str, list[Cookie]]:
+def csrf(request: Request, store: StoreRuntime, scope: str) -> tuple[str, list[Cookie]]:
     """The form token for `scope`, and the cookie to set when the browser has none yet."""
     seed = request.cookies.get(CSRF_COOKIE)
     cookies = []
@@ -77,21 +78,21 @@ def csrf(request: Request, store: Store, scope: str) -> tuple[str, list[Cookie]]
     return _mac(store, "csrf|" + scope, seed), cookies
 
 
-def csrf_ok(request: Request, store: Store, scope: str, sent: str | None) -> bool:
+def csrf_ok(request: Request, store: StoreRuntime, scope: str, sent: str | None) -> bool:
     seed = request.cookies.get(CSRF_COOKIE)
     return bool(seed and sent) and hmac.compare_digest(_mac(store, "csrf|" + scope, seed), sent or "")
 
 
 # --- staff: a lane or manager key typed once, kept as a signed role cookie -----------------------
 
-def staff_cookie(store: Store, role: str, key_id: str) -> Cookie:
+def staff_cookie(store: StoreRuntime, role: str, key_id: str) -> Cookie:
     """A signed session for the staff pages, bound to the key that signed in: revoking the key ends it."""
     value = f"{role}.{key_id}.{int(time.time()) + STAFF_HOURS * 3600}"
     return Cookie(key=STAFF_COOKIE, value=f"{value}.{_mac(store, 'staff', value)}", httponly=True, samesite="strict", path="/",
                   max_age=STAFF_HOURS * 3600)
 
 
-def staff_role(request: Request, store: Store) -> str | None:
+def staff_role(request: Request, store: StoreRuntime) -> str | None:
     """The role a signed, unexpired staff cookie grants while its key is live, or None."""
     raw = request.cookies.get(STAFF_COOKIE, "")
     value, _, mac = raw.rpartition(".")

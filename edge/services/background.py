@@ -4,10 +4,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .runtime import Store
+from .runtime import StoreRuntime
 
 
-def beside_app(name: str, loop: Callable[[Store], Awaitable[Any]]) -> tuple[Callable, Callable]:
+def beside_app(name: str, loop: Callable[[StoreRuntime], Awaitable[Any]]) -> tuple[Callable, Callable]:
     """(on_startup, on_shutdown) hooks running `loop(store)` as a task kept in app.state[name]."""
 
     async def start(app) -> None:  # noqa: ANN001 - litestar.Litestar

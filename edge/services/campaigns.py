@@ -16,12 +16,15 @@ from ..store import campaigns as repo
 from ..store import catalog as catalog_repo
 from ..store import coupons as coupon_repo
 from ..store.outbox import append_event
-from .runtime import Store, bump_reference
+from .runtime import StoreRuntime, bump_reference
 
 
 def record_uses(conn: sqlite3.Connection, sale_id: str, priced: Priced, member_id: str | None, day: str,
-                now: datetime) -> None:
-    """In the sale's transaction: count each use against its caps and redeem the coupons it used."""
+                now: datetime, honour: bool = False) -> None:
+    """In the sale's transaction: count each use against its caps and redeem the coupons it used.
+
+    `honour`: the customer has paid for this price, so a coupon that expired since its quote is still
+    redeemed, and one another sale used a moment ago is not refused (its use is still counted)."""
     for use in priced.uses:
         repo.record_use(conn, sale_id, use.offer_id, use.campaign_id, use.code, member_id, day, use.units,
                         use.amount_fen, now)
@@ -31,7 +34,9 @@ def record_uses(conn: sqlite3.Connection, sale_id: str, priced: Priced, member_i
                                         business_day=day), now)
         if use.offer_id.startswith("coupon:"):
             assert use.code is not None
-            if not coupon_repo.redeem(conn, use.code, sale_id, now):  # another lane used it a moment ago
+            if not coupon_repo.redeem(conn, use.code, sale_id, now, honour_expired=honour):
+                if honour:  # paid for: the use stands, the coupon row already says who spent it
+                    continue
                 raise Conflict(f"coupon {use.code} was already used", [FieldError("coupon_codes", "already used")])
             append_event(conn, CouponRedeemed(code=use.code, campaign_id=use.campaign_id, member_id=member_id,
                                               sale_id=sale_id, amount_fen=use.amount_fen), now)
@@ -54,11 +59,11 @@ def campaign_out(s: repo.StoredCampaign) -> CampaignOut:
     return CampaignOut(campaign=s.campaign, origin=s.origin, updated_at=s.updated_at)
 
 
-def list_campaigns(store: Store) -> list[CampaignOut]:
+def list_campaigns(store: StoreRuntime) -> list[CampaignOut]:
     return [campaign_out(s) for s in repo.load_campaigns(store.reader.conn)]
 
 
-async def save_campaign(store: Store, campaign: Campaign) -> tuple[CampaignOut, bool]:
+async def save_campaign(store: StoreRuntime, campaign: Campaign) -> tuple[CampaignOut, bool]:
     """Create or replace a local campaign; HQ's campaigns are not changed here. Returns (campaign, created)."""
     check_campaign(campaign)
 

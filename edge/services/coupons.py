@@ -16,7 +16,7 @@ from ..store import campaigns as campaign_repo
 from ..store import coupons as repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
-from .runtime import Store
+from .runtime import StoreRuntime
 
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed at the till
 
@@ -25,7 +25,7 @@ def new_code() -> str:
     return "CP" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
-def issue(conn: sqlite3.Connection, store: Store, campaign: Campaign, member_id: str, source: str,
+def issue(conn: sqlite3.Connection, store: StoreRuntime, campaign: Campaign, member_id: str, source: str,
           issue_key: str, now: datetime) -> repo.CouponRow:
     """Issue one coupon of a coupon campaign to a member, once per `issue_key`; call inside the writer.
 
@@ -55,7 +55,7 @@ def issue(conn: sqlite3.Connection, store: Store, campaign: Campaign, member_id:
     return coupon
 
 
-def issue_welcome_coupon(conn: sqlite3.Connection, store: Store, member_id: str, campaign_id: str,
+def issue_welcome_coupon(conn: sqlite3.Connection, store: StoreRuntime, member_id: str, campaign_id: str,
                          now: datetime) -> repo.CouponRow | None:
     """The welcome coupon of a join (the standee's campaign): once per member and campaign.
 
@@ -71,7 +71,7 @@ def issue_welcome_coupon(conn: sqlite3.Connection, store: Store, member_id: str,
         return None
 
 
-async def issue_manual(store: Store, campaign_id: str, member_id: str, issue_key: str) -> repo.CouponRow:
+async def issue_manual(store: StoreRuntime, campaign_id: str, member_id: str, issue_key: str) -> repo.CouponRow:
     """The manager hands a member a coupon; the Idempotency key makes a retry return the same coupon."""
 
     def command(conn: sqlite3.Connection) -> repo.CouponRow:
@@ -86,7 +86,7 @@ async def issue_manual(store: Store, campaign_id: str, member_id: str, issue_key
     return await store.writer.run(command)
 
 
-def coupon_out(store: Store, coupon: repo.CouponRow, now: datetime) -> CouponOut:
+def coupon_out(store: StoreRuntime, coupon: repo.CouponRow, now: datetime) -> CouponOut:
     stored = campaign_repo.get_campaign(store.reader.conn, coupon.campaign_id)
     status = coupon.status
     if status == "issued" and coupon.expires_at <= iso(now):
@@ -97,13 +97,13 @@ def coupon_out(store: Store, coupon: repo.CouponRow, now: datetime) -> CouponOut
                      status=status, issued_at=coupon.issued_at, expires_at=coupon.expires_at)
 
 
-def usable_coupons(store: Store, member_id: str) -> list[CouponOut]:
+def usable_coupons(store: StoreRuntime, member_id: str) -> list[CouponOut]:
     """The member's coupons that can be used now, soonest expiry first (for lookups and the member page)."""
     now = store.clock()
     return [coupon_out(store, c, now) for c in repo.usable_for(store.reader.conn, member_id, now)]
 
 
-def with_coupons(store: Store, member: MemberSummary,
+def with_coupons(store: StoreRuntime, member: MemberSummary,
                  rows: list[repo.CouponRow] | None = None) -> MemberSummary:
     """The member summary with its usable coupons filled in (MemberSummary.coupons); `rows` when the
     caller already read them (a quote prices with the same ones)."""
@@ -117,7 +117,7 @@ def with_coupons(store: Store, member: MemberSummary,
     return msgspec.structs.replace(member, coupons=[msgspec.to_builtins(c) for c in listed])
 
 
-async def expire_due(store: Store) -> int:
+async def expire_due(store: StoreRuntime) -> int:
     """Mark coupons past their expiry as expired, each with its event; return how many."""
 
     def command(conn: sqlite3.Connection) -> int:

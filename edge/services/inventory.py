@@ -5,10 +5,10 @@ import sqlite3
 from ..domain.errors import Problems
 from ..schemas import CatalogItemOut, StockItem, StockOut
 from ..store import catalog as repo
-from .runtime import Store
+from .runtime import StoreRuntime
 
 
-async def set_stock(store: Store, items: list[StockItem], field: str = "items") -> list[StockOut]:
+async def set_stock(store: StoreRuntime, items: list[StockItem], field: str = "items") -> list[StockOut]:
     """Set stock for every item, or for none when any SKU is unknown."""
     catalog = store.reference().catalog
     problems = Problems()
@@ -26,7 +26,7 @@ async def set_stock(store: Store, items: list[StockItem], field: str = "items") 
     return await store.writer.run(command)
 
 
-def catalog_with_stock(store: Store) -> list[CatalogItemOut]:
+def catalog_with_stock(store: StoreRuntime) -> list[CatalogItemOut]:
     stock = repo.stock_levels(store.reader.conn)
     return [CatalogItemOut(sku=s.sku, name_zh=s.name_zh, name_en=s.name_en, category=s.category, price_fen=s.price_fen,
                            perishable=s.perishable, track_stock=s.track_stock, on_hand=stock.get(s.sku))

@@ -9,9 +9,7 @@ import hashlib
 import importlib
 import secrets
 import sqlite3
-import threading
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -30,8 +28,9 @@ from ..store import join as repo
 from ..store import members as member_repo
 from ..store import sales as sale_repo
 from ..store.outbox import append_event
+from .checkout_board import OpenCheckout
 from .members import enrol_in, summary
-from .runtime import Store
+from .runtime import StoreRuntime
 
 SESSION_LIFETIME = timedelta(days=180)
 REUSE_CHECKOUT_TOKEN_FOR = timedelta(minutes=3)  # a re-quote keeps the same QR while it has this long left
@@ -41,64 +40,28 @@ _SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: it is type
 
 # --- offers: the URLs a QR carries ------------------------------------------------------------
 
-def token_url(store: Store, text: str) -> str:
+def token_url(store: StoreRuntime, text: str) -> str:
     return f"{store.config.public_base_url.rstrip('/')}/j/{text}"
 
 
-def offer(store: Store, token: QrToken) -> JoinOffer:
+def offer(store: StoreRuntime, token: QrToken) -> JoinOffer:
     text = tokens.sign(store.store_key, token)
     expires = iso(datetime.fromtimestamp(token.expires, UTC)) if token.expires else ""
     return JoinOffer(url=token_url(store, text), qr_png_url=token_url(store, text) + "/qr.png", expires_at=expires)
 
 
-def receipt_offer(store: Store, sale_id: str, sold_at: datetime) -> JoinOffer:
+def receipt_offer(store: StoreRuntime, sale_id: str, sold_at: datetime) -> JoinOffer:
     """The join QR printed on a non-member's receipt: bound to the sale, good for 7 days."""
     return offer(store, tokens.receipt_token(sale_id, sold_at))
 
 
-def referral_offer(store: Store, member_id: str) -> JoinOffer:
+def referral_offer(store: StoreRuntime, member_id: str) -> JoinOffer:
     return offer(store, tokens.referral_token(member_id))
 
 
 # --- open checkouts: what the customer display shows --------------------------------------------
 
-@dataclass
-class OpenCheckout:
-    quote: QuoteOut
-    token: QrToken
-    offer: JoinOffer
-
-
-@dataclass
-class CheckoutBoard:
-    """The lanes' latest quotes, in memory: a display refresh must not touch the disk, and a
-    restart loses only what the next quote rebuilds (joins themselves are in SQLite)."""
-
-    max_size: int = 2000
-    by_id: dict[str, OpenCheckout] = field(default_factory=dict)
-    by_lane: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def put(self, entry: OpenCheckout) -> None:
-        with self.lock:
-            self.by_id.pop(entry.quote.checkout_id, None)
-            self.by_id[entry.quote.checkout_id] = entry
-            self.by_lane[entry.quote.lane_id] = entry.quote.checkout_id
-            while len(self.by_id) > self.max_size:  # oldest first: dicts keep insertion order
-                self.by_id.pop(next(iter(self.by_id)))
-
-
-_boards: "weakref.WeakKeyDictionary[Store, CheckoutBoard]" = weakref.WeakKeyDictionary()
-
-
-def board(store: Store) -> CheckoutBoard:
-    found = _boards.get(store)
-    if found is None:
-        found = _boards.setdefault(store, CheckoutBoard())
-    return found
-
-
-def member_of_checkout(store: Store, checkout_id: str | None) -> Member | None:
+def member_of_checkout(store: StoreRuntime, checkout_id: str | None) -> Member | None:
     """The member who scanned this checkout's QR, so a re-quote prices for them."""
     if checkout_id is None:
         return None
@@ -109,9 +72,9 @@ def member_of_checkout(store: Store, checkout_id: str | None) -> Member | None:
     return member if member is not None and member.erased_at is None else None
 
 
-def present_checkout(store: Store, out: QuoteOut, now: datetime) -> QuoteOut:
+def present_checkout(store: StoreRuntime, out: QuoteOut, now: datetime) -> QuoteOut:
     """Put a quote on its lane's display; a non-member's quote gets the checkout join QR."""
-    previous = board(store).by_id.get(out.checkout_id)
+    previous = store.checkout_board.by_id.get(out.checkout_id)
     if previous is not None and previous.token.expires - now.timestamp() > REUSE_CHECKOUT_TOKEN_FOR.total_seconds():
         token, join = previous.token, previous.offer  # same URL, same cached QR image on the display
     else:
@@ -119,13 +82,13 @@ def present_checkout(store: Store, out: QuoteOut, now: datetime) -> QuoteOut:
         join = offer(store, token)
     if out.member is None:
         out = msgspec.structs.replace(out, join=join)
-    board(store).put(OpenCheckout(out, token, join))
+    store.checkout_board.put(OpenCheckout(out, token, join))
     return out
 
 
-def checkout_view(store: Store, checkout_id: str) -> CheckoutOut:
+def checkout_view(store: StoreRuntime, checkout_id: str) -> CheckoutOut:
     """A checkout as the lane (or its display) sees it: last quote, member once joined, paid or open."""
-    entry = board(store).by_id.get(checkout_id)
+    entry = store.checkout_board.by_id.get(checkout_id)
     conn = store.reader.conn
     joined = repo.checkout_join(conn, checkout_id)
     sale = repo.sale_of_checkout(conn, checkout_id)
@@ -141,13 +104,13 @@ def checkout_view(store: Store, checkout_id: str) -> CheckoutOut:
         join=entry.offer if entry and member is None else None, sale_id=sale)
 
 
-def lane_checkout(store: Store, lane_id: str) -> CheckoutOut | None:
+def lane_checkout(store: StoreRuntime, lane_id: str) -> CheckoutOut | None:
     """The lane's latest checkout for its display; a join QR about to expire is renewed first."""
-    checkout_id = board(store).by_lane.get(lane_id)
+    checkout_id = store.checkout_board.by_lane.get(lane_id)
     if checkout_id is None:
         return None
     view = checkout_view(store, checkout_id)
-    entry = board(store).by_id.get(checkout_id)
+    entry = store.checkout_board.by_id.get(checkout_id)
     now = store.clock()
     if view.status == "open" and view.member is None and entry is not None and \
             entry.token.expires - now.timestamp() < DISPLAY_RENEWS_BEFORE.total_seconds():
@@ -158,7 +121,7 @@ def lane_checkout(store: Store, lane_id: str) -> CheckoutOut | None:
 
 # --- standees ------------------------------------------------------------------------------------
 
-def standee_out(store: Store, s: repo.Standee) -> StandeeOut:
+def standee_out(store: StoreRuntime, s: repo.Standee) -> StandeeOut:
     base = store.config.public_base_url.rstrip("/")
     join = offer(store, tokens.standee_token(s.standee_id))
     api = f"{base}/api/v1/standees/{s.standee_id}"
@@ -169,7 +132,7 @@ def standee_out(store: Store, s: repo.Standee) -> StandeeOut:
                       revoked_at=s.revoked_at)
 
 
-async def create_standee(store: Store, data: StandeeIn) -> tuple[StandeeOut, bool]:
+async def create_standee(store: StoreRuntime, data: StandeeIn) -> tuple[StandeeOut, bool]:
     """Return (standee, created). A retried create with the same id and body answers the first."""
     standee_id = data.standee_id or uuid7()
 
@@ -195,14 +158,19 @@ async def create_standee(store: Store, data: StandeeIn) -> tuple[StandeeOut, boo
     return standee_out(store, s), created
 
 
-def get_standee(store: Store, standee_id: str) -> repo.Standee:
+def standee_by_short_code(store: StoreRuntime, short_code: str) -> repo.Standee | None:
+    """The standee a hand-typed short code names (spaces and case forgiven), or None."""
+    return repo.standee_by_short_code(store.reader.conn, short_code.strip().upper())
+
+
+def get_standee(store: StoreRuntime, standee_id: str) -> repo.Standee:
     found = repo.standee(store.reader.conn, standee_id)
     if found is None:
         raise NotFound(f"no standee {standee_id}", [FieldError("standee_id", "no such standee")])
     return found
 
 
-async def revoke_standee(store: Store, standee_id: str) -> StandeeOut:
+async def revoke_standee(store: StoreRuntime, standee_id: str) -> StandeeOut:
     get_standee(store, standee_id)
     await store.writer.run(lambda conn: repo.revoke_standee(conn, standee_id, store.clock()))
     return standee_out(store, get_standee(store, standee_id))
@@ -219,7 +187,7 @@ class Invitation:
     standee: repo.Standee | None = None
 
 
-def invitation(store: Store, text: str) -> Invitation:
+def invitation(store: StoreRuntime, text: str) -> Invitation:
     """Verify a token and its state; TokenRefused says why it cannot lead to a join."""
     token = tokens.verify(store.store_key, text, store.clock())
     return _check_state(store.reader.conn, Invitation(text, token))
@@ -246,7 +214,7 @@ def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
     return inv
 
 
-async def count_scan(store: Store, inv: Invitation) -> None:
+async def count_scan(store: StoreRuntime, inv: Invitation) -> None:
     if inv.standee is not None:
         await store.writer.run(lambda conn: repo.count_scan(conn, inv.standee.standee_id))  # type: ignore[union-attr]
 
@@ -259,7 +227,7 @@ class Joined:
     coupon: dict | None = None
 
 
-def _welcome_coupon(conn: sqlite3.Connection, store: Store, member_id: str, campaign_id: str | None,
+def _welcome_coupon(conn: sqlite3.Connection, store: StoreRuntime, member_id: str, campaign_id: str | None,
                     now: datetime) -> dict | None:
     """Issue the standee's welcome coupon through the campaign engine, when this build has one."""
     if not campaign_id:
@@ -282,17 +250,17 @@ def _welcome_coupon(conn: sqlite3.Connection, store: Store, member_id: str, camp
         conn.execute("RELEASE welcome_coupon")
 
 
-def _attribute_receipt_sale(conn: sqlite3.Connection, store: Store, member: Member, sale_id: str,
+def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, member: Member, sale_id: str,
                             now: datetime) -> None:
     """The receipt's sale becomes the new member's: points once, spend, payer link, events."""
     sale = sale_repo.get_sale(conn, sale_id)
     assert sale is not None
     ref = store.reference()
     tier = ref.tiers[member.tier_id]
-    points = points_earned(sale.total_fen, tier, store.config.fen_per_point)
+    points = points_earned(sale.charged_fen, tier, store.config.fen_per_point)  # on what was paid
     if not repo.attribute_sale(conn, sale_id, member.member_id, points):
         raise TokenRefused("used")  # attributed to someone else a moment ago: rolls this join back
-    spend = member_repo.add_spend(conn, member.member_id, sale.total_fen, now)
+    spend = member_repo.add_spend(conn, member.member_id, sale.charged_fen, now)
     better = qualified_tier(tier, spend, ref.tiers)
     if better.tier_id != tier.tier_id:
         member_repo.set_tier(conn, member.member_id, better.tier_id, now)
@@ -318,7 +286,7 @@ def session_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def join(store: Store, text: str, phone: str, consent: ConsentIn) -> Joined:
+async def join(store: StoreRuntime, text: str, phone: str, consent: ConsentIn) -> Joined:
     """Join (or sign in an existing member) through a token; the member page session comes back."""
     e164 = normalise_phone(phone, store.config.region)
     if not consent.granted:
@@ -356,11 +324,11 @@ async def join(store: Store, text: str, phone: str, consent: ConsentIn) -> Joine
     return await store.writer.run(command)
 
 
-def _lane_of(store: Store, token: QrToken) -> tuple[str | None, str | None]:
+def _lane_of(store: StoreRuntime, token: QrToken) -> tuple[str | None, str | None]:
     """The lane and cashier of the checkout a token belongs to, so the join is credited to them."""
-    entry = board(store).by_id.get(token.subject) if token.kind == "checkout" else None
+    entry = store.checkout_board.by_id.get(token.subject) if token.kind == "checkout" else None
     return (entry.quote.lane_id, entry.quote.cashier_id) if entry else (None, None)
 
 
-def list_standees(store: Store) -> list[StandeeOut]:
+def list_standees(store: StoreRuntime) -> list[StandeeOut]:
     return [standee_out(store, s) for s in repo.standees(store.reader.conn)]

@@ -26,6 +26,16 @@ def create_key(conn: sqlite3.Connection, role: str, now: datetime, label: str = 
     return key_id, token
 
 
+def revoke_key(conn: sqlite3.Connection, key_id: str, now: datetime) -> bool:
+    """Revoke a live key; False when there is no live key with this id."""
+    return repo.revoke(conn, key_id, now) is not None
+
+
+def list_keys(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, str | None]]:
+    """(key id, role, label, created, revoked) of every key: never the keys themselves."""
+    return repo.list_keys(conn)
+
+
 def rotate_key(conn: sqlite3.Connection, key_id: str, now: datetime) -> tuple[str, str]:
     """Revoke a key and make its successor for the same role and label, in one transaction."""
     old = repo.revoke(conn, key_id, now)

@@ -12,12 +12,12 @@ from ..store import members as member_repo
 from ..store.outbox import append_event
 from .erasure import erase_member
 from .join import session_hash
-from .runtime import Store
+from .runtime import StoreRuntime
 
 PURPOSES = ("marketing", "payment_link")
 
 
-def session_member(store: Store, secret: str | None) -> Member | None:
+def session_member(store: StoreRuntime, secret: str | None) -> Member | None:
     """The live member a member-page session belongs to, or None."""
     if not secret or len(secret) > 100:
         return None
@@ -26,14 +26,14 @@ def session_member(store: Store, secret: str | None) -> Member | None:
     return member if member is not None and member.erased_at is None else None
 
 
-def data_export(store: Store, member: Member) -> dict:
+def data_export(store: StoreRuntime, member: Member) -> dict:
     """Everything this store keeps about the member, as the member may download it."""
     return {
         "store_id": store.config.store_id, "exported_at": iso(store.clock()),
         "member": structs.asdict(member), **join_repo.member_records(store.reader.conn, member.member_id)}
 
 
-async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
+async def withdraw_consent(store: StoreRuntime, member_id: str, purpose: str) -> None:
     """Record the withdrawal, clear the flag (and unlink payers for payment_link), tell HQ."""
     if purpose not in PURPOSES:
         raise ValueError(purpose)
@@ -50,7 +50,7 @@ async def withdraw_consent(store: Store, member_id: str, purpose: str) -> None:
     await store.writer.run(command)
 
 
-async def delete_membership(store: Store, member_id: str) -> None:
+async def delete_membership(store: StoreRuntime, member_id: str) -> None:
     """Erase the member (sales stay, unlinked; member.erased goes to the outbox) and end their sessions."""
 
     def command(conn: sqlite3.Connection) -> None:

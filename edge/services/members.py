@@ -5,8 +5,6 @@ from datetime import datetime
 
 from msgspec import UNSET
 
-from sync import directory  # issue 5: cross-store recognition
-
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.events import JoinConsent, MemberJoined
@@ -17,11 +15,12 @@ from ..domain.member_code import CodeRefused, verify_code
 from ..domain.models import Member, Tier
 from ..phones import normalise_phone
 from ..schemas import EnrolIn, MemberRef, MemberSummary, TierOut
+from ..store import directory
 from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event
 from . import referrals
-from .runtime import Store
+from .runtime import StoreRuntime
 
 CODE_REASONS = {"malformed": "not a member code", "forged": "not a valid member code",
                 "expired": "the member code expired: ask for a fresh one",
@@ -39,7 +38,7 @@ def summary(member: Member, tiers: dict[str, Tier]) -> MemberSummary:
         marketing_consent=member.marketing_consent, payment_link_consent=member.payment_link_consent)
 
 
-def joined_event(store: Store, member: Member, phone: str) -> MemberJoined:
+def joined_event(store: StoreRuntime, member: Member, phone: str) -> MemberJoined:
     """What HQ learns of a join: attribution, and the phone hashed and masked unless configured raw."""
     return MemberJoined(
         member_id=member.member_id, store_id=store.config.store_id, joined_at=member.joined_at,
@@ -52,7 +51,7 @@ def joined_event(store: Store, member: Member, phone: str) -> MemberJoined:
         phone_e164=phone if store.config.send_raw_phone_upstream else UNSET)
 
 
-async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
+async def enrol(store: StoreRuntime, data: EnrolIn) -> tuple[Member, bool]:
     """Return (member, created). Consent to membership is required; the phone must be a mobile."""
     phone = normalise_phone(data.phone, store.config.region)
     if not data.consent.granted:
@@ -67,7 +66,7 @@ async def enrol(store: Store, data: EnrolIn) -> tuple[Member, bool]:
     return await store.writer.run(lambda conn: enrol_in(conn, store, data, phone, referrer_id=referrer_id))
 
 
-def enrol_in(conn: sqlite3.Connection, store: Store, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
+def enrol_in(conn: sqlite3.Connection, store: StoreRuntime, data: EnrolIn, phone: str, *, referrer_id: str | None = None,
              receipt_sale_id: str | None = None) -> tuple[Member, bool]:
     """Enrol inside the caller's writer command (the join page adds its attribution to the same one)."""
     now = store.clock()
@@ -102,7 +101,7 @@ def parse_payer(payer: str, scope: str = "") -> tuple[str, str, str]:
     return provider, scope, payer_id
 
 
-def find(store: Store, *, phone: str | None = None, member_id: str | None = None, payer: str | None = None,
+def find(store: StoreRuntime, *, phone: str | None = None, member_id: str | None = None, payer: str | None = None,
          scope: str = "", code: str | None = None, field_prefix: str = "") -> Member:
     """Find a live member by exactly one identifier; NotFound names the field that found nothing."""
     given = [(k, v) for k, v in (("phone", phone), ("member_id", member_id), ("payer", payer), ("code", code))
@@ -133,7 +132,7 @@ def find(store: Store, *, phone: str | None = None, member_id: str | None = None
     return member
 
 
-def _verified_code(store: Store, code: str, field: str) -> tuple[str, int, datetime]:
+def _verified_code(store: StoreRuntime, code: str, field: str) -> tuple[str, int, datetime]:
     """Check a dynamic member code offline with the chain key: (member id, time step, now)."""
     now = store.clock()
     try:
@@ -143,7 +142,7 @@ def _verified_code(store: Store, code: str, field: str) -> tuple[str, int, datet
     return found.member_id, found.step, now
 
 
-def find_by_code(store: Store, code: str, field: str) -> Member | None:
+def find_by_code(store: StoreRuntime, code: str, field: str) -> Member | None:
     """The member a dynamic member code names, accepted once here. Blocks on a commit: call it only
     off the event loop (a thread); async callers use `find_async`."""
     member_id, step, now = _verified_code(store, code, field)
@@ -152,7 +151,7 @@ def find_by_code(store: Store, code: str, field: str) -> Member | None:
     return repo.by_id(store.reader.conn, member_id)
 
 
-async def find_async(store: Store, *, phone: str | None = None, member_id: str | None = None,
+async def find_async(store: StoreRuntime, *, phone: str | None = None, member_id: str | None = None,
                      payer: str | None = None, scope: str = "", code: str | None = None,
                      field_prefix: str = "") -> Member:
     """`find` for the event loop: a member code's one-time acceptance awaits the writer instead of
@@ -170,10 +169,10 @@ async def find_async(store: Store, *, phone: str | None = None, member_id: str |
     return member
 
 
-def find_ref(store: Store, ref: MemberRef) -> Member:
+def find_ref(store: StoreRuntime, ref: MemberRef) -> Member:
     return find(store, phone=ref.phone, member_id=ref.member_id, code=ref.code, field_prefix="member.")
 
 
-async def find_ref_async(store: Store, ref: MemberRef) -> Member:
+async def find_ref_async(store: StoreRuntime, ref: MemberRef) -> Member:
     return await find_async(store, phone=ref.phone, member_id=ref.member_id, code=ref.code, field_prefix="member.")
 

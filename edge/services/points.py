@@ -12,7 +12,7 @@ from ..schemas import SaleIn
 from ..store import members as member_repo
 from ..store import points as repo
 from ..store.outbox import append_event
-from .runtime import Store, bump_reference
+from .runtime import StoreRuntime, bump_reference
 
 
 def _entry(conn: sqlite3.Connection, member_id: str, kind: str, points: int, sale_id: str | None,
@@ -49,7 +49,7 @@ def redeem(conn: sqlite3.Connection, policy: PointsPolicy, member: Member, data:
     return take_points(cart, value)
 
 
-def preview(store: Store, member: Member | None, points: int, cart: PricedCart) -> PricedCart:
+def preview(store: StoreRuntime, member: Member | None, points: int, cart: PricedCart) -> PricedCart:
     """The quote's view of a redemption: the same checks as the sale, bar the member's confirmation,
     which is asked for at payment."""
     if points == 0:
@@ -116,7 +116,7 @@ def take_back(conn: sqlite3.Connection, sale_id: str, member_id: str, earned: in
         _entry(conn, owner, "adjust", spent, sale_id, now)
 
 
-async def maintain(store: Store) -> dict[str, int]:
+async def maintain(store: StoreRuntime) -> dict[str, int]:
     """Release due points and expire old ones for every member: the periodic sweep."""
 
     def command(conn: sqlite3.Connection) -> dict[str, int]:
@@ -131,11 +131,11 @@ async def maintain(store: Store) -> dict[str, int]:
     return await store.writer.run(command)
 
 
-def policy(store: Store) -> PointsPolicy:
+def policy(store: StoreRuntime) -> PointsPolicy:
     return repo.load_policy(store.reader.conn)
 
 
-async def set_policy(store: Store, new: PointsPolicy) -> PointsPolicy:
+async def set_policy(store: StoreRuntime, new: PointsPolicy) -> PointsPolicy:
     """Replace the store's points policy (rate, minimum, hold days, expiry days)."""
 
     def command(conn: sqlite3.Connection) -> PointsPolicy:

@@ -3,10 +3,10 @@
 from printers.posters import poster_bytes
 
 from . import join
-from .runtime import Store
+from .runtime import StoreRuntime
 
 
-def standee_poster(store: Store, standee_id: str, size: str, fmt: str) -> bytes:
+def standee_poster(store: StoreRuntime, standee_id: str, size: str, fmt: str) -> bytes:
     s = join.get_standee(store, standee_id)
     out = join.standee_out(store, s)
     short = out.short_url.split("://", 1)[-1]  # no scheme: shorter to type, browsers add it

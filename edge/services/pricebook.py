@@ -31,8 +31,7 @@ from ..domain.campaigns import Automatic, Campaign, PercentOff, PointsMultiplier
 from ..domain.clock import iso
 from ..domain.identity import mask_phone
 from ..domain.join_rate import business_day
-from .pricing import offer_plan
-from .runtime import Store
+from .runtime import StoreRuntime
 
 BOOK_WINDOW_DAYS = 30  # a member seen (joined, bought, changed) in this window is listed
 BOOK_MEMBERS_MAX = 5_000  # the most recently seen first; a busy store's regulars fit many times over
@@ -114,7 +113,7 @@ class PriceBookOut(Struct, kw_only=True):
     members: list[BookMember]
 
 
-def phone_key(store: Store) -> bytes:
+def phone_key(store: StoreRuntime) -> bytes:
     """This store's key for the book's phone hashes: derived from the store key, so it is the same
     after a restart and shared by the store's lanes, and never the chain key."""
     return hmac.new(store.store_key, b"pricebook-phone-key|" + PHONE_KEY_ID.encode(), hashlib.sha256).digest()
@@ -144,13 +143,13 @@ def _on_day(rule: BookMemberDay, day: str) -> bool:
     return (rule.date_from is None or day >= rule.date_from) and (rule.date_to is None or day <= rule.date_to)
 
 
-def build_book(store: Store, now: datetime | None = None) -> PriceBookOut:
+def build_book(store: StoreRuntime, now: datetime | None = None) -> PriceBookOut:
     """The price book as of now, with an empty version (`price_book` fills it in)."""
     now = now if now is not None else store.clock()
     cfg, ref = store.config, store.reference()
     tz = cfg.tz
     day = business_day(now, tz, cfg.day_start).isoformat()
-    plan = offer_plan(store, ref)
+    plan = store.offer_plan(ref)
     member_days, others = [], []
     for o in plan.automatic:
         c = o.campaign
@@ -205,11 +204,11 @@ class _Cached(Struct, frozen=True):
     body: bytes
 
 
-_cache: "weakref.WeakKeyDictionary[Store, _Cached]" = weakref.WeakKeyDictionary()
+_cache: "weakref.WeakKeyDictionary[StoreRuntime, _Cached]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _fingerprint(store: Store, now: datetime) -> tuple:
+def _fingerprint(store: StoreRuntime, now: datetime) -> tuple:
     """What the book depends on, read cheaply: any member change appends to the outbox."""
     conn = store.reader.conn
     seq = conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0]
@@ -218,7 +217,7 @@ def _fingerprint(store: Store, now: datetime) -> tuple:
     return (store.reference().version, day, seq, iso(now - timedelta(days=BOOK_WINDOW_DAYS))[:13])
 
 
-def price_book(store: Store) -> tuple[str, bytes]:
+def price_book(store: StoreRuntime) -> tuple[str, bytes]:
     """(version, encoded book): rebuilt only when what it is built from moved."""
     now = store.clock()
     fp = _fingerprint(store, now)

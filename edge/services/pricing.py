@@ -8,7 +8,6 @@ cannot overspend a cap or a flash surplus between them.
 """
 
 import sqlite3
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -16,11 +15,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from ..domain.campaigns import (
-    Automatic,
     Campaign,
     CouponInstances,
     Customer,
-    Limits,
     SharedCode,
     conditions_hold,
     expires_at,
@@ -30,39 +27,14 @@ from ..domain.clock import parse_iso
 from ..domain.errors import CapReached, Conflict, FieldError, InvalidInput
 from ..domain.join_rate import business_day
 from ..domain.models import CartLine, Member
-from ..domain.pricing import Offer, Priced, price_order, resolve_lines
+from ..domain.pricing import Note, Offer, Priced, price_order, resolve_lines
 from ..schemas import LineIn
 from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
 from ..store import coupons as coupon_repo
-from .runtime import Reference, Store
-
-_NO_LIMITS = Limits()
-
-
-class OfferPlan:
-    """The store's automatic offers, built once per reference version: a quote only filters them."""
-
-    def __init__(self, stored: list[campaign_repo.StoredCampaign], tz: ZoneInfo) -> None:
-        self.by_id = {s.campaign.campaign_id: s for s in stored}
-        self.automatic = [Offer(offer_id=s.campaign.campaign_id, campaign=s.campaign,
-                                expires_at=expires_at(s.campaign, tz))
-                          for s in stored if isinstance(s.campaign.issuance, Automatic) and s.campaign.active]
-        self.limited = frozenset(s.campaign.campaign_id for s in stored
-                                 if s.campaign.limits != _NO_LIMITS or s.campaign.store_cap is not None)
-
-
-_plans: "weakref.WeakKeyDictionary[Store, tuple[str, OfferPlan]]" = weakref.WeakKeyDictionary()
-
-
-def offer_plan(store: Store, ref: Reference) -> OfferPlan:
-    """The store's campaigns, decoded and planned once per reference version (a campaign change bumps it)."""
-    hit = _plans.get(store)
-    if hit is not None and hit[0] == ref.version:
-        return hit[1]
-    plan = OfferPlan(campaign_repo.load_campaigns(store.reader.conn), store.tz)
-    _plans[store] = (ref.version, plan)
-    return plan
+from ..store import locks as locks_repo
+from .offer_plan import OfferPlan
+from .runtime import Reference, StoreRuntime
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +54,13 @@ class PricingContext:
         return self.now.astimezone(self.tz)
 
 
-def pricing_context(store: Store, ref: Reference | None = None, now: datetime | None = None) -> PricingContext:
+def pricing_context(store: StoreRuntime, ref: Reference | None = None, now: datetime | None = None) -> PricingContext:
     """The context for pricing at this store now (or at `now`), on the reference data given or current."""
     ref = ref if ref is not None else store.reference()
     now = now if now is not None else store.clock()
     cfg = store.config
     tz, day_start = cfg.tz, cfg.day_start
-    return PricingContext(store_id=cfg.store_id, tz=tz, day_start=day_start, ref=ref, plan=offer_plan(store, ref),
+    return PricingContext(store_id=cfg.store_id, tz=tz, day_start=day_start, ref=ref, plan=store.offer_plan(ref),
                           now=now, day=business_day(now, tz, day_start).isoformat())
 
 
@@ -105,17 +77,23 @@ def customer_of(member: Member | None, ctx: PricingContext) -> Customer:
 
 
 def price_cart(ctx: PricingContext, conn: sqlite3.Connection, cart: list[CartLine], member: Member | None,
-               codes: list[str], coupons: list[coupon_repo.CouponRow] | None = None) -> Priced:
+               codes: list[str], coupons: list[coupon_repo.CouponRow] | None = None, *,
+               holder: str | None = None, lenient: bool = False) -> Priced:
     """Price the cart with every campaign that may apply, counting caps through `conn`.
 
     `coupons`: the member's usable coupons when the caller already read them; [] for a member
     recognised by payment alone, whose own coupons are not spent without them at the till (codes
-    presented still are); None reads them.
+    presented still are); None reads them. `holder`: the checkout being priced, whose own
+    reservations do not count against it (every other checkout's live ones do). `lenient`: a code
+    that cannot be used is left out with a note instead of refusing (a sale already paid for).
     """
     who = customer_of(member, ctx)
-    offers = build_offers(ctx, conn, cart, member, who, codes, coupons)
-    return price_order(cart, ctx.ref.catalog, who, ctx.ref.tiers, offers, flash_surplus(conn, offers, cart), ctx.now,
-                       ctx.tz, ctx.store_id, ctx.day_start)
+    notes: list[Note] = []
+    offers = build_offers(ctx, conn, cart, member, who, codes, coupons, holder=holder, lenient=lenient, notes=notes)
+    surplus = flash_surplus(conn, offers, cart, ctx.now, holder, notes)
+    priced = price_order(cart, ctx.ref.catalog, who, ctx.ref.tiers, offers, surplus, ctx.now,
+                         ctx.tz, ctx.store_id, ctx.day_start)
+    return msgspec.structs.replace(priced, notes=priced.notes + notes) if notes else priced
 
 
 def remaining(c: Campaign, origin: str, used: campaign_repo.Usage | None, member_id: str | None) -> int | None:
@@ -139,11 +117,15 @@ def remaining(c: Campaign, origin: str, used: campaign_repo.Usage | None, member
 
 
 def build_offers(ctx: PricingContext, conn: sqlite3.Connection, lines: list[CartLine], member: Member | None,
-                 who: Customer, codes: list[str], coupons: list[coupon_repo.CouponRow] | None = None) -> list[Offer]:
+                 who: Customer, codes: list[str], coupons: list[coupon_repo.CouponRow] | None = None, *,
+                 holder: str | None = None, lenient: bool = False, notes: list[Note] | None = None) -> list[Offer]:
     """The automatic offers that may apply to these lines now, the codes presented, and the member's
-    own coupons (`coupons`: None reads them, [] spends none); a bad code names its field.
+    own coupons (`coupons`: None reads them, [] spends none); a bad code names its field (or, when
+    `lenient`, is left out with a note).
 
-    Caps are read only for the offers still in play: most quotes read none."""
+    Caps are read only for the offers still in play: most quotes read none. They count the uses made
+    and the uses other checkouts' live price locks hold; `notes` learns of offers those locks took."""
+    notes = notes if notes is not None else []
     plan, catalog = ctx.plan, ctx.ref.catalog
     member_id = member.member_id if member else None
     local = ctx.local
@@ -151,31 +133,75 @@ def build_offers(ctx: PricingContext, conn: sqlite3.Connection, lines: list[Cart
     categories = {catalog[x.sku].category for x in lines}
     autos = [o for o in plan.automatic if may_reach(o.campaign, skus, categories)
              and conditions_hold(o.campaign, who, local, ctx.store_id, ctx.day_start)]
-    presented = [_code_target(conn, plan.by_id, code, member_id, ctx.now, f"coupon_codes[{i}]")
-                 for i, code in enumerate(codes)]
+    presented: list[tuple[int, coupon_repo.CouponRow | Campaign]] = []
+    for i, code in enumerate(codes):
+        try:
+            presented.append((i, _code_target(conn, plan.by_id, code, member_id, ctx.now, f"coupon_codes[{i}]")))
+        except (Conflict, InvalidInput) as refused:
+            if not lenient:
+                raise
+            notes.append(_note(code, None, f"not used: {refused.errors[0].reason if refused.errors else refused}"))
     if coupons is None:
         coupons = coupon_repo.usable_for(conn, member_id, ctx.now) if member_id is not None else []
-    shown = {c.code for c in presented if isinstance(c, coupon_repo.CouponRow)}
+    shown = {c.code for _, c in presented if isinstance(c, coupon_repo.CouponRow)}
     own = [c for c in coupons if c.campaign_id in plan.by_id and c.code not in shown]
-    in_play = {o.offer_id for o in autos} | {c.campaign_id for c in own} | {c.campaign_id for c in presented}
+    instances = [c.code for c in own] + list(shown)
+    taken = locks_repo.held_codes(conn, instances, ctx.now, holder) if instances and _any_held(conn, ctx) else set()
+    if taken:
+        own = [c for c in own if c.code not in taken]
+        for i, target in list(presented):
+            if isinstance(target, coupon_repo.CouponRow) and target.code in taken:
+                if not lenient:
+                    raise Conflict(f"coupon {target.code} is held by another open checkout",
+                                   [FieldError(f"coupon_codes[{i}]", "held by another lane's checkout")])
+                presented.remove((i, target))
+                notes.append(_note(target.code, None, "not used: held by another lane's checkout"))
+    in_play = {o.offer_id for o in autos} | {c.campaign_id for c in own} | {c.campaign_id for _, c in presented}
     limited = sorted(plan.limited & in_play)
     used = campaign_repo.usage(conn, limited, ctx.day, member_id) if limited else {}
-    left = {cid: remaining(plan.by_id[cid].campaign, plan.by_id[cid].origin, used.get(cid), member_id)
-            for cid in limited}
+    held = locks_repo.held_uses(conn, limited, ctx.day, member_id, ctx.now, holder) \
+        if limited and _any_held(conn, ctx) else {}
+    left: dict[str, int | None] = {}
+    for cid in limited:
+        stored = plan.by_id[cid]
+        made = used.get(cid)
+        left[cid] = remaining(stored.campaign, stored.origin, made, member_id)
+        h = held.get(cid)
+        if h is not None and left[cid] is not None:
+            counted = made or campaign_repo.Usage()
+            with_held = campaign_repo.Usage(counted.total + h.total, counted.today + h.today, counted.member + h.member)
+            before, left[cid] = left[cid], remaining(stored.campaign, stored.origin, with_held, member_id)
+            if before and not left[cid]:
+                c = stored.campaign
+                notes.append(Note(offer_id=cid, name_zh=c.name_zh, name_en=c.name_en, applied=False,
+                                  reason="the last uses went to another lane's open checkout"))
     offers = [o if o.offer_id not in left else msgspec.structs.replace(o, remaining=left[o.offer_id])
               for o in autos]
-    for i, target in enumerate(presented):
+    for i, target in presented:
         if isinstance(target, coupon_repo.CouponRow):
             offer = _coupon_offer(plan.by_id[target.campaign_id].campaign, target, left)
         else:
             offer = Offer(offer_id=f"code:{target.issuance.code}", campaign=target, code=target.issuance.code,
                           expires_at=expires_at(target, ctx.tz), remaining=left.get(target.campaign_id))
         if offer.remaining == 0:
+            if lenient:
+                notes.append(_note(codes[i], offer.campaign, "not used: this offer is used up"))
+                continue
             raise CapReached(f"{codes[i]} has reached its cap",
                              [FieldError(f"coupon_codes[{i}]", "this offer is used up")])
         offers.append(offer)
     offers.extend(_coupon_offer(plan.by_id[c.campaign_id].campaign, c, left) for c in own)
     return offers
+
+
+def _note(code: str, campaign: Campaign | None, reason: str) -> Note:
+    return Note(offer_id=f"code:{code}", name_zh=campaign.name_zh if campaign else code,
+                name_en=campaign.name_en if campaign else code, applied=False, reason=reason)
+
+
+def _any_held(conn: sqlite3.Connection, ctx: PricingContext) -> bool:
+    """Whether any checkout holds anything now: most of the time none does, and counting is skipped."""
+    return locks_repo.any_live(conn, ctx.now)
 
 
 def _coupon_offer(c: Campaign, coupon: coupon_repo.CouponRow, left: dict[str, int | None]) -> Offer:
@@ -205,19 +231,38 @@ def _code_target(conn: sqlite3.Connection, by_id: dict[str, campaign_repo.Stored
     raise InvalidInput.on(field, "no such coupon or offer code")
 
 
-def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[CartLine]) -> dict[str, int]:
-    """Stock above each flash SKU's threshold, for the SKUs of this cart, read in the caller's
-    transaction (the writer's, on a sale). Only open flash offers reach here, so outside the flash
-    window nothing is read."""
-    in_cart = {x.sku for x in lines}
+def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[CartLine], now: datetime | None = None,
+                  holder: str | None = None, notes: list[Note] | None = None) -> dict[str, int]:
+    """Stock above each flash SKU's threshold, less the units other checkouts' live price locks hold,
+    for the SKUs of this cart, read in the caller's transaction (the writer's, on a sale or a quote
+    that reserves). Only open flash offers reach here, so outside the flash window nothing is read.
+    `notes` learns when other lanes' locks left this cart fewer flash units than it asks for."""
+    in_cart: dict[str, int] = {}
+    for x in lines:
+        in_cart[x.sku] = in_cart.get(x.sku, 0) + x.qty
     threshold: dict[str, int] = {}
+    flash_of: dict[str, Offer] = {}
     for o in offers:
         f = o.campaign.flash
         if f is not None:
             for sku in o.campaign.scope.skus or []:
                 if sku in in_cart:
                     threshold[sku] = max(threshold.get(sku, 0), f.threshold)
+                    flash_of.setdefault(sku, o)
     if not threshold:
         return {}
     have = catalog_repo.on_hand_many(conn, list(threshold))
-    return {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
+    surplus = {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
+    if now is None or not locks_repo.any_live(conn, now):
+        return surplus
+    for sku, units in locks_repo.held_flash_units(conn, list(surplus), now, holder).items():
+        before = surplus[sku]
+        surplus[sku] = max(0, before - units)
+        if notes is not None and surplus[sku] < min(before, in_cart[sku]):
+            c = flash_of[sku].campaign
+            left = surplus[sku]
+            reason = (f"the last flash {sku} went to another lane: list price" if left == 0 else
+                      f"only {left} flash {sku} left, the rest are held by other lanes: list price beyond")
+            notes.append(Note(offer_id=flash_of[sku].offer_id, name_zh=c.name_zh, name_en=c.name_en, applied=False,
+                              reason=reason))
+    return surplus

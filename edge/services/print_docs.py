@@ -34,12 +34,12 @@ from ..store import join as join_repo
 from ..store import sales as sale_repo
 from ..store.print_jobs import JobRow, PrinterRow
 from .join import standee_out
-from .runtime import Store
+from .runtime import StoreRuntime
 
 _decode_sale = msgspec.json.Decoder(SaleOut).decode
 
 
-def local(store: Store, utc_text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(store: StoreRuntime, utc_text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not utc_text:
         return ""
     return parse_iso(utc_text).astimezone(store.tz).strftime(fmt)
@@ -52,7 +52,7 @@ def recorded_sale(conn: sqlite3.Connection, sale_id: str) -> SaleOut:
     return _decode_sale(row.response)
 
 
-def join_pitch(store: Store, total_fen: int) -> tuple[str, str]:
+def join_pitch(store: StoreRuntime, total_fen: int) -> tuple[str, str]:
     """The receipt's one line on joining: the points this receipt brings a new member."""
     ref = store.reference()
     points = points_earned(total_fen, entry_tier(ref.tiers), store.config.fen_per_point)
@@ -61,7 +61,7 @@ def join_pitch(store: Store, total_fen: int) -> tuple[str, str]:
     return f"扫码入会 本单{points}积分立即到账", f"Join now: {points} points for this receipt"
 
 
-def receipt(store: Store, sale: SaleOut, reprint: bool) -> Receipt:
+def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
     member = None
     if sale.member is not None:
         m = sale.member
@@ -86,10 +86,10 @@ def receipt(store: Store, sale: SaleOut, reprint: bool) -> Receipt:
         reprint=reprint, voided=sale.status == "voided")
 
 
-def void_slip(store: Store, sale: SaleOut, reprint: bool) -> VoidSlip:
+def void_slip(store: StoreRuntime, sale: SaleOut, reprint: bool) -> VoidSlip:
     return VoidSlip(store_name=sale.receipt.store_name, sale_id=sale.sale_id, sold_at=local(store, sale.created_at),
                     voided_at=local(store, sale.voided_at), lane_id=sale.lane_id, cashier_id=sale.cashier_id,
-                    reason=sale.void_reason or "", total_fen=sale.total_fen, payment_method=sale.payment.method,
+                    reason=sale.void_reason or "", total_fen=sale.payment.amount_fen, payment_method=sale.payment.method,
                     member_phone_masked=sale.receipt.printed_member, points_reversed=sale.points_earned,
                     reprint=reprint)
 
@@ -141,7 +141,7 @@ def conditions(c: Campaign) -> list[Condition]:
     return out
 
 
-def coupon_slip(store: Store, conn: sqlite3.Connection, code: str) -> CouponSlip:
+def coupon_slip(store: StoreRuntime, conn: sqlite3.Connection, code: str) -> CouponSlip:
     coupon = coupon_repo.by_code(conn, code)
     if coupon is None:
         raise NotFound(f"no coupon {code}", [FieldError("code", "no such coupon")])
@@ -159,7 +159,7 @@ def paper_of(printer: PrinterRow) -> Paper:
     return PAPERS[printer.width_mm]
 
 
-def job_document(store: Store, conn: sqlite3.Connection, job: JobRow, printer: PrinterRow) -> Document:
+def job_document(store: StoreRuntime, conn: sqlite3.Connection, job: JobRow, printer: PrinterRow) -> Document:
     """The document a queued job prints, read now from what the store recorded."""
     paper = paper_of(printer)
     if job.kind == "receipt":
@@ -177,7 +177,7 @@ def job_document(store: Store, conn: sqlite3.Connection, job: JobRow, printer: P
     return printer_test_page(printer.name, printer.url, paper)
 
 
-def preview_document(store: Store, sale_id: str, width_mm: int) -> Document:
+def preview_document(store: StoreRuntime, sale_id: str, width_mm: int) -> Document:
     """A sale's receipt (or, for a voided sale, its receipt marked voided) for the POS screen."""
     sale = recorded_sale(store.reader.conn, sale_id)
     return receipt_document(receipt(store, sale, reprint=False), PAPERS[width_mm])

@@ -29,7 +29,7 @@ from ..store import print_jobs as repo
 from ..store.writer import WriterStopped, after_commit
 from . import print_docs
 from .background import beside_app
-from .runtime import Store
+from .runtime import StoreRuntime
 
 log = logging.getLogger("store_edge.printing")
 RETRY_DELAYS: tuple[float, ...] = (5.0, 20.0, 60.0)  # before each retry; after the last, the job has failed
@@ -62,7 +62,7 @@ def _enqueue(conn: sqlite3.Connection, kind: str, subject: str, lane_id: str, no
 
 # --- asked for: print, reprint, coupon slips, posters ----------------------------------------------
 
-async def print_sale(store: Store, sale_id: str, lane_id: str | None) -> repo.JobRow:
+async def print_sale(store: StoreRuntime, sale_id: str, lane_id: str | None) -> repo.JobRow:
     """Queue a sale's receipt on a lane's printer (the sale's lane by default). When a receipt of
     this sale came out before, this one says 重印 REPRINT."""
     sale = print_docs.recorded_sale(store.reader.conn, sale_id)
@@ -76,7 +76,7 @@ async def print_sale(store: Store, sale_id: str, lane_id: str | None) -> repo.Jo
     return await store.writer.run(command)
 
 
-async def print_coupon(store: Store, code: str, lane_id: str) -> repo.JobRow:
+async def print_coupon(store: StoreRuntime, code: str, lane_id: str) -> repo.JobRow:
     """Queue a coupon slip (code, QR, conditions, expiry) on the lane's printer."""
     if coupon_repo.by_code(store.reader.conn, code) is None:
         raise NotFound(f"no coupon {code}", [FieldError("code", "no such coupon")])
@@ -88,7 +88,7 @@ async def print_coupon(store: Store, code: str, lane_id: str) -> repo.JobRow:
     return await store.writer.run(command)
 
 
-async def print_poster(store: Store, standee_id: str, printer_name: str) -> repo.JobRow:
+async def print_poster(store: StoreRuntime, standee_id: str, printer_name: str) -> repo.JobRow:
     """Queue a standee's poster on a printer that takes images."""
     if join_repo.standee(store.reader.conn, standee_id) is None:
         raise NotFound(f"no standee {standee_id}", [FieldError("standee_id", "no such standee")])
@@ -101,7 +101,7 @@ async def print_poster(store: Store, standee_id: str, printer_name: str) -> repo
     return await store.writer.run(command)
 
 
-async def reprint_job(store: Store, job_id: int) -> repo.JobRow:
+async def reprint_job(store: StoreRuntime, job_id: int) -> repo.JobRow:
     """The manager's reprint of a failed job: it leaves the failed list and a new job is queued on
     the same printer (marked 重印 when a copy came out before)."""
 
@@ -135,15 +135,15 @@ def _queued(conn: sqlite3.Connection, job_id: int) -> repo.JobRow:
     return job
 
 
-def failed_jobs(store: Store) -> list[repo.JobRow]:
+def failed_jobs(store: StoreRuntime) -> list[repo.JobRow]:
     return repo.jobs(store.reader.conn, status="failed")
 
 
-def jobs_of_sale(store: Store, sale_id: str) -> list[repo.JobRow]:
+def jobs_of_sale(store: StoreRuntime, sale_id: str) -> list[repo.JobRow]:
     return repo.jobs(store.reader.conn, subject=sale_id)
 
 
-def receipt_png(store: Store, sale_id: str, width_mm: int) -> bytes:
+def receipt_png(store: StoreRuntime, sale_id: str, width_mm: int) -> bytes:
     """The receipt preview a POS shows on its screen (the same layout the printer gets)."""
     if width_mm not in PAPERS:
         raise InvalidInput.on("width", "58 or 80")
@@ -184,7 +184,7 @@ def check_spec(spec: PrinterSpec) -> None:
         raise InvalidInput("the printer is not valid", errors)
 
 
-def add_printer(store: Store, spec: PrinterSpec) -> repo.PrinterRow:
+def add_printer(store: StoreRuntime, spec: PrinterSpec) -> repo.PrinterRow:
     check_spec(spec)
     row = repo.PrinterRow(name=spec.name, url=spec.url, width_mm=spec.width_mm, mode=spec.mode, qr=spec.qr,
                           created_at=iso(store.clock()), lanes=list(dict.fromkeys(spec.lanes)))
@@ -202,12 +202,12 @@ def add_printer(store: Store, spec: PrinterSpec) -> repo.PrinterRow:
     return store.writer.call(command)
 
 
-def remove_printer(store: Store, name: str) -> None:
+def remove_printer(store: StoreRuntime, name: str) -> None:
     if not store.writer.call(lambda conn: repo.remove_printer(conn, name)):
         raise NotFound(f"no printer {name}", [FieldError("printer", "no such printer")])
 
 
-def list_printers(store: Store) -> list[repo.PrinterRow]:
+def list_printers(store: StoreRuntime) -> list[repo.PrinterRow]:
     return repo.printers(store.reader.conn)
 
 
@@ -219,7 +219,7 @@ class TestPageReport:
     error: str | None
 
 
-def send_test_page(store: Store, name: str) -> TestPageReport:
+def send_test_page(store: StoreRuntime, name: str) -> TestPageReport:
     """Send the test page now (not through the queue) and say what the printer did with it."""
     printer = repo.printer(store.reader.conn, name)
     if printer is None:
@@ -247,7 +247,7 @@ def _wake_workers() -> None:
             _wakers.discard((loop, event))
 
 
-def render_and_send(store: Store, job: repo.JobRow) -> Sent:
+def render_and_send(store: StoreRuntime, job: repo.JobRow) -> Sent:
     """Runs on a print thread: the job's document from what the store recorded, encoded for its
     printer, sent within the printer's deadline."""
     conn = store.reader.conn
@@ -259,7 +259,7 @@ def render_and_send(store: Store, job: repo.JobRow) -> Sent:
     return send(address, data)
 
 
-async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> bool:
+async def run_job(store: StoreRuntime, pool: ThreadPoolExecutor, job: repo.JobRow) -> bool:
     """Send one job and record the outcome: done; or, when the printer failed, this job and the
     printer's other due jobs pending again after a backoff, or failed; or, when the job itself
     cannot be printed (its sale is gone), this job failed. True when the printer failed."""
@@ -286,7 +286,7 @@ async def run_job(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow) -> b
     return False
 
 
-async def print_loop(store: Store) -> None:
+async def print_loop(store: StoreRuntime) -> None:
     """Beside the app: pick up due jobs, one per printer at a time, until cancelled."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
@@ -325,7 +325,7 @@ async def print_loop(store: Store) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def _guarded(store: Store, pool: ThreadPoolExecutor, job: repo.JobRow, failed_at: dict[str, float]) -> None:
+async def _guarded(store: StoreRuntime, pool: ThreadPoolExecutor, job: repo.JobRow, failed_at: dict[str, float]) -> None:
     try:
         if await run_job(store, pool, job):
             failed_at[job.printer] = asyncio.get_running_loop().time()

@@ -13,7 +13,7 @@ from ..store import coupons as coupon_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
 from . import coupons
-from .runtime import Store
+from .runtime import StoreRuntime
 
 
 def resolve_code(conn: sqlite3.Connection, code: str, field: str = "referral_code") -> str:
@@ -25,7 +25,7 @@ def resolve_code(conn: sqlite3.Connection, code: str, field: str = "referral_cod
     return referrer.member_id
 
 
-def code_for(store: Store, member_id: str) -> str:
+def code_for(store: StoreRuntime, member_id: str) -> str:
     """A live member's referral code; NotFound naming member_id otherwise."""
     member = member_repo.by_id(store.reader.conn, member_id)
     if member is None or member.erased_at is not None:
@@ -44,7 +44,7 @@ def _chain(conn: sqlite3.Connection, member_id: str) -> list[str]:
     return chain
 
 
-def reward_first_sale(conn: sqlite3.Connection, store: Store, referee: Member, sale_id: str,
+def reward_first_sale(conn: sqlite3.Connection, store: StoreRuntime, referee: Member, sale_id: str,
                       now: datetime) -> str | None:
     """In the sale's transaction: on the referee's first completed sale, coupons for both members.
 

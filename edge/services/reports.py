@@ -6,7 +6,7 @@ from ..domain import join_rate as rules
 from ..domain.errors import InvalidInput
 from ..schemas import JoinRateOut, JoinRateRowOut
 from ..store import sales as repo
-from .runtime import Store
+from .runtime import StoreRuntime
 
 MAX_DAYS = 366
 DEFINITION = ("denominator: completed sales whose customer was not a member when the checkout started; "
@@ -23,7 +23,7 @@ def _day(text: str | None, field: str, default: date) -> date:
         raise InvalidInput.on(field, "expected a date as YYYY-MM-DD") from None
 
 
-def join_rate_report(store: Store, from_: str | None, to: str | None, by: str) -> JoinRateOut:
+def join_rate_report(store: StoreRuntime, from_: str | None, to: str | None, by: str) -> JoinRateOut:
     today = rules.business_day(store.clock(), store.tz, store.config.day_start)
     first, last = _day(from_, "from", today), _day(to, "to", today)
     if by not in ("day", "lane", "cashier", "source"):

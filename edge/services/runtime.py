@@ -1,27 +1,32 @@
-"""One open store: its file, the writer, the readers, config, secrets and cached reference data."""
+"""One open store: its file, the writer, the readers, config, secrets, cached reference data, and the
+state kept per store in memory (the planned offers, the lanes' open checkouts). Two runtimes in one
+process (tests, HQ simulations) share none of it."""
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import msgspec
 
 from ..config import StoreConfig
 from ..domain.clock import Clock, system_clock
 from ..domain.models import MemberDayRule, Sku, Tier
 from ..domain.points import PointsPolicy
+from ..plugins import EdgePlugin, installed, migration_sequences
+from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
 from ..store import meta
 from ..store import points as points_repo
-from ..store.connection import open_database
+from ..store.connection import DB_NAME, open_database
 from ..store.reader import Reader
-from ..store.writer import Writer, after_commit
+from ..store.writer import Writer, mark_changed
+from .checkout_board import CheckoutBoard
+from .lock_book import LockBook
+from .offer_plan import OfferPlan
 from .upgrade import bring_up_to_date
 
-DB_NAME = "store.db"
+__all__ = ["DB_NAME", "RECHECK_SECONDS", "Reference", "StoreRuntime", "bump_reference"]
 RECHECK_SECONDS = 1.0  # how stale reference data changed by another process may be
-_local_changes = [0]  # bumped after each committed reference change made in this process
 
 
 @dataclass(frozen=True)
@@ -35,19 +40,23 @@ class Reference:
     points_policy: PointsPolicy
 
 
-class Store:
+class StoreRuntime:
     """Opens a store's data dir; `close()` stops its writer. Everything else reaches data through it."""
 
-    def __init__(self, data_dir: Path | str, clock: Clock = system_clock) -> None:
+    def __init__(self, data_dir: Path | str, clock: Clock = system_clock,
+                 plugins: Sequence[EdgePlugin] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.data_dir}: run `store-edge init` first")
+        self.plugins = tuple(installed() if plugins is None else plugins)  # the app mounts these
         db = open_database(self.path)
-        bring_up_to_date(db, self.data_dir)  # refuses a newer database; backs up before migrating
+        # refuses a newer database; backs up before migrating
+        bring_up_to_date(db, self.data_dir, migration_sequences(self.plugins))
         self.config: StoreConfig = meta.load_config(db.conn)
         self.chain_key = meta.get_secret(db.conn, "chain_key")
         self.store_key = meta.get_secret(db.conn, "store_key")
+        self._secrets = {"chain_key": self.chain_key, "store_key": self.store_key}
         db.conn.close()
         self.clock = clock
         self.writer = Writer(self.path).start()
@@ -56,6 +65,9 @@ class Store:
         self._ref_checked = 0.0
         self._ref_seen = 0
         self._ref_lock = threading.Lock()
+        self._plan: tuple[str, OfferPlan] | None = None
+        self.checkout_board = CheckoutBoard()  # lost on restart: the next quote rebuilds it
+        self.price_locks = LockBook()  # the pure quotes' locks; the ones holding something are in SQLite too
 
     @property
     def tz(self):  # noqa: ANN201 - ZoneInfo
@@ -66,7 +78,7 @@ class Store:
         writer, and within RECHECK_SECONDS after another process bumped `ref_version`."""
         ref = self._ref
         now = time.monotonic()
-        seen = _local_changes[0]
+        seen = self.writer.changes
         if ref is not None and now - self._ref_checked < RECHECK_SECONDS and seen == self._ref_seen:
             return ref
         conn = self.reader.conn
@@ -80,21 +92,30 @@ class Store:
             self._ref = ref
         return ref
 
+    def offer_plan(self, ref: Reference) -> OfferPlan:
+        """The store's campaigns, decoded and planned once per reference version (a campaign change bumps it)."""
+        hit = self._plan
+        if hit is not None and hit[0] == ref.version:
+            return hit[1]
+        plan = OfferPlan(campaign_repo.load_campaigns(self.reader.conn), self.tz)
+        self._plan = (ref.version, plan)
+        return plan
+
+    def secret(self, name: str) -> bytes:
+        """A secret of this store (e.g. the sync key), read from its database once."""
+        found = self._secrets.get(name)
+        if found is None:
+            found = self._secrets[name] = meta.get_secret(self.reader.conn, name)
+        return found
+
     def close(self) -> None:
         self.writer.stop()
         self.reader.close()
 
 
 def bump_reference(conn) -> None:  # noqa: ANN001 - sqlite3.Connection
-    """Mark catalog/tiers/rules changed, in the changing transaction, so every process reloads them."""
+    """Mark catalog/tiers/rules changed, in the changing transaction, so every process reloads them:
+    the runtime whose writer committed it at once, others within RECHECK_SECONDS."""
     current = int(meta.get_meta(conn, "ref_version") or "0")
     meta.set_meta(conn, "ref_version", str(current + 1))
-    after_commit(_note_local_change)
-
-
-def _note_local_change() -> None:
-    _local_changes[0] += 1
-
-
-def encode_struct(value: msgspec.Struct) -> bytes:
-    return msgspec.json.encode(value)
+    mark_changed()

@@ -5,10 +5,10 @@ from ..domain.identity import mask_phone
 from ..domain.segments import DEFINITION, RECENT, SEGMENTS, segment_of
 from ..schemas import SegmentMemberOut, SegmentOut, SegmentsOut
 from ..store import segments as repo
-from .runtime import Store
+from .runtime import StoreRuntime
 
 
-def segments_report(store: Store, limit: int) -> SegmentsOut:
+def segments_report(store: StoreRuntime, limit: int) -> SegmentsOut:
     """Every live member in one segment; each list holds at most `limit` members, most recent order first."""
     now = store.clock()
     groups: dict[str, list[SegmentMemberOut]] = {s: [] for s in SEGMENTS}

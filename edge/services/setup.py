@@ -1,6 +1,7 @@
 """Create a store's database, and seed the demo coffee/bakery store."""
 
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -19,17 +20,19 @@ from ..domain.campaigns import (
 from ..domain.clock import Clock, iso, system_clock
 from ..domain.ids import uuid7
 from ..domain.models import MemberDayRule, Sku, Tier
+from ..plugins import EdgePlugin, installed, migration_sequences
 from ..store import catalog as catalog_repo
 from ..store import meta
 from ..store.connection import immediate, open_database
-from ..store.schema import migrate
+from ..store.migrations import migrate
 from .keys import create_key
 from .runtime import DB_NAME, bump_reference
 
 
 def init_store(data_dir: Path | str, config: StoreConfig, clock: Clock = system_clock,
-               chain_key: bytes | None = None) -> Path:
-    """Create the store database with its config, secrets and a fresh epoch; refuse to overwrite one."""
+               chain_key: bytes | None = None, plugins: Sequence[EdgePlugin] | None = None) -> Path:
+    """Create the store database with its config, secrets and a fresh epoch; refuse to overwrite one.
+    Its schema is the edge's and the plugins' (by default the installed ones)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DB_NAME
@@ -37,7 +40,7 @@ def init_store(data_dir: Path | str, config: StoreConfig, clock: Clock = system_
         raise FileExistsError(f"a store already exists at {path}")
     db = open_database(path)
     try:
-        migrate(db)
+        migrate(db, *migration_sequences(installed() if plugins is None else plugins))
         with immediate(db.conn):
             meta.save_config(db.conn, config)
             meta.set_meta(db.conn, "store_id", config.store_id)

@@ -12,12 +12,14 @@ Everything here that reads which migrations exist goes through `known_migrations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
-from ..store.schema import MIGRATION_SETS, migrate
+from ..plugins import installed, migration_sequences
+from ..store.migrations import EDGE_MIGRATIONS, MigrationSequence, migrate
 from .backup import take_backup
 
 log = logging.getLogger("store_edge.upgrade")
@@ -35,9 +37,18 @@ class UpgradeReport:
     backup: Path | None
 
 
-def known_migrations() -> set[tuple[str, str]]:
-    """(set, name) of every migration this program ships."""
-    return {(s.name, m.name) for s in MIGRATION_SETS for m in s._migrations}
+Sequences = Sequence[MigrationSequence] | None  # the plugins' sequences; None: the installed plugins'
+
+
+def _all(plugin_sequences: Sequences) -> list[MigrationSequence]:
+    if plugin_sequences is None:
+        plugin_sequences = migration_sequences(installed())
+    return [EDGE_MIGRATIONS, *plugin_sequences]
+
+
+def known_migrations(plugin_sequences: Sequences = None) -> set[tuple[str, str]]:
+    """(set, name) of every migration this program ships, as recorded in `_sqlite_migrations`."""
+    return {m.recorded_as for s in _all(plugin_sequences) for m in s.steps}
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -49,22 +60,22 @@ def applied_migrations(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in conn.execute(f"SELECT migration_set, name FROM {MIGRATIONS_TABLE} ORDER BY id")]
 
 
-def pending_migrations(db: sqlite_utils.Database) -> list[str]:
+def pending_migrations(db: sqlite_utils.Database, plugin_sequences: Sequences = None) -> list[str]:
     """`set/name` of each migration this program would apply to `db`, in order."""
-    return [f"{s.name}/{m.name}" for s in MIGRATION_SETS for m in s.pending(db)]
+    return ["/".join(m.recorded_as) for s in _all(plugin_sequences) for m in s.pending(db)]
 
 
-def unknown_migrations(conn: sqlite3.Connection) -> list[str]:
+def unknown_migrations(conn: sqlite3.Connection, plugin_sequences: Sequences = None) -> list[str]:
     """`set/name` of migrations applied to the database that this program does not have."""
-    known = known_migrations()
+    known = known_migrations(plugin_sequences)
     return [f"{s}/{n}" for s, n in applied_migrations(conn) if (s, n) not in known]
 
 
-def check_not_newer(conn: sqlite3.Connection) -> None:
+def check_not_newer(conn: sqlite3.Connection, plugin_sequences: Sequences = None) -> None:
     """Raise DatabaseNewer when a newer store-edge has upgraded this database."""
     from .. import __version__
 
-    unknown = unknown_migrations(conn)
+    unknown = unknown_migrations(conn, plugin_sequences)
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise DatabaseNewer(
@@ -78,11 +89,12 @@ def has_store(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_meta'").fetchone() is not None
 
 
-def bring_up_to_date(db: sqlite_utils.Database, data_dir: Path | str) -> UpgradeReport:
+def bring_up_to_date(db: sqlite_utils.Database, data_dir: Path | str,
+                     plugin_sequences: Sequences = None) -> UpgradeReport:
     """Refuse a newer database; back up and migrate an older one; do nothing to a current one."""
     conn = db.conn
-    check_not_newer(conn)
-    pending = pending_migrations(db)
+    check_not_newer(conn, plugin_sequences)
+    pending = pending_migrations(db, plugin_sequences)
     if not pending:
         return UpgradeReport([], None)
     backup_path = None
@@ -91,6 +103,6 @@ def bring_up_to_date(db: sqlite_utils.Database, data_dir: Path | str) -> Upgrade
         backup_path = result.backup.path
         log.warning("upgrading the store database: %d migrations to apply; backup first at %s",
                     len(pending), backup_path)
-    migrate(db)
+    migrate(db, *_all(plugin_sequences)[1:])
     log.warning("store database upgraded: %s", ", ".join(pending))
     return UpgradeReport(pending, backup_path)

@@ -1,4 +1,5 @@
-"""The store's own upkeep beside the app: expire coupons, release held points, expire old points.
+"""The store's own upkeep beside the app: expire coupons, release held points, expire old points,
+release price locks whose time is up.
 
 Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
 `POST /api/v1/campaigns/maintenance` and `store-edge campaigns maintain`. The till never waits on it.
@@ -7,20 +8,21 @@ Runs once shortly after start and then every UPKEEP_SECONDS; the same sweep is
 import asyncio
 import logging
 
-from . import coupons, points
+from . import coupons, points, price_lock
 from .background import beside_app
-from .runtime import Store
+from .runtime import StoreRuntime
 
 log = logging.getLogger("store_edge.upkeep")
 UPKEEP_SECONDS = 600.0
 FIRST_AFTER_SECONDS = 1.0
 
 
-async def sweep(store: Store) -> dict[str, int]:
-    return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store)}
+async def sweep(store: StoreRuntime) -> dict[str, int]:
+    return {"coupons_expired": await coupons.expire_due(store), **await points.maintain(store),
+            "price_locks_released": await price_lock.release_expired(store)}
 
 
-async def upkeep_loop(store: Store, every_seconds: float | None = None) -> None:
+async def upkeep_loop(store: StoreRuntime, every_seconds: float | None = None) -> None:
     await asyncio.sleep(FIRST_AFTER_SECONDS)
     while True:
         try:

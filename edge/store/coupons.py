@@ -51,8 +51,14 @@ def usable_for(conn: sqlite3.Connection, member_id: str, now: datetime) -> list[
     return [CouponRow(**dict(zip(FIELDS, r, strict=True))) for r in rows]
 
 
-def redeem(conn: sqlite3.Connection, code: str, sale_id: str, now: datetime) -> bool:
-    """Mark the coupon redeemed by this sale; False when it was not issued-and-valid (used, expired)."""
+def redeem(conn: sqlite3.Connection, code: str, sale_id: str, now: datetime, honour_expired: bool = False) -> bool:
+    """Mark the coupon redeemed by this sale; False when it was not issued-and-valid (used, expired).
+    `honour_expired`: a coupon past its expiry (or marked expired) is redeemed too: a locked price
+    that included it was paid."""
+    if honour_expired:
+        return conn.execute("UPDATE coupons SET status = 'redeemed', redeemed_sale_id = ?, redeemed_at = ? "
+                            "WHERE code = ? AND status IN ('issued', 'expired')",
+                            (sale_id, iso(now), code)).rowcount == 1
     return conn.execute("UPDATE coupons SET status = 'redeemed', redeemed_sale_id = ?, redeemed_at = ? "
                         "WHERE code = ? AND status = 'issued' AND expires_at > ?",
                         (sale_id, iso(now), code, iso(now))).rowcount == 1

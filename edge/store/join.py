@@ -1,53 +1,11 @@
-"""Scan-to-join tables: standees, checkout joins, member-code replays, member sessions."""
+"""Scan-to-join rows: standees, checkout joins, member-code replays, member sessions."""
 
 import sqlite3
 from datetime import datetime
 
 import msgspec
-import sqlite_utils
-from sqlite_utils import Migrations
 
 from ..domain.clock import iso
-
-migrations = Migrations("store-edge-join")
-
-
-@migrations()
-def m001_scan_to_join(db: sqlite_utils.Database) -> None:
-    db.executescript("""
-    CREATE TABLE standees (
-        standee_id TEXT PRIMARY KEY,
-        short_code TEXT NOT NULL UNIQUE,  -- the fallback URL /s/<code> printed under the QR
-        label TEXT NOT NULL,
-        location TEXT NOT NULL DEFAULT '',
-        welcome_campaign_id TEXT,
-        scans INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        revoked_at TEXT
-    );
-    -- one join per checkout QR: the PRIMARY KEY is what makes the token single-use
-    CREATE TABLE checkout_joins (
-        checkout_id TEXT PRIMARY KEY,
-        member_id TEXT NOT NULL REFERENCES members(member_id),
-        created INTEGER NOT NULL,  -- 1: a new member joined; 0: an existing member identified
-        joined_at TEXT NOT NULL
-    );
-    -- member codes this store accepted: a code is accepted once per store
-    CREATE TABLE member_code_uses (
-        member_id TEXT NOT NULL,
-        step INTEGER NOT NULL,
-        used_at TEXT NOT NULL,
-        PRIMARY KEY (member_id, step)
-    );
-    CREATE INDEX member_code_uses_step ON member_code_uses(step);
-    CREATE TABLE member_sessions (
-        session_hash TEXT PRIMARY KEY,
-        member_id TEXT NOT NULL REFERENCES members(member_id),
-        created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL
-    );
-    CREATE INDEX member_sessions_member ON member_sessions(member_id);
-    """)
 
 
 class Standee(msgspec.Struct, frozen=True, kw_only=True):

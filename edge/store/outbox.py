@@ -1,6 +1,7 @@
 """The outbox: every change HQ must learn about appends here, inside the change's own transaction."""
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,16 +11,18 @@ from ..domain.events import Event, encode_payload
 from ..domain.ids import uuid7
 
 _INSERT = "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?, ?, ?, ?)"
-_held: dict[int, list[tuple]] = {}  # id(connection) -> events waiting inside `batched`
+# Events waiting inside `batched`: the running command's own state, on its thread (each store's
+# writer has its own), with the connection they belong to.
+_batch = threading.local()
 
 
 def append_event(conn: sqlite3.Connection, event: Event, occurred_at: datetime) -> str:
     """Append one event (edge.domain.events); return its event id. Call only inside the writer's transaction."""
     event_id = uuid7()
     row = (event_id, event.TYPE, iso(occurred_at), encode_payload(event))
-    held = _held.get(id(conn))
-    if held is not None:
-        held.append(row)
+    held = getattr(_batch, "held", None)
+    if held is not None and held[0] is conn:
+        held[1].append(row)
     else:
         conn.execute(_INSERT, row)
     return event_id
@@ -33,16 +36,16 @@ def batched(conn: sqlite3.Connection) -> Iterator[None]:
     up to four: each statement saved is one less the lanes wait on in the writer). Nothing is
     written if the block raises.
     """
-    key = id(conn)
-    if key in _held:  # already batching: the outer block writes them
+    outer = getattr(_batch, "held", None)
+    if outer is not None and outer[0] is conn:  # already batching: the outer block writes them
         yield
         return
     rows: list[tuple] = []
-    _held[key] = rows
+    _batch.held = (conn, rows)
     try:
         yield
     finally:
-        del _held[key]
+        _batch.held = outer
     if rows:
         conn.executemany(_INSERT, rows)
 

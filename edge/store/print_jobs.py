@@ -10,50 +10,10 @@ import sqlite3
 from datetime import datetime
 
 import msgspec
-import sqlite_utils
-from sqlite_utils import Migrations
 
 from ..domain.clock import iso
 
-migrations = Migrations("store-edge-printing")
 ANY_LANE = "*"
-
-
-@migrations()
-def m001_printers(db: sqlite_utils.Database) -> None:
-    db.executescript("""
-    CREATE TABLE printers (
-        name TEXT PRIMARY KEY,
-        url TEXT NOT NULL,
-        width_mm INTEGER NOT NULL CHECK (width_mm IN (58, 80)),
-        mode TEXT NOT NULL CHECK (mode IN ('text', 'raster')),
-        qr TEXT NOT NULL CHECK (qr IN ('native', 'raster')),
-        created_at TEXT NOT NULL
-    );
-    -- one receipt printer per lane ('*': every lane without its own)
-    CREATE TABLE printer_lanes (
-        lane_id TEXT PRIMARY KEY,
-        printer TEXT NOT NULL REFERENCES printers(name) ON DELETE CASCADE
-    ) WITHOUT ROWID;
-    CREATE TABLE print_jobs (
-        job_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        printer TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('receipt', 'void', 'coupon', 'poster', 'test')),
-        subject TEXT NOT NULL DEFAULT '',   -- the sale id, coupon code or standee id printed
-        lane_id TEXT,
-        reprint INTEGER NOT NULL DEFAULT 0,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed', 'resolved')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT NOT NULL,
-        last_error TEXT,
-        note TEXT,
-        created_at TEXT NOT NULL,
-        finished_at TEXT
-    );
-    CREATE INDEX print_jobs_due ON print_jobs(next_attempt_at) WHERE status = 'pending';
-    CREATE INDEX print_jobs_subject ON print_jobs(kind, subject);
-    CREATE INDEX print_jobs_failed ON print_jobs(job_id) WHERE status = 'failed';
-    """)
 
 
 class PrinterRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,6 +29,10 @@ class SaleRow(msgspec.Struct, frozen=True, kw_only=True):
     nonmember_at_start: bool
     joined_source: str | None
     response: bytes
+    charged_fen: int  # what the till charged (total_fen is the edge's price for the lines)
+    offline: bool = False
+    rung_up_at: str | None = None
+    key_id: str | None = None  # the lane key that recorded it
 
 
 SALE_FIELDS = tuple(SaleRow.__struct_fields__)
@@ -48,7 +52,10 @@ def get_sale(conn: sqlite3.Connection, sale_id: str) -> SaleRow | None:
         return None
     values = dict(zip(SALE_FIELDS, row, strict=True))
     values["nonmember_at_start"] = bool(values["nonmember_at_start"])
+    values["offline"] = bool(values["offline"])
     values["response"] = bytes(values["response"])
+    if values["charged_fen"] is None:  # recorded before the charged amount was kept
+        values["charged_fen"] = values["total_fen"]
     return SaleRow(**values)
 
 
@@ -68,6 +75,12 @@ def days_voided_since(conn: sqlite3.Connection, since: str) -> set[str]:
 
 
 VOIDED_SINCE = "SELECT business_day FROM sales WHERE voided_at IS NOT NULL AND voided_at >= ?"
+
+
+def answer_of(conn: sqlite3.Connection, sale_id: str) -> bytes | None:
+    """The sale as last answered (the void's answer once voided)."""
+    row = conn.execute("SELECT response FROM sales WHERE sale_id = ?", (sale_id,)).fetchone()
+    return None if row is None else bytes(row[0])
 
 
 def recorded(conn: sqlite3.Connection, sale_id: str) -> tuple[str, bytes] | None:

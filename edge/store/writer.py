@@ -23,7 +23,9 @@ T = TypeVar("T")
 Command = Callable[[sqlite3.Connection], Any]
 
 _STOP = object()
-_pending = threading.local()  # after-commit callbacks of the command running on the writer thread
+# The command running on a writer thread: its after-commit callbacks, and the writer itself. Each
+# writer has its own thread, so two stores in one process never see each other's.
+_pending = threading.local()
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -37,6 +39,18 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
     else:
         callbacks.append(callback)
+
+
+def mark_changed() -> None:
+    """From inside a command: once its group commits, count one more change on this writer (caches
+    built from the database, like the runtime's reference data, compare against `Writer.changes`).
+
+    Outside a writer (a script's own transaction) nothing is counted: no cache of this process
+    reads that connection, and other processes notice by the database's own version mark.
+    """
+    writer = getattr(_pending, "writer", None)
+    if writer is not None:
+        after_commit(writer._count_change)
 
 
 class WriterStopped(RuntimeError):
@@ -55,6 +69,7 @@ class Writer:
         self.groups = 0  # commits made, for the bench to report the grouping
         self.commands = 0
         self.last_commit_failed = False
+        self.changes = 0  # committed commands that called mark_changed()
 
     def start(self) -> "Writer":
         if self._thread is None:
@@ -95,7 +110,11 @@ class Writer:
         self._queue.put((command, None, fut))
         return fut.result()
 
+    def _count_change(self) -> None:
+        self.changes += 1
+
     def _run(self) -> None:
+        _pending.writer = self
         conn = connect(self._path)
         try:
             while True:

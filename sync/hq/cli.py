@@ -1,4 +1,8 @@
-"""`store-edge hq ...`: provision, pull, status, report join-rate, publish, unmerge."""
+"""`store-edge hq ...`: provision, pull, status, report join-rate, publish, unmerge, migrate-warehouse, retention.
+
+Every command but `provision` works on either warehouse: `--warehouse` (or $STORE_EDGE_HQ_DSN)
+is an SQLite file path or a postgresql:// URL.
+"""
 
 import argparse
 import sys
@@ -8,14 +12,12 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from edge.config import StoreConfig
-from edge.domain.clock import iso
-
 from . import identity, publish, reports, warehouse
+from .days import iso
 from .puller import PullOptions, pull
-from .stores import add_entry, chain_key, in_shard, load_stores, parse_shard, provision_store
+from .stores import add_entry, in_shard, load_stores, parse_shard
 
-DEFAULT_WAREHOUSE = "./hq/warehouse.db"
+DEFAULT_WAREHOUSE = warehouse.DEFAULT_FILE
 DEFAULT_STORES = "./hq/stores.json"
 
 
@@ -23,9 +25,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202
-    Path(args.warehouse).parent.mkdir(parents=True, exist_ok=True)
-    return warehouse.connect(args.warehouse)
+def _open(args: argparse.Namespace, target: str | None = None) -> warehouse.Warehouse:
+    target = target or warehouse.resolve_target(args.warehouse)
+    try:
+        return warehouse.open_warehouse(target)
+    except (warehouse.BadTarget, ConnectionError) as exc:
+        sys.exit(f"store-edge hq: --warehouse: {exc}")
 
 
 def _stores(args: argparse.Namespace):  # noqa: ANN202
@@ -41,9 +46,11 @@ def _stores(args: argparse.Namespace):  # noqa: ANN202
 
 
 def cmd_provision(args: argparse.Namespace) -> None:
+    # writes store files on this machine: a pilot's tool, kept apart from the HTTP-only HQ
+    from .pilot.provision import chain_key, provision_store, store_config
+
     Path(args.stores).parent.mkdir(parents=True, exist_ok=True)
-    config = StoreConfig(store_id=args.store_id, name=args.name, timezone=args.timezone,
-                         public_base_url=args.public_url or args.url)
+    config = store_config(args.store_id, args.name, args.timezone, args.public_url or args.url)
     try:
         entry, keys = provision_store(args.data_dir, config, chain_key(args.chain_key), args.url, demo=args.demo)
     except FileExistsError as exc:
@@ -59,7 +66,9 @@ def cmd_pull(args: argparse.Namespace) -> None:
     entries = _stores(args)
     conn = _open(args)
     opts = PullOptions(concurrency=args.concurrency, page=args.page, attempts=args.attempts, timeout=args.timeout,
-                       ack_timeout=args.ack_timeout)
+                       ack_timeout=args.ack_timeout, lease_seconds=args.lease_seconds)
+    if args.puller_id:
+        opts.holder = args.puller_id
     started = _now()
     with Progress(TextColumn("pulling"), BarColumn(), MofNCompleteColumn(), TextColumn("stores ·"),
                   TextColumn("{task.fields[events]} events"), TimeElapsedColumn(),
@@ -79,6 +88,10 @@ def cmd_pull(args: argparse.Namespace) -> None:
     for r in report.results:
         if r.new_epoch:
             print(f"  {r.store_id}: new epoch (restored from a backup?): resumed there, nothing lost")
+        if r.taken_over_from:
+            print(f"  {r.store_id}: taken over from {r.taken_over_from} (its lease had expired)")
+        if r.handed_over:
+            print(f"  {r.store_id}: our lease expired and another puller took it over")
     for r in report.failed:
         print(f"  {r.store_id}: {r.error}", file=sys.stderr)
     conn.close()
@@ -95,17 +108,19 @@ def cmd_status(args: argparse.Namespace) -> None:
     rows = reports.lag(conn, _now(), ids)
     if args.json:
         print(msgspec.json.encode(rows).decode())
+        conn.close()
         return
-    table = Table(title="HQ pull status")
+    table = Table(title=f"HQ pull status ({conn.engine} warehouse)")
     for col in ("store", "epoch", "at HQ", "store's last", "behind", "oldest waiting", "events", "config",
-                "last ok", "last error"):
+                "held by", "last ok", "last error"):
         table.add_column(col)
     for r in rows:
         age = "-" if r.oldest_unpulled_age_s is None else _age(r.oldest_unpulled_age_s)
         table.add_row(r.store_id, (r.epoch_id or "-")[-8:], str(r.through_batch_seq), str(r.last_batch_seq),
-                      str(r.batches_behind), age, str(r.events), str(r.config_version), r.last_ok_at or "-",
-                      (r.last_error or "")[:60])
-    Console(width=200).print(table)
+                      str(r.batches_behind), age, str(r.events), str(r.config_version),
+                      r.lease_holder or "-", r.last_ok_at or "-", (r.last_error or "")[:60])
+    Console(width=220).print(table)
+    conn.close()
 
 
 def _age(seconds: int) -> str:
@@ -134,6 +149,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     if args.png:
         reports.join_rate_png(lines, args.png)
         print(f"chart written to {args.png}", file=sys.stderr)
+    conn.close()
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
@@ -141,9 +157,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
     config = publish.load_config(args.config)
     conn = _open(args)
     now = _now()
-    conn.execute("BEGIN IMMEDIATE")
-    version = publish.next_version(conn)
-    conn.execute("COMMIT")
+    with conn.transaction():
+        version = publish.next_version(conn)
     all_ids = [e.store_id for e in load_stores(args.stores)]
     out_dir = Path(args.out) if args.out else None
     if out_dir:
@@ -166,7 +181,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
                     resp = _push(client, entry, envelope)
                 if resp.status_code != 200:
                     raise RuntimeError(f"HTTP {resp.status_code}: {resp.text[:200]}")
-                publish.record_applied(conn, entry.store_id, version)
+                with conn.transaction():
+                    publish.record_applied(conn, entry.store_id, version)
                 print(f"{entry.store_id}: bundle v{version} applied")
             except (httpx.HTTPError, RuntimeError) as exc:
                 failed += 1
@@ -182,14 +198,52 @@ def _push(client: httpx.Client, entry, envelope) -> httpx.Response:  # noqa: ANN
 
 def cmd_unmerge(args: argparse.Namespace) -> None:
     conn = _open(args)
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        moved = identity.unmerge(conn, args.merge_id, iso(_now()))
+        with conn.transaction():
+            moved = identity.unmerge(conn, args.merge_id, iso(_now()))
     except LookupError as exc:
-        conn.execute("ROLLBACK")
         sys.exit(f"store-edge hq: {exc}")
-    conn.execute("COMMIT")
+    finally:
+        conn.close()
     print(f"merge {args.merge_id} reversed: {', '.join(moved)} separate again (sent down with the next bundle)")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from .migrate import already_there, migrate
+
+    source = _open(args, args.from_)
+    target = _open(args, args.to)
+    try:
+        existing = already_there(target)
+        if existing and not args.resume:
+            sys.exit(f"store-edge hq: --to: the target warehouse already has rows ({existing}): migrate into an "
+                     "empty one, or pass --resume to finish an interrupted copy")
+        print(f"copying {source.engine} {source.target} into {target.engine} {target.target}", file=sys.stderr)
+        counts = migrate(source, target)
+    finally:
+        source.close()
+        target.close()
+    width = max(len(c.what) for c in counts)
+    for c in counts:
+        print(f"{c.what:<{width}}  {c.source:>10,}  {c.target:>10,}  {'ok' if c.ok else 'MISMATCH'}")
+    bad = [c for c in counts if not c.ok]
+    if bad:
+        sys.exit(f"store-edge hq: counts differ for {', '.join(c.what for c in bad)}")
+    print("every count matches")
+
+
+def cmd_retention(args: argparse.Namespace) -> None:
+    conn = _open(args)
+    if args.archive_dir:
+        Path(args.archive_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        conn.prepare(_now())
+        done = conn.retention(args.keep_days, _now(), Path(args.archive_dir) if args.archive_dir else None)
+    finally:
+        conn.close()
+    for day, rows, where in done:
+        print(f"{day}: {rows} events archived to {where}")
+    print(f"{len(done)} days archived; events of the last {args.keep_days} days kept")
 
 
 def add_hq_commands(sub: argparse._SubParsersAction) -> None:
@@ -198,7 +252,8 @@ def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     hq = p.add_subparsers(dest="hq_cmd", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--warehouse", default=DEFAULT_WAREHOUSE, help="the warehouse SQLite file")
+        q.add_argument("--warehouse", help=f"an SQLite file or a postgresql:// URL (default: ${warehouse.ENV_DSN}, "
+                                           f"else {DEFAULT_WAREHOUSE})")
         q.add_argument("--stores", default=DEFAULT_STORES, help="JSON list of {store_id, url, key, sync_key}")
 
     q = hq.add_parser("provision", help="create a store of the chain (same chain key) and add it to the stores file")
@@ -217,12 +272,16 @@ def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     common(q)
     q.add_argument("--only", nargs="*", help="only these store ids")
     q.add_argument("--shard", type=parse_shard, metavar="I/N",
-                   help="only the stores of shard I of N, so N pullers (or machines) split the chain")
+                   help="only the stores of shard I of N (a fixed split; pullers share the stores through the "
+                        "warehouse's leases without it)")
     q.add_argument("--concurrency", type=int, default=16)
     q.add_argument("--page", type=int, default=100)
     q.add_argument("--attempts", type=int, default=4)
     q.add_argument("--timeout", type=float, default=30.0)
     q.add_argument("--ack-timeout", type=float, default=10.0)
+    q.add_argument("--lease-seconds", type=float, default=60.0,
+                   help="how long a store stays this puller's without renewal (a dead puller's stores wait this long)")
+    q.add_argument("--puller-id", help="this puller's name in the leases (default host:pid:random)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--strict", action="store_true", help="exit 1 when any store failed")
     q.set_defaults(func=cmd_pull)
@@ -255,3 +314,19 @@ def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     common(q)
     q.add_argument("merge_id", type=int)
     q.set_defaults(func=cmd_unmerge)
+
+    q = hq.add_parser("migrate-warehouse", help="copy a warehouse (an SQLite file) into another (PostgreSQL), "
+                                               "then check the counts")
+    q.add_argument("--from", dest="from_", required=True, help="the warehouse to copy: an SQLite file")
+    q.add_argument("--to", required=True, help="the warehouse to fill: a postgresql:// URL")
+    q.add_argument("--resume", action="store_true", help="the target has rows from an interrupted copy: finish it")
+    q.add_argument("--warehouse", help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_migrate)
+
+    q = hq.add_parser("retention", help="archive events older than --keep-days business days (PostgreSQL: "
+                                       "detach the day partitions) and make the coming days' partitions")
+    common(q)
+    q.add_argument("--keep-days", type=int, required=True)
+    q.add_argument("--archive-dir", help="write each archived day here as gzip CSV (PostgreSQL without it: "
+                                         "the partition moves to the hq_archive schema)")
+    q.set_defaults(func=cmd_retention)

@@ -3,120 +3,108 @@
 A person is named by the member id of their earliest join, which survives every merge. Each
 merge is recorded with the members it moved, so it can be reversed; a reversed pair is never
 merged again automatically. `alias_version` / `dir_version` are NULL until a bundle carries the
-change down to the stores.
+change down to the stores. The rules run on either warehouse engine (the SQL is the dialect
+both share; the few engine-specific steps are the warehouse's methods).
 """
 
-import sqlite3
+from typing import TYPE_CHECKING
 
 import msgspec
 
-TABLES = """
-CREATE TABLE IF NOT EXISTS identities (
-    member_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, phone_hash TEXT, joined_at TEXT NOT NULL,
-    person_id TEXT NOT NULL, erased_at TEXT,
-    dir_version INTEGER,               -- bundle version that first sent this member down (NULL: not yet)
-    alias_version INTEGER DEFAULT 0   -- NULL: the person changed, the alias is still to be sent
-);
-CREATE INDEX IF NOT EXISTS identities_phone ON identities(phone_hash) WHERE phone_hash IS NOT NULL;
-CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id);
-CREATE INDEX IF NOT EXISTS identities_unsent ON identities(member_id) WHERE dir_version IS NULL;
-CREATE TABLE IF NOT EXISTS payer_links (
-    payer_hash TEXT NOT NULL, member_id TEXT NOT NULL, linked_at TEXT NOT NULL,
-    PRIMARY KEY (payer_hash, member_id)
-);
-CREATE TABLE IF NOT EXISTS merges (
-    merge_id INTEGER PRIMARY KEY, survivor_id TEXT NOT NULL, merged_id TEXT NOT NULL,
-    reason TEXT NOT NULL, moved TEXT NOT NULL, merged_at TEXT NOT NULL, reversed_at TEXT
-);
-CREATE TABLE IF NOT EXISTS merge_blocks (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
-CREATE TABLE IF NOT EXISTS erasures (
-    member_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, phone_hash TEXT, erased_at TEXT NOT NULL,
-    published_version INTEGER
-);
-"""
+if TYPE_CHECKING:
+    from .warehouse.base import Warehouse
 
 
-def create_tables(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES)
-
-
-def _root(conn: sqlite3.Connection, member_id: str) -> tuple[str, str] | None:
+def _root(wh: "Warehouse", member_id: str) -> tuple[str, str] | None:
     """(person id, the person's join time) of a member."""
-    row = conn.execute("SELECT i.person_id, p.joined_at FROM identities i JOIN identities p "
+    row = wh.execute("SELECT i.person_id, p.joined_at FROM identities i JOIN identities p "
                        "ON p.member_id = i.person_id WHERE i.member_id = ?", (member_id,)).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def _blocked(conn: sqlite3.Connection, a: str, b: str) -> bool:
-    return conn.execute("SELECT 1 FROM merge_blocks WHERE (a = ? AND b = ?) OR (a = ? AND b = ?)",
+def _blocked(wh: "Warehouse", a: str, b: str) -> bool:
+    return wh.execute("SELECT 1 FROM merge_blocks WHERE (a = ? AND b = ?) OR (a = ? AND b = ?)",
                         (a, b, b, a)).fetchone() is not None
 
 
-def unify(conn: sqlite3.Connection, member_a: str, member_b: str, reason: str, at: str) -> int | None:
+def unify(wh: "Warehouse", member_a: str, member_b: str, reason: str, at: str) -> int | None:
     """Make two members one person, the earliest join surviving; return the merge id, or None."""
-    ra, rb = _root(conn, member_a), _root(conn, member_b)
-    if ra is None or rb is None or ra[0] == rb[0] or _blocked(conn, ra[0], rb[0]):
+    ra, rb = _root(wh, member_a), _root(wh, member_b)
+    if ra is None or rb is None or ra[0] == rb[0] or _blocked(wh, ra[0], rb[0]):
         return None
     survivor, merged = (ra, rb) if (ra[1], ra[0]) <= (rb[1], rb[0]) else (rb, ra)
-    moved = [r[0] for r in conn.execute("SELECT member_id FROM identities WHERE person_id = ?", (merged[0],))]
-    conn.execute("UPDATE identities SET person_id = ?, alias_version = NULL WHERE person_id = ?",
+    moved = [r[0] for r in wh.execute("SELECT member_id FROM identities WHERE person_id = ?", (merged[0],))]
+    wh.execute("UPDATE identities SET person_id = ?, alias_version = NULL WHERE person_id = ?",
                  (survivor[0], merged[0]))
-    return conn.execute("INSERT INTO merges (survivor_id, merged_id, reason, moved, merged_at) VALUES (?, ?, ?, ?, ?)",
-                        (survivor[0], merged[0], reason, msgspec.json.encode(moved).decode(), at)).lastrowid
+    return wh.execute("INSERT INTO merges (survivor_id, merged_id, reason, moved, merged_at) VALUES (?, ?, ?, ?, ?) "
+                      "RETURNING merge_id",
+                      (survivor[0], merged[0], reason, msgspec.json.encode(moved).decode(), at)).fetchone()[0]
 
 
-def member_joined(conn: sqlite3.Connection, store_id: str, member_id: str, phone_hash: str | None,
-                  joined_at: str) -> None:
-    cur = conn.execute("INSERT OR IGNORE INTO identities (member_id, store_id, phone_hash, joined_at, person_id) "
-                       "VALUES (?, ?, ?, ?, ?)", (member_id, store_id, phone_hash, joined_at, member_id))
-    if cur.rowcount == 0 or not phone_hash:
+def member_joined(wh: "Warehouse", store_id: str, member_id: str, phone_hash: str | None, joined_at: str) -> None:
+    members_joined(wh, store_id, [(member_id, phone_hash, joined_at)])
+
+
+def members_joined(wh: "Warehouse", store_id: str, joins: list[tuple[str, str | None, str]]) -> None:
+    """Joins in the order they happened: each new member is its own person, then is unified with every
+    live member of the same phone hash known by then (those before it, not those after it)."""
+    new, known = wh.insert_identities(store_id, joins)
+    phoned = [j for j in joins if j[0] in new and j[1]]
+    if not phoned:
         return
-    for (other,) in conn.execute("SELECT member_id FROM identities WHERE phone_hash = ? AND member_id != ? "
-                                 "AND erased_at IS NULL", (phone_hash, member_id)).fetchall():
-        unify(conn, member_id, other, "phone_hash", joined_at)
+    position: dict[str, int] = {}
+    for n, j in enumerate(joins):
+        position.setdefault(j[0], n)
+    by_phone = {ph: set(members) for ph, members in known.items()}
+    for member_id, phone_hash, _ in phoned:  # members of this run are candidates too, for those after them
+        by_phone.setdefault(phone_hash, set()).add(member_id)
+    for member_id, phone_hash, joined_at in phoned:
+        for other in sorted(by_phone[phone_hash]):
+            if other != member_id and position.get(other, -1) < position[member_id]:
+                unify(wh, member_id, other, "phone_hash", joined_at)
 
 
-def payer_linked(conn: sqlite3.Connection, member_id: str, payer_hash: str, at: str) -> None:
-    cur = conn.execute("INSERT OR IGNORE INTO payer_links (payer_hash, member_id, linked_at) VALUES (?, ?, ?)",
-                       (payer_hash, member_id, at))
-    if cur.rowcount == 0:
+def payer_linked(wh: "Warehouse", member_id: str, payer_hash: str, at: str) -> None:
+    added = wh.execute("INSERT INTO payer_links (payer_hash, member_id, linked_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT DO NOTHING RETURNING member_id", (payer_hash, member_id, at)).fetchall()
+    if not added:
         return
-    for (other,) in conn.execute("SELECT member_id FROM payer_links WHERE payer_hash = ? AND member_id != ?",
+    for (other,) in wh.execute("SELECT member_id FROM payer_links WHERE payer_hash = ? AND member_id != ? "
+                                 "ORDER BY member_id",
                                  (payer_hash, member_id)).fetchall():
-        unify(conn, member_id, other, "payer_hash", at)
+        unify(wh, member_id, other, "payer_hash", at)
 
 
-def member_erased(conn: sqlite3.Connection, store_id: str, member_id: str, phone_hash: str | None, at: str) -> None:
+def member_erased(wh: "Warehouse", store_id: str, member_id: str, phone_hash: str | None, at: str) -> None:
     """Erase the person everywhere: every identity with this phone hash, scrubbed here and sent down."""
     targets = {member_id}
     if phone_hash:
-        targets.update(r[0] for r in conn.execute("SELECT member_id FROM identities WHERE phone_hash = ?",
+        targets.update(r[0] for r in wh.execute("SELECT member_id FROM identities WHERE phone_hash = ?",
                                                   (phone_hash,)))
-    conn.execute("INSERT OR IGNORE INTO erasures (member_id, store_id, phone_hash, erased_at) VALUES (?, ?, ?, ?)",
+    wh.execute("INSERT INTO erasures (member_id, store_id, phone_hash, erased_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING",
                  (member_id, store_id, phone_hash, at))
     for mid in targets:
-        row = conn.execute("UPDATE identities SET erased_at = coalesce(erased_at, ?), phone_hash = NULL "
+        row = wh.execute("UPDATE identities SET erased_at = coalesce(erased_at, ?), phone_hash = NULL "
                            "WHERE member_id = ? RETURNING store_id", (at, mid)).fetchone()
-        conn.execute("DELETE FROM payer_links WHERE member_id = ?", (mid,))
+        wh.execute("DELETE FROM payer_links WHERE member_id = ?", (mid,))
         if row is not None:  # the join event's personal fields go too; the join itself stays counted
-            conn.execute("UPDATE events SET payload = json_remove(payload, '$.phone_hash', '$.phone_masked', "
-                         "'$.phone_e164', '$.birthday') WHERE store_id = ? AND type = 'member.joined' "
-                         "AND json_extract(payload, '$.member_id') = ?", (row[0], mid))
+            wh.scrub_member_joined(row[0], mid)
 
 
-def unmerge(conn: sqlite3.Connection, merge_id: int, at: str) -> list[str]:
+def unmerge(wh: "Warehouse", merge_id: int, at: str) -> list[str]:
     """Reverse a merge: the members it moved become their own person again; return them."""
-    row = conn.execute("SELECT survivor_id, merged_id, moved, reversed_at FROM merges WHERE merge_id = ?",
+    row = wh.execute("SELECT survivor_id, merged_id, moved, reversed_at FROM merges WHERE merge_id = ?",
                        (merge_id,)).fetchone()
     if row is None or row[3] is not None:
         raise LookupError(f"no merge {merge_id} to reverse")
     survivor, merged, moved = row[0], row[1], msgspec.json.decode(row[2], type=list[str])
-    conn.executemany("UPDATE identities SET person_id = ?, alias_version = NULL WHERE member_id = ? AND person_id = ?",
+    wh.executemany("UPDATE identities SET person_id = ?, alias_version = NULL WHERE member_id = ? AND person_id = ?",
                      [(merged, m, survivor) for m in moved])
-    conn.execute("UPDATE merges SET reversed_at = ? WHERE merge_id = ?", (at, merge_id))
-    conn.execute("INSERT OR IGNORE INTO merge_blocks (a, b) VALUES (?, ?)", (survivor, merged))
+    wh.execute("UPDATE merges SET reversed_at = ? WHERE merge_id = ?", (at, merge_id))
+    wh.execute("INSERT INTO merge_blocks (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING", (survivor, merged))
     return moved
 
 
-def persons(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(DISTINCT person_id) FROM identities WHERE erased_at IS NULL").fetchone()[0]
+def persons(wh: "Warehouse") -> int:
+    return wh.execute("SELECT count(DISTINCT person_id) FROM identities WHERE erased_at IS NULL").fetchone()[0]

@@ -7,19 +7,26 @@ Directory, alias and erasure deltas are those not yet sent to a store: newer tha
 has applied (`base_version`).
 """
 
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from edge.domain.clock import iso
-from edge.domain.models import Sku, Tier
-
-from ..bundles import BundleBody, Campaign, DirectoryEntry, Erasure, Merge, seal_bundle
+from ..bundle_format import (
+    BundleBody,
+    Campaign,
+    DirectoryEntry,
+    Erasure,
+    Merge,
+    SkuConfig,
+    TierConfig,
+    seal_bundle,
+)
 from ..wire import BundleEnvelope
+from .days import iso
 from .stores import StoreEntry
+from .warehouse import Warehouse
 
 
 class HqCampaign(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,8 +40,8 @@ class HqCampaign(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HqConfig(msgspec.Struct, frozen=True, kw_only=True):
-    tiers: list[Tier] | None = None
-    catalog: list[Sku] | None = None
+    tiers: list[TierConfig] | None = None
+    catalog: list[SkuConfig] | None = None
     campaigns: list[HqCampaign] = []
 
 
@@ -65,31 +72,31 @@ def campaigns_for(config: HqConfig, store_id: str, all_stores: list[str]) -> lis
     return out
 
 
-def next_version(conn: sqlite3.Connection) -> int:
-    """Take the next bundle version and stamp every unsent directory, alias and erasure change with it."""
-    row = conn.execute("SELECT value FROM hq_meta WHERE key = 'bundle_version'").fetchone()
-    version = int(row[0]) + 1 if row else 1
-    conn.execute("INSERT INTO hq_meta (key, value) VALUES ('bundle_version', ?) "
-                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(version),))
-    conn.execute("UPDATE identities SET dir_version = ? WHERE dir_version IS NULL", (version,))
-    conn.execute("UPDATE identities SET alias_version = ? WHERE alias_version IS NULL", (version,))
-    conn.execute("UPDATE erasures SET published_version = ? WHERE published_version IS NULL", (version,))
+def next_version(wh: Warehouse) -> int:
+    """Take the next bundle version and stamp every unsent directory, alias and erasure change with it
+    (in the caller's transaction; the version is taken in one statement, so two publishers never share one)."""
+    version = int(wh.execute("INSERT INTO hq_meta (key, value) VALUES ('bundle_version', '1') "
+                             "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(hq_meta.value AS INTEGER) + 1 AS TEXT) "
+                             "RETURNING value").fetchone()[0])
+    wh.execute("UPDATE identities SET dir_version = ? WHERE dir_version IS NULL", (version,))
+    wh.execute("UPDATE identities SET alias_version = ? WHERE alias_version IS NULL", (version,))
+    wh.execute("UPDATE erasures SET published_version = ? WHERE published_version IS NULL", (version,))
     return version
 
 
-def bundle_for(conn: sqlite3.Connection, entry: StoreEntry, config: HqConfig, all_stores: list[str], version: int,
+def bundle_for(wh: Warehouse, entry: StoreEntry, config: HqConfig, all_stores: list[str], version: int,
                base_version: int, now: datetime) -> BundleEnvelope:
     """The signed bundle for one store: full tiers/catalog/campaigns, deltas since `base_version`."""
     directory = [DirectoryEntry(member_id=r[0], phone_hash=r[1], home_store_id=r[2], joined_at=r[3])
-                 for r in conn.execute("SELECT member_id, phone_hash, store_id, joined_at FROM identities "
+                 for r in wh.execute("SELECT member_id, phone_hash, store_id, joined_at FROM identities "
                                        "WHERE dir_version > ? AND store_id != ? AND erased_at IS NULL "
                                        "AND phone_hash IS NOT NULL AND person_id = member_id ORDER BY member_id",
                                        (base_version, entry.store_id))]
     merges = [Merge(alias_member_id=r[0], member_id=r[1])
-              for r in conn.execute("SELECT member_id, person_id FROM identities WHERE alias_version > ? "
+              for r in wh.execute("SELECT member_id, person_id FROM identities WHERE alias_version > ? "
                                     "ORDER BY member_id", (base_version,))]
     erasures = [Erasure(member_id=r[0], phone_hash=r[1])
-                for r in conn.execute("SELECT member_id, phone_hash FROM erasures WHERE published_version > ? "
+                for r in wh.execute("SELECT member_id, phone_hash FROM erasures WHERE published_version > ? "
                                       "ORDER BY member_id", (base_version,))]
     body = BundleBody(store_id=entry.store_id, version=version, base_version=base_version, created_at=iso(now),
                       tiers=config.tiers, catalog=config.catalog,
@@ -98,11 +105,12 @@ def bundle_for(conn: sqlite3.Connection, entry: StoreEntry, config: HqConfig, al
     return seal_bundle(entry.sync_key_bytes, body)
 
 
-def store_base_version(conn: sqlite3.Connection, store_id: str) -> int:
-    row = conn.execute("SELECT config_version FROM stores WHERE store_id = ?", (store_id,)).fetchone()
+def store_base_version(wh: Warehouse, store_id: str) -> int:
+    row = wh.execute("SELECT config_version FROM stores WHERE store_id = ?", (store_id,)).fetchone()
     return row[0] if row else 0
 
 
-def record_applied(conn: sqlite3.Connection, store_id: str, version: int) -> None:
-    conn.execute("INSERT INTO stores (store_id, config_version) VALUES (?, ?) ON CONFLICT (store_id) DO UPDATE "
-                 "SET config_version = max(config_version, excluded.config_version)", (store_id, version))
+def record_applied(wh: Warehouse, store_id: str, version: int) -> None:
+    wh.execute("INSERT INTO stores (store_id, config_version) VALUES (?, ?) ON CONFLICT (store_id) DO UPDATE "
+                 "SET config_version = CASE WHEN excluded.config_version > stores.config_version "
+               "THEN excluded.config_version ELSE stores.config_version END", (store_id, version))

@@ -4,16 +4,24 @@ Per store: list batches after the warehouse cursor (in the cursor's epoch), fetc
 check its sha256 and HMAC against the store's sync key, ingest (events + batch + cursor in one
 transaction), then acknowledge through the last ingested batch. An interruption anywhere is
 safe: the cursor only moves with the data, and the store keeps whatever is not acknowledged.
+
+Pullers share the chain through the warehouse: each leases a few stores at a time (a row lock
+skipped by the others, and an expiry), renews its leases while it pulls, and releases each store
+when done. A puller that dies keeps its stores only until its leases expire; then any other
+puller takes them (at once, if it runs on the same machine and sees the dead one's process gone).
+A run ends when every store of the stores file was pulled by someone since the run began.
 """
 
 import asyncio
 import hashlib
+import os
 import random
-import sqlite3
+import secrets
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import msgspec
@@ -39,7 +47,29 @@ class PullOptions:
     backoff: float = 0.2
     timeout: float = 30.0
     ack_timeout: float = 10.0
+    lease_seconds: float = 60.0  # a dead puller's stores wait this long for another puller
+    holder: str = field(default_factory=lambda: default_holder())
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def default_holder() -> str:
+    """host:pid:token, so a puller on the same host can tell this one's process is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only when the holder ran on this host and its process is gone (a reused pid reads as alive)."""
+    host, _, rest = holder.partition(":")
+    pid, _, token = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit() or not token:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @dataclass
@@ -51,6 +81,8 @@ class StoreResult:
     acked_through: int | None = None
     new_epoch: bool = False
     error: str | None = None
+    taken_over_from: str | None = None  # the puller whose lease on this store had expired
+    handed_over: bool = False  # our lease expired and another puller took the store midway
 
 
 @dataclass
@@ -106,41 +138,86 @@ def verify_body(entry: StoreEntry, h: BatchHeader, resp: httpx.Response) -> list
 
 
 class Puller:
-    """Pulls stores into one warehouse connection; warehouse writes run on one thread, in order."""
+    """Pulls stores into one warehouse connection; warehouse calls run on one thread, in order."""
 
-    def __init__(self, conn: sqlite3.Connection, opts: PullOptions | None = None,
+    def __init__(self, wh: warehouse.Warehouse, opts: PullOptions | None = None,
                  on_batch: Callable[[str, int], None] | None = None,
                  on_store: Callable[[StoreResult], None] | None = None) -> None:
-        self.conn = conn
+        self.wh = wh
         self.opts = opts or PullOptions()
         self.on_batch = on_batch or (lambda store_id, events: None)
         self.on_store = on_store or (lambda result: None)
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
+        self.held: set[str] = set()
 
     async def _db_call(self, fn: Callable, *args):  # noqa: ANN202
-        return await asyncio.get_running_loop().run_in_executor(self._db, fn, self.conn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 
     async def pull_all(self, entries: list[StoreEntry]) -> PullReport:
-        sem = asyncio.Semaphore(self.opts.concurrency)
+        """Lease stores and pull them, `concurrency` at a time, until every one was pulled since we began."""
+        by_id = {e.store_id: e for e in entries}
+        ttl = timedelta(seconds=self.opts.lease_seconds)
+        poll = min(1.0, self.opts.lease_seconds / 4)
+        await self._db_call(self.wh.register_stores, list(by_id))
+        await self._db_call(self.wh.prepare, self.opts.clock())
+        since = await self._db_call(self.wh.now)
         limits = httpx.Limits(max_connections=self.opts.concurrency * 2, max_keepalive_connections=self.opts.concurrency)
         timeout = httpx.Timeout(self.opts.timeout, pool=None)
-        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
-
-            async def one(entry: StoreEntry) -> StoreResult:
-                async with sem:
-                    result = await self.pull_store(client, entry)
-                self.on_store(result)
-                return result
-
-            results = await asyncio.gather(*(one(e) for e in entries))
-        return PullReport(list(results))
-
-    async def pull_store(self, client: httpx.AsyncClient, entry: StoreEntry) -> StoreResult:
-        """Pull one store to the end; any failure is recorded for `hq status` and returned, never raised."""
-        result = StoreResult(entry.store_id)
-        listing: BatchList | None = None
+        results: list[StoreResult] = []
+        renewer = asyncio.create_task(self._renew(ttl))
         try:
-            epoch, through = await self._db_call(warehouse.cursor, entry.store_id)
+            async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+
+                async def one(store_id: str, was: str | None) -> None:
+                    result = await self.pull_store(client, by_id[store_id], was)
+                    self.held.discard(store_id)
+                    results.append(result)
+                    self.on_store(result)
+
+                active: set[asyncio.Task] = set()
+                while True:
+                    free = self.opts.concurrency - len(active)
+                    claimed = []
+                    if free > 0:
+                        claimed = await self._db_call(self.wh.claim, self.opts.holder, free, since, ttl)
+                    for store_id, was in claimed:
+                        self.held.add(store_id)
+                        active.add(asyncio.create_task(one(store_id, was)))
+                    if active:
+                        done, active = await asyncio.wait(active, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+                        for task in done:
+                            task.result()
+                        continue
+                    if claimed:
+                        continue
+                    if (await self._db_call(self.wh.waiting, since))[0] == 0:
+                        break  # every store was pulled by someone since we began
+                    if not await self._db_call(self._expire_dead_holders):
+                        await asyncio.sleep(poll)  # others hold the rest: they finish, or their leases run out
+        finally:
+            renewer.cancel()
+        return PullReport(sorted(results, key=lambda r: r.store_id))
+
+    def _expire_dead_holders(self) -> int:
+        """End the leases of pullers that ran on this host and are gone; return how many holders."""
+        dead = [h for h in self.wh.lease_holders() if h != self.opts.holder and holder_is_dead(h)]
+        for holder in dead:
+            self.wh.expire_leases(holder)
+        return len(dead)
+
+    async def _renew(self, ttl: timedelta) -> None:
+        while True:
+            await asyncio.sleep(ttl.total_seconds() / 3)
+            if self.held:
+                await self._db_call(self.wh.renew, self.opts.holder, sorted(self.held), ttl)
+
+    async def pull_store(self, client: httpx.AsyncClient, entry: StoreEntry, was: str | None = None) -> StoreResult:
+        """Pull one store to the end; any failure is recorded for `hq status` and returned, never raised."""
+        result = StoreResult(entry.store_id, taken_over_from=was)
+        listing: BatchList | None = None
+        holder = self.opts.holder
+        try:
+            epoch, through = await self._db_call(self.wh.cursor, entry.store_id)
             auth = {"Authorization": f"Bearer {entry.key}"}
             base = entry.url.rstrip("/")
             while True:
@@ -153,9 +230,9 @@ class Puller:
                 if listing.store_id != entry.store_id:
                     raise PullError(f"the server at {entry.url} is store {listing.store_id}, not {entry.store_id}")
                 if listing.epoch_id != epoch:
-                    result.new_epoch = await self._db_call(warehouse.note_epoch, entry.store_id, listing.epoch_id,
+                    result.new_epoch = await self._db_call(self.wh.note_epoch, entry.store_id, listing.epoch_id,
                                                            listing.epoch_first_batch_seq, self.opts.clock())
-                    epoch, through = await self._db_call(warehouse.cursor, entry.store_id)
+                    epoch, through = await self._db_call(self.wh.cursor, entry.store_id)
                 progressed = False
                 for header in listing.batches:
                     if header.batch_seq <= through:
@@ -167,8 +244,8 @@ class Puller:
                     if body.status_code != 200:
                         raise PullError(f"batch {header.batch_seq}: HTTP {body.status_code}")
                     events = verify_body(entry, header, body)
-                    new = await self._db_call(warehouse.ingest_batch, entry.store_id, epoch, header, events,
-                                              self.opts.clock())
+                    new = await self._db_call(self.wh.ingest_batch, entry.store_id, epoch, header, events,
+                                              self.opts.clock(), holder)
                     through = header.batch_seq
                     result.batches += 1
                     result.events += len(events)
@@ -178,10 +255,14 @@ class Puller:
                     result.acked_through = await self._ack(client, base, auth, epoch, through)
                 if len(listing.batches) < self.opts.page or not progressed:
                     break
-            await self._db_call(_record_ok, entry.store_id, self.opts.clock(), listing, result.acked_through)
+            await self._db_call(_record_ok, self.wh, entry.store_id, self.opts.clock(), listing, result.acked_through,
+                                holder)
+        except warehouse.LeaseLost:
+            result.handed_over = True  # the puller that took it over pulls it to the end and records it
         except Exception as exc:  # noqa: BLE001 - one store's failure never stops the others
             result.error = str(exc) or type(exc).__name__
-            await self._db_call(_record_error, entry.store_id, self.opts.clock(), result.error, listing)
+            await self._db_call(_record_error, self.wh, entry.store_id, self.opts.clock(), result.error, listing,
+                                holder)
         return result
 
     async def _ack(self, client: httpx.AsyncClient, base: str, auth: dict, epoch: str | None, through: int) -> int:
@@ -196,21 +277,21 @@ class Puller:
         self._db.shutdown(wait=True)
 
 
-def _record_ok(conn: sqlite3.Connection, store_id: str, now: datetime, listing: BatchList | None,
-               acked: int | None) -> None:
-    warehouse.record_pull(conn, store_id, now, last_batch_seq=listing.last_batch_seq if listing else None,
-                          acked_through=acked if acked is not None else (listing.acked_through if listing else None),
-                          config_version=listing.config_version if listing else None)
+def _record_ok(wh: warehouse.Warehouse, store_id: str, now: datetime, listing: BatchList | None,
+               acked: int | None, holder: str) -> None:
+    wh.record_pull(store_id, now, last_batch_seq=listing.last_batch_seq if listing else None,
+                   acked_through=acked if acked is not None else (listing.acked_through if listing else None),
+                   config_version=listing.config_version if listing else None, holder=holder)
 
 
-def _record_error(conn: sqlite3.Connection, store_id: str, now: datetime, error: str,
-                  listing: BatchList | None) -> None:
-    _, through = warehouse.cursor(conn, store_id)
+def _record_error(wh: warehouse.Warehouse, store_id: str, now: datetime, error: str,
+                  listing: BatchList | None, holder: str) -> None:
+    _, through = wh.cursor(store_id)
     oldest = None
     if listing is not None:
         oldest = next((b.oldest_at for b in listing.batches if b.batch_seq > through), None)
-    warehouse.record_pull(conn, store_id, now, error=error,
-                          last_batch_seq=listing.last_batch_seq if listing else None, oldest_unpulled_at=oldest)
+    wh.record_pull(store_id, now, error=error, last_batch_seq=listing.last_batch_seq if listing else None,
+                   oldest_unpulled_at=oldest, holder=holder)
 
 
 def _run(coro):  # noqa: ANN001, ANN202
@@ -221,11 +302,11 @@ def _run(coro):  # noqa: ANN001, ANN202
     return uvloop.run(coro)
 
 
-def pull(conn: sqlite3.Connection, entries: list[StoreEntry], opts: PullOptions | None = None,
+def pull(wh: warehouse.Warehouse, entries: list[StoreEntry], opts: PullOptions | None = None,
          on_batch: Callable[[str, int], None] | None = None,
          on_store: Callable[[StoreResult], None] | None = None) -> PullReport:
-    """Pull every store once, to the end; return what happened per store."""
-    puller = Puller(conn, opts, on_batch, on_store)
+    """Pull every store once, to the end (sharing them with any other puller); return what this one did."""
+    puller = Puller(wh, opts, on_batch, on_store)
     try:
         return _run(puller.pull_all(entries))
     finally:

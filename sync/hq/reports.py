@@ -1,12 +1,17 @@
-"""HQ reports from the warehouse: join rate by store and day with the chain total; per-store lag."""
+"""HQ reports from the warehouse's views: join rate by store and day with the chain total; per-store lag.
 
-import sqlite3
+The views (`hq_join_rate`, `hq_join_rate_chain`, `hq_store_lag`, `hq_identity_merges`,
+`hq_member_segments`, `hq_member_kpis`) are made by both engines with the same names and columns,
+so a BI tool reads what these commands print.
+"""
+
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
-from edge.domain.join_rate import rate_bps
+from .days import iso, parse_iso
+from .warehouse import Warehouse
 
 
 class JoinRateLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,21 +23,16 @@ class JoinRateLine(msgspec.Struct, frozen=True, kw_only=True):
     join_rate_bps: int
 
 
-def join_rate(conn: sqlite3.Connection, first: str | None = None, last: str | None = None) -> list[JoinRateLine]:
+def join_rate(wh: Warehouse, first: str | None = None, last: str | None = None) -> list[JoinRateLine]:
     """Per store and business day (latest revision of each), then a chain line per day."""
-    rows = conn.execute("SELECT store_id, business_day, transactions, nonmember_transactions, joins, join_rate_bps "
-                        "FROM join_rate_daily WHERE business_day BETWEEN ? AND ? ORDER BY business_day, store_id",
-                        (first or "0000", last or "9999")).fetchall()
-    out = [JoinRateLine(store_id=r[0], business_day=r[1], transactions=r[2], nonmember_transactions=r[3],
+    span = (first or "0000", last or "9999")
+    rows = wh.execute("SELECT store_id, business_day, transactions, nonmember_transactions, joins, join_rate_bps "
+                      "FROM hq_join_rate WHERE business_day BETWEEN ? AND ?", span).fetchall()
+    rows += [("chain", *r) for r in wh.execute(
+        "SELECT business_day, transactions, nonmember_transactions, joins, join_rate_bps "
+        "FROM hq_join_rate_chain WHERE business_day BETWEEN ? AND ?", span).fetchall()]
+    out = [JoinRateLine(store_id=r[0], business_day=str(r[1]), transactions=r[2], nonmember_transactions=r[3],
                         joins=r[4], join_rate_bps=r[5]) for r in rows]
-    days: dict[str, list[int]] = {}
-    for line in out:
-        acc = days.setdefault(line.business_day, [0, 0, 0])
-        acc[0] += line.transactions
-        acc[1] += line.nonmember_transactions
-        acc[2] += line.joins
-    out += [JoinRateLine(store_id="chain", business_day=d, transactions=t, nonmember_transactions=n, joins=j,
-                         join_rate_bps=rate_bps(j, n)) for d, (t, n, j) in sorted(days.items())]
     return sorted(out, key=lambda x: (x.business_day, x.store_id == "chain", x.store_id))  # each day: stores, chain
 
 
@@ -87,23 +87,33 @@ class StoreLag(msgspec.Struct, frozen=True, kw_only=True):
     last_error: str | None
     events: int
     config_version: int
+    lease_holder: str | None = None  # the puller pulling this store now (its lease not yet expired)
+    lease_expires_at: str | None = None
+    last_pulled_by: str | None = None
 
 
-def lag(conn: sqlite3.Connection, now: datetime, store_ids: list[str] | None = None) -> list[StoreLag]:
-    """Per store: batches behind, the age of the oldest event not yet at HQ, the last error."""
-    counts = dict(conn.execute("SELECT store_id, count(*) FROM events GROUP BY store_id"))
-    rows = {r[0]: r for r in conn.execute(
+def _text(value: object) -> str | None:
+    """A time as text whichever engine stored it (PostgreSQL hands back datetimes)."""
+    return value if value is None or isinstance(value, str) else iso(value)  # type: ignore[arg-type]
+
+
+def lag(wh: Warehouse, now: datetime, store_ids: list[str] | None = None) -> list[StoreLag]:
+    """Per store: batches behind, the age of the oldest event not yet at HQ, the last error, who holds it."""
+    rows = {r[0]: r for r in wh.execute(
         "SELECT store_id, epoch_id, through_batch_seq, last_batch_seq, oldest_unpulled_at, last_ok_at, last_error, "
-        "config_version FROM stores")}
+        "config_version, events, lease_holder, lease_expires_at, last_pulled_by FROM hq_store_lag")}
     out = []
     for store_id in store_ids or sorted(rows):
-        r = rows.get(store_id) or (store_id, None, 0, 0, None, None, "never pulled", 0)
+        r = rows.get(store_id) or (store_id, None, 0, 0, None, None, "never pulled", 0, 0, None, None, None)
         behind = max(0, r[3] - r[2])
         since = r[4] if behind or r[6] else None
         if since is None and r[6]:
             since = r[5]  # unreachable now: at least everything since the last good pull may be waiting
-        age = int((now - datetime.fromisoformat(since)).total_seconds()) if since else None
+        age = int((now - parse_iso(since)).total_seconds()) if since else None
+        expires = _text(r[10])
+        holder = r[9] if expires and parse_iso(expires) > now else None  # an expired lease is nobody's
         out.append(StoreLag(store_id=store_id, epoch_id=r[1], through_batch_seq=r[2], last_batch_seq=r[3],
                             batches_behind=behind, oldest_unpulled_age_s=age, last_ok_at=r[5], last_error=r[6],
-                            events=counts.get(store_id, 0), config_version=r[7]))
+                            events=r[8], config_version=r[7], lease_holder=holder,
+                            lease_expires_at=expires if holder else None, last_pulled_by=r[11]))
     return out

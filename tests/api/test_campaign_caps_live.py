@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from builders import enrol_body, sale_body
+from builders import enrol_body, quote_body, sale_body
 
 TUESDAY_5PM_SHANGHAI = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 LANES = 16
@@ -42,7 +42,7 @@ def test_sixteen_lanes_sell_exactly_the_flash_surplus_of_ten_and_stock_adds_up(l
     assert recorded == flash_sales
 
 
-def test_sixteen_lanes_redeem_a_code_capped_at_ten_exactly_ten_times_the_rest_get_409(live, store, clock):
+def test_sixteen_lanes_paid_with_a_code_capped_at_ten_use_it_ten_times_and_all_are_recorded(live, store, clock):
     server, keys = live
     manager = {"Authorization": f"Bearer {keys['manager']}"}
     capped = {"campaign_id": "ten-only", "kind": "manual", "name_zh": "限量10张", "name_en": "Ten only",
@@ -52,14 +52,15 @@ def test_sixteen_lanes_redeem_a_code_capped_at_ten_exactly_ten_times_the_rest_ge
     bodies = [sale_body(("LATTE", 1), sale_id=f"code-{n}", coupon_codes=["TEN"]) for n in range(LANES)]
     answers = sell_at_once(server, keys, bodies)
 
-    codes = sorted(r.status_code for r in answers)
-    assert codes == [201] * 10 + [409] * 6
-    assert all(r.json()["total_fen"] == 2500 for r in answers if r.status_code == 201)
-    refused = [r.json() for r in answers if r.status_code == 409]
-    assert all(p["type"].endswith("cap-reached") and p["errors"][0]["field"] == "coupon_codes[0]" for p in refused)
+    assert [r.status_code for r in answers] == [201] * LANES  # paid: never refused for a cap
+    assert sorted(r.json()["total_fen"] for r in answers) == [2500] * 10 + [2800] * 6
     conn = store.reader.conn
     assert conn.execute("SELECT count(*) FROM campaign_uses WHERE campaign_id = 'ten-only'").fetchone()[0] == 10
-    assert conn.execute("SELECT count(*) FROM sales").fetchone()[0] == 10
+    assert conn.execute("SELECT count(*) FROM sales").fetchone()[0] == LANES
+    quote = httpx.post(f"{server.url}/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), coupon_codes=["TEN"]),
+                       headers={"Authorization": f"Bearer {keys['lane']}"}, timeout=10)
+    assert quote.status_code == 409 and quote.json()["type"].endswith("cap-reached")  # before payment: refused
+    assert quote.json()["errors"][0]["field"] == "coupon_codes[0]"
 
 
 def test_one_coupon_presented_at_sixteen_lanes_at_once_is_redeemed_exactly_once(live, store):
@@ -74,8 +75,9 @@ def test_one_coupon_presented_at_sixteen_lanes_at_once_is_redeemed_exactly_once(
               for n in range(LANES)]
     answers = sell_at_once(server, keys, bodies)
 
-    assert sorted(r.status_code for r in answers) == [201] + [409] * (LANES - 1)
-    assert [r.json()["total_fen"] for r in answers if r.status_code == 201] == [2300]
+    assert [r.status_code for r in answers] == [201] * LANES
+    assert sorted(r.json()["total_fen"] for r in answers) == [2300] + [2800] * (LANES - 1)
     conn = store.reader.conn
     assert tuple(conn.execute("SELECT status, redeemed_sale_id IS NOT NULL FROM coupons WHERE code = ?",
                               (code,)).fetchone()) == ("redeemed", 1)
+    assert conn.execute("SELECT count(*) FROM campaign_uses WHERE code = ?", (code,)).fetchone()[0] == 1

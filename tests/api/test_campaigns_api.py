@@ -102,15 +102,20 @@ def test_a_coupon_is_listed_used_once_restored_on_void_and_expires(api, clock):
     sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid)).json()
     assert sale["total_fen"] == 2300
     assert api.get(f"/api/v1/members/{mid}/coupons").json() == []
-    again = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, coupon_codes=[code]))
+    again = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"member_id": mid},
+                                                                 coupon_codes=[code]))
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "coupon_codes[0]"
+    paid = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, coupon_codes=[code]))
+    assert paid.status_code == 201 and paid.json()["total_fen"] == 2800  # paid: recorded, without the used coupon
+    api.post(f"/api/v1/sales/{paid.json()['sale_id']}/void", json={"reason": "rung up twice"})
 
     api.post(f"/api/v1/sales/{sale['sale_id']}/void", json={"reason": "wrong order"})
     assert [c["code"] for c in api.get(f"/api/v1/members/{mid}/coupons").json()] == [code]
 
     clock.advance(days=15)
     assert api.get(f"/api/v1/members/{mid}/coupons").json() == []
-    late = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), member_id=mid, coupon_codes=[code]))
+    late = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), member={"member_id": mid},
+                                                                coupon_codes=[code]))
     assert late.status_code == 409 and late.json()["errors"][0]["reason"] == "expired"
 
 

@@ -76,14 +76,27 @@ def test_voiding_an_unknown_sale_is_404(api):
     assert api.post("/api/v1/sales/nope/void", json={"reason": "x"}).status_code == 404
 
 
-def test_selling_more_than_on_hand_is_409_naming_the_line(api, store):
+def test_a_quote_past_the_count_is_409_naming_the_line_before_the_customer_pays(api, store):
     api.put("/api/v1/inventory/CHEESECAKE", json={"on_hand": 2})
-    r = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), ("CHEESECAKE", 3)))
+    r = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), ("CHEESECAKE", 3)))
     assert r.status_code == 409 and r.json()["errors"] == [{"field": "lines[1].qty", "reason": "only 2 on hand"}]
-    assert on_hand(store, "CHEESECAKE") == 2 and events(store, "sale.completed") == []
+    twice = api.post("/api/v1/checkouts/quote", json=quote_body(("CHEESECAKE", 2), ("LATTE", 1), ("CHEESECAKE", 1)))
+    assert twice.status_code == 409 and twice.json()["errors"][0]["field"] == "lines[2].qty"  # counted per SKU
+    assert api.post("/api/v1/checkouts/quote", json=quote_body(("CHEESECAKE", 2))).status_code == 200
 
 
-def test_two_lanes_selling_the_last_units_at_once_never_take_stock_below_zero(live, store):
+def test_a_paid_sale_past_the_count_is_recorded_taking_stock_below_zero_as_an_exception(api, store):
+    api.put("/api/v1/inventory/CHEESECAKE", json={"on_hand": 2})
+    r = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), ("CHEESECAKE", 3), sale_id="s-short"))
+    assert r.status_code == 201 and r.json()["exception"] is None  # the price is the edge's: no price exception
+    assert on_hand(store, "CHEESECAKE") == -1 and len(events(store, "sale.completed")) == 1
+    listed = api.get("/api/v1/exceptions", role="manager", params={"kind": "stock_below_zero"}).json()
+    (entry,) = listed["exceptions"]
+    assert (entry["sale_id"], entry["sku"], entry["on_hand_after"], entry["status"]) == ("s-short", "CHEESECAKE",
+                                                                                         -1, "open")
+
+
+def test_eight_lanes_selling_past_the_last_units_all_record_and_every_unit_below_zero_is_explained(live, store):
     server, keys = live
     headers = {"Authorization": f"Bearer {keys['lane']}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=10) as c:
@@ -104,16 +117,19 @@ def test_two_lanes_selling_the_last_units_at_once_never_take_stock_below_zero(li
         t.start()
     for t in threads:
         t.join(timeout=30)
-    assert sorted(set(results)) == [201, 409] and results.count(201) == 5
-    assert on_hand(store, "CHEESECAKE") == 0
-    assert len(events(store, "sale.completed")) == 5
+    assert results == [201] * 24
+    assert on_hand(store, "CHEESECAKE") == 5 - 24
+    assert len(events(store, "sale.completed")) == 24
+    below = store.reader.conn.execute("SELECT on_hand_after FROM store_exceptions WHERE kind = 'stock_below_zero' "
+                                      "ORDER BY on_hand_after DESC").fetchall()
+    assert [r[0] for r in below] == list(range(-1, -20, -1))  # each unit past the count, once
 
 
 def test_allow_negative_stock_lets_the_till_sell_past_the_count(tmp_path, clock):
     from litestar.testing import TestClient
 
     from edge.app import create_app
-    from edge.services.runtime import Store
+    from edge.services.runtime import StoreRuntime
     from edge.services.setup import demo_config, init_store, seed_demo
 
     from support import Api
@@ -121,7 +137,7 @@ def test_allow_negative_stock_lets_the_till_sell_past_the_count(tmp_path, clock)
     config = msgspec.structs.replace(demo_config(), allow_negative_stock=True)
     init_store(tmp_path / "neg", config, clock=clock)
     keys = seed_demo(tmp_path / "neg", clock=clock)
-    s = Store(tmp_path / "neg", clock=clock)
+    s = StoreRuntime(tmp_path / "neg", clock=clock)
     try:
         with TestClient(create_app(s)) as client:
             api = Api(client, keys)

@@ -13,7 +13,8 @@ import msgspec
 
 from edge.config import StoreConfig
 from edge.services.backup import integrity_errors
-from sync.hq.stores import chain_key, provision_store, save_stores
+from sync.hq.pilot.provision import chain_key, provision_store
+from sync.hq.stores import save_stores
 
 from ops_support import Served, cli, free_port
 

@@ -12,7 +12,7 @@ import pytest
 from edge.app import create_app
 from edge.cli import build_parser
 from edge.service_config import ServiceConfig
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.setup import demo_config, init_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def test_the_readme_and_docs_stand_alone_and_speak_to_their_readers():
 def test_every_path_in_the_api_doc_is_served():
     with tempfile.TemporaryDirectory() as tmp:
         init_store(tmp, demo_config())
-        store = Store(tmp)
+        store = StoreRuntime(tmp)
         try:
             served = create_app(store).openapi_schema.to_schema()["paths"]
         finally:

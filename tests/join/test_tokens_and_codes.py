@@ -12,7 +12,7 @@ from edge.domain.member_code import CodeRefused, make_code, verify_code
 from edge.domain.tokens import TokenRefused
 from edge.schemas import ConsentIn, EnrolIn
 from edge.services.members import enrol_in, find
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.setup import demo_config, init_store, seed_demo
 from edge.store import members as member_repo
 
@@ -115,7 +115,7 @@ def test_a_member_code_is_accepted_once_at_each_store_of_the_chain(tmp_path, clo
     for name in ("a", "b"):
         init_store(tmp_path / name, demo_config(store_id=f"store-{name}"), clock=clock, chain_key=chain_key)
         seed_demo(tmp_path / name, clock=clock)
-        stores.append(Store(tmp_path / name, clock=clock))
+        stores.append(StoreRuntime(tmp_path / name, clock=clock))
     try:
         a, b = stores
         phone = "+8613800138000"

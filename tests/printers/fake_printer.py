@@ -82,8 +82,8 @@ class FakePrinter:
                 self._open.append(conn)
                 self._cond.notify_all()
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()  # before it is listed: close() may join the list at any moment
             self._threads.append(t)
-            t.start()
 
     def _serve(self, conn: socket.socket) -> None:
         got = bytearray()

@@ -16,7 +16,7 @@ from PIL import Image
 from edge.app import create_app
 from edge.schemas import SaleIn
 from edge.services import printing
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 from edge.services.sales import record_sale
 from edge.store import print_jobs
 
@@ -120,7 +120,7 @@ def test_a_void_prints_a_void_slip(api, store, printer) -> None:
 def test_a_job_queued_before_a_crash_prints_after_the_restart(store_dir, clock, printer) -> None:
     """The receipt is queued in the sale's own transaction: with no app (no worker) running, the job
     is already on disk; the next start prints it."""
-    store = Store(store_dir[0], clock=clock)
+    store = StoreRuntime(store_dir[0], clock=clock)
     try:
         add_printer(store, printer.url(timeout=5))
         asyncio.run(record_sale(store, msgspec.convert(sale_body(sale_id="L1-7"), SaleIn)))
@@ -128,7 +128,7 @@ def test_a_job_queued_before_a_crash_prints_after_the_restart(store_dir, clock, 
         assert printer.jobs == []
     finally:
         store.close()
-    store = Store(store_dir[0], clock=clock)
+    store = StoreRuntime(store_dir[0], clock=clock)
     try:
         with TestClient(create_app(store)) as client:
             api = Api(client, store_dir[1])

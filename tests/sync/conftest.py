@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_cluster import Cluster
 
 from harness import EdgeProcess, make_chain
 
@@ -34,3 +35,34 @@ def chain(tmp_path: Path) -> Iterator[Chain]:
     c = Chain(tmp_path)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server per test process (each xdist worker has its own), started once."""
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster: Cluster) -> str:
+    """A fresh, empty database on the session's server."""
+    return pg_cluster.database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def wh_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A warehouse target of each engine: an SQLite file path, then a postgresql:// URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "wh.db")
+    return request.getfixturevalue("pg_dsn")
+
+
+@pytest.fixture
+def wh(wh_target: str):  # noqa: ANN201
+    from sync.hq import warehouse
+
+    conn = warehouse.open_warehouse(wh_target)
+    yield conn
+    conn.close()

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 
 from edge.config import StoreConfig
-from sync.hq.stores import StoreEntry, chain_key, provision_store, save_stores
+from sync.hq.pilot.provision import chain_key, provision_store
+from sync.hq.stores import StoreEntry, save_stores
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edge.domain.clock import iso
 from edge.domain.ids import uuid7
 from edge.store.connection import connect, open_database
-from edge.store.schema import migrate
+from edge.store.migrations import migrate
 from sync.batches import _next_body, encode_lines
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

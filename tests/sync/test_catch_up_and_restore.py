@@ -8,7 +8,7 @@ import msgspec
 
 from edge.schemas import EnrolIn, SaleIn
 from edge.services import members, sales
-from edge.services.runtime import Store
+from edge.services.runtime import StoreRuntime
 
 from harness import cli, hq_event_ids, sell, write_stores
 
@@ -24,7 +24,7 @@ class _Clock:
 def _offline_week(data_dir, first_day: datetime, per_day: int) -> None:  # noqa: ANN001
     """A week of sales and joins at a store nobody pulls, on the store's own clock."""
     clock = _Clock(first_day)
-    store = Store(data_dir, clock=clock)
+    store = StoreRuntime(data_dir, clock=clock)
 
     async def week() -> None:
         for day in range(7):

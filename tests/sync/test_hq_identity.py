@@ -1,16 +1,15 @@
-"""Unified identity at HQ: one person across stores, earliest join surviving, merges reversible."""
+"""Unified identity at HQ, on both engines: one person across stores, earliest join surviving, merges reversible."""
+
+from datetime import UTC, datetime
 
 import msgspec
 import pytest
 
 from sync.hq import identity, warehouse
+from sync.wire import BatchHeader
 
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
-@pytest.fixture
-def wh(tmp_path):  # noqa: ANN001, ANN201
-    conn = warehouse.connect(tmp_path / "wh.db")
-    yield conn
-    conn.close()
 
 
 def _persons(conn) -> dict[str, str]:  # noqa: ANN001
@@ -52,9 +51,11 @@ def test_a_reversed_merge_separates_the_members_and_is_not_redone_automatically(
 
 def test_an_erasure_scrubs_the_person_at_hq_and_is_queued_for_every_store(wh):
     joined = {"member_id": "m1", "phone_hash": "ph1", "phone_masked": "139****0001", "joined_at": "2026-11-01"}
-    wh.execute("INSERT INTO events (store_id, event_id, type, occurred_at, seq, payload) VALUES "
-               "('a', 'e1', 'member.joined', '2026-11-01', 1, ?)", (msgspec.json.encode(joined).decode(),))
-    identity.member_joined(wh, "a", "m1", "ph1", "2026-11-01T00:00:00.000Z")
+    event = warehouse.Event(seq=1, event_id="e1", type="member.joined", occurred_at="2026-11-01T02:00:00.000Z",
+                            payload=msgspec.Raw(msgspec.json.encode(joined)))
+    header = BatchHeader(store_id="a", epoch_id="E", batch_seq=1, first_seq=1, last_seq=1, count=1, sha256="-",
+                         signature="-", oldest_at="-", sealed_at="-")
+    assert wh.ingest_batch("a", "E", header, [event], NOW) == 1  # the join reaches identities through ingest
     identity.member_joined(wh, "b", "m2", "ph1", "2026-11-02T00:00:00.000Z")
     identity.member_erased(wh, "a", "m1", "ph1", "2026-11-09T00:00:00.000Z")
     payload = msgspec.json.decode(wh.execute("SELECT payload FROM events WHERE event_id = 'e1'").fetchone()[0])

@@ -4,7 +4,7 @@ import msgspec
 import pytest
 
 from sync.bundles import verify_bundle
-from sync.hq import identity, publish, warehouse
+from sync.hq import identity, publish
 from sync.hq.stores import StoreEntry
 
 
@@ -31,8 +31,8 @@ def test_a_store_gets_only_campaigns_in_its_scope_with_its_own_lease_as_store_ca
     assert s2 == {"flash": {"x": 1, "store_cap": 3}, "set": {"store_cap": 0}, "only-s2": {"y": 2}}
 
 
-def test_each_bundle_carries_directory_and_alias_changes_newer_than_the_stores_version(tmp_path):
-    conn = warehouse.connect(tmp_path / "wh.db")
+def test_each_bundle_carries_directory_and_alias_changes_newer_than_the_stores_version(wh):
+    conn = wh
     key = "11" * 32
     s1 = StoreEntry(store_id="s1", url="http://127.0.0.1:1", key="k", sync_key=key)
     identity.member_joined(conn, "s2", "m-a", "ph-a", "2026-11-01T00:00:00.000Z")

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from edge.store import sales as sales_repo
 from edge.store.connection import connect, open_database
-from edge.store.schema import m003_sales_day_counts, migrate
+from edge.store.migrations import m003_sales_day_counts, migrate
 from sync.join_rate_daily import counts_of_day, daily_counts
+from sync.migrations import SYNC_MIGRATIONS
 
 DAYS = ["2026-11-22", "2026-11-23"]
 SOURCES = [None, None, "cashier", "checkout_qr", "receipt_qr"]
@@ -54,7 +55,7 @@ def _check(conn: sqlite3.Connection) -> None:
 def test_the_running_counts_equal_the_definition_over_the_days_sales(sales, later):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store.db"
-        migrate(open_database(path))
+        migrate(open_database(path), SYNC_MIGRATIONS)
         conn = connect(path)
         _insert(conn, sales)
         _check(conn)
@@ -68,7 +69,7 @@ def test_the_running_counts_equal_the_definition_over_the_days_sales(sales, late
 def test_the_migration_fills_the_counts_from_the_sales_a_store_already_has(sales):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store.db"
-        migrate(open_database(path))
+        migrate(open_database(path), SYNC_MIGRATIONS)
         conn = connect(path)
         conn.executescript("DROP TRIGGER sale_counted; DROP TRIGGER sale_recounted; DROP TRIGGER sale_uncounted; "
                            "DROP TABLE sales_day_counts;")  # as a store was before the migration
@@ -82,7 +83,7 @@ def test_the_migration_fills_the_counts_from_the_sales_a_store_already_has(sales
 def test_the_seal_finds_voided_days_through_the_voids_index_not_a_walk_over_every_sale():
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store.db"
-        migrate(open_database(path))
+        migrate(open_database(path), SYNC_MIGRATIONS)
         conn = connect(path)
         _insert(conn, [(DAYS[n % 2], "completed", False, None) for n in range(2000)])
         _apply(conn, [("void", 7), ("void", 1200)])  # no ANALYZE: a store never runs one

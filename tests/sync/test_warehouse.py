@@ -1,4 +1,4 @@
-"""The warehouse's ingest: one transaction per batch, idempotent, and a cursor that only moves forward."""
+"""The warehouse's ingest, on both engines: one transaction per batch, idempotent, a cursor that only moves forward."""
 
 from datetime import UTC, datetime
 
@@ -19,12 +19,6 @@ def _batch(epoch: str, seq: int, first: int, n: int) -> tuple[BatchHeader, list[
     return header, events
 
 
-@pytest.fixture
-def wh(tmp_path):  # noqa: ANN001, ANN201
-    conn = warehouse.connect(tmp_path / "wh.db")
-    yield conn
-    conn.close()
-
 
 def test_a_batch_ingested_twice_adds_nothing_the_second_time(wh):
     header, events = _batch("E1", 1, 1, 5)
@@ -36,7 +30,7 @@ def test_a_batch_ingested_twice_adds_nothing_the_second_time(wh):
 
 def test_a_failure_inside_a_batch_leaves_neither_its_events_nor_the_cursor(wh):
     header, events = _batch("E1", 1, 1, 3)
-    broken = [*events, warehouse.Event(seq=4, event_id="bad", type="join_rate.daily", occurred_at="x",
+    broken = [*events, warehouse.Event(seq=4, event_id="bad", type="join_rate.daily", occurred_at="2026-11-24",
                                        payload=msgspec.Raw(b'{"missing":"fields"}'))]
     with pytest.raises(KeyError):
         warehouse.ingest_batch(wh, "s1", "E1", header, broken, NOW)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from edge.store import campaigns as repo
 from edge.store.connection import connect, open_database
-from edge.store.schema import migrate
+from edge.store.migrations import migrate
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CAMPAIGNS, DAYS, MEMBERS = ["a", "b"], ["2026-11-22", "2026-11-23"], [None, "m1", "m2"]

@@ -6,8 +6,8 @@ import pytest
 
 from edge.domain.events import PointsEntry
 from edge.store.connection import connect, open_database
+from edge.store.migrations import migrate
 from edge.store.outbox import append_event, batched
-from edge.store.schema import migrate
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from edge.domain.errors import FieldError, InvalidInput, NotFound, OutOfStock
+from edge.domain.errors import FieldError, NotFound
 from edge.domain.identity import payer_hash
 from edge.domain.models import PricedCart, PricedLine
-from edge.schemas import PaymentIn, SaleIn
+from edge.schemas import SaleIn
 from edge.services import sales
 from edge.services.erasure import erase_member
 from edge.services.pricing import cart_of, price_cart, pricing_context
@@ -101,13 +101,23 @@ def test_the_pricing_context_puts_a_1_30_sale_on_the_day_before(store):
     assert ctx.day == "2026-11-24" and ctx.store_id == "demo-001" and ctx.local.hour == 1
 
 
-def test_a_charged_amount_other_than_the_total_is_refused_naming_the_field():
+def test_the_charged_amount_is_recorded_and_a_difference_from_the_edges_price_is_a_price_exception():
     cart = PricedCart(lines=[], subtotal_fen=2800, discount_fen=0, total_fen=2800, applied=[])
-    sales.check_charged(PaymentIn(method="cash"), cart)
-    sales.check_charged(PaymentIn(method="cash", amount_fen=2800), cart)
-    with pytest.raises(InvalidInput) as refused:
-        sales.check_charged(PaymentIn(method="cash", amount_fen=2700), cart)
-    assert refused.value.errors[0].field == "payment.amount_fen"
+    as_priced = sales.charge_of(sale_in(payment={"method": "cash"}), cart, "none", "t")
+    assert (as_priced.charged_fen, as_priced.exception) == (2800, None)
+    assert sales.charge_of(sale_in(payment={"method": "cash", "amount_fen": 2800}), cart, "locked", "t").exception is None
+    short = sales.charge_of(sale_in(payment={"method": "cash", "amount_fen": 2520}), cart, "expired", "t")
+    assert short.charged_fen == 2520 and short.edge_total_fen == 2800
+    assert (short.exception.kind, short.exception.difference_fen) == ("price", -280)
+    assert "expired" in short.exception.reason
+
+
+def test_an_offline_sale_is_always_an_exception_of_kind_offline_difference_or_not():
+    cart = PricedCart(lines=[], subtotal_fen=2800, discount_fen=0, total_fen=2800, applied=[])
+    body = sale_in(offline=True, rung_up_at="2026-11-24T01:00:00Z", payment={"method": "cash", "amount_fen": 2800})
+    same = sales.charge_of(body, cart, "none", "2026-11-24T01:00:00.000Z")
+    assert same.exception.kind == "offline" and same.exception.difference_fen == 0
+    assert "2026-11-24T01:00:00.000Z" in same.exception.reason
 
 
 # --- take stock ---------------------------------------------------------------------------------------
@@ -128,17 +138,14 @@ def on_hand(store, sku: str) -> int:
 
 def test_counted_skus_are_taken_off_the_shelf_and_made_to_order_ones_are_not(store):
     taken = store.writer.call(lambda c: sales.take_stock(c, pricing_context(store),
-                                                         cart(line("LATTE", 2), line("CROISSANT", 3)), False))
-    assert taken == [0, 3] and on_hand(store, "CROISSANT") == 37
+                                                         cart(line("LATTE", 2), line("CROISSANT", 3))))
+    assert taken == sales.Taken([0, 3], []) and on_hand(store, "CROISSANT") == 37
 
 
-def test_a_counted_sku_short_of_the_line_refuses_naming_the_line_unless_the_store_sells_past_its_count(store):
+def test_a_counted_sku_short_of_the_line_is_taken_below_zero_and_said_so_never_refused(store):
     short = cart(line("LATTE", 1), line("CHEESECAKE", 13))  # 12 on hand
-    with pytest.raises(OutOfStock) as refused:
-        store.writer.call(lambda c: sales.take_stock(c, pricing_context(store), short, False))
-    assert refused.value.errors == [FieldError("lines[1].qty", "only 12 on hand")]
-    assert on_hand(store, "CHEESECAKE") == 12
-    assert store.writer.call(lambda c: sales.take_stock(c, pricing_context(store), short, True)) == [0, 13]
+    taken = store.writer.call(lambda c: sales.take_stock(c, pricing_context(store), short))
+    assert taken == sales.Taken([0, 13], [(1, "CHEESECAKE", 13, -1)])
     assert on_hand(store, "CHEESECAKE") == -1
 
 
@@ -177,3 +184,28 @@ def test_the_payer_is_linked_only_with_the_members_consent_and_not_when_it_recog
                                                         now)) is True
     assert events(store, "payment_identity.linked") == [{"member_id": consenting.member_id, "payer_hash": "h3",
                                                          "provider": "wechat"}]
+
+
+def test_a_sale_hashes_as_it_did_before_the_offline_fields_existed_so_old_retries_are_not_409():
+    import hashlib
+
+    class OldSaleIn(msgspec.Struct):  # the wire type before offline, rung_up_at and enrolment
+        sale_id: str
+        lane_id: str
+        cashier_id: str
+        lines: list[dict]
+        payment: dict
+        checkout_id: str | None = None
+        member_id: str | None = None
+        coupon_codes: list[str] = []
+        redeem_points: int = 0
+        member_confirmation: str | None = None
+
+    body = sale_body(("LATTE", 2), sale_id="s-old")
+    old = msgspec.convert(body, OldSaleIn)
+    old.lines = [{"sku": "LATTE", "qty": 2, "unit_price_fen": None}]
+    old.payment = {"method": "cash", "provider": None, "scope": "", "payer_id": None, "amount_fen": None}
+    assert sales.request_hash(sale_in(("LATTE", 2), sale_id="s-old")) == hashlib.sha256(
+        msgspec.json.encode(old)).hexdigest()
+    offline = sale_in(("LATTE", 2), sale_id="s-old", offline=True, rung_up_at="2026-11-24T01:00:00Z")
+    assert sales.request_hash(offline) != sales.request_hash(sale_in(("LATTE", 2), sale_id="s-old"))

@@ -1,19 +1,21 @@
-"""The edge's sync tables, a migration set of their own (applied after the core set).
+"""The sync plugin's tables in the store database: its own numbered sequence, applied after the edge's.
 
     sync_batches    sealed, immutable batches: the stored body is what every pull returns
     sync_join_rate  the last join_rate.daily revision emitted per business day, to emit only changes
     sync_config     bundles applied (version, sha256, when): the highest is the store's config version
-    sync_directory  members materialised from HQ's directory (they joined at another store)
-    member_aliases  HQ merged this member id into another: lookups follow the alias
+
+Recorded under `store-edge-sync`, as older code recorded them. The member directory's
+tables, which this set's first step also made then, are the edge's now (edge.store.migrations, 8).
 """
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
-migrations = Migrations("store-edge-sync")
+from edge.store.migrations import MigrationSequence
+
+SYNC_MIGRATIONS = MigrationSequence("store-edge-sync")
 
 
-@migrations()
+@SYNC_MIGRATIONS(1)
 def m001_sync(db: sqlite_utils.Database) -> None:
     db.executescript("""
     CREATE TABLE sync_batches (
@@ -41,20 +43,10 @@ def m001_sync(db: sqlite_utils.Database) -> None:
         applied_at TEXT NOT NULL,
         summary TEXT NOT NULL
     );
-    CREATE TABLE sync_directory (
-        member_id TEXT PRIMARY KEY REFERENCES members(member_id),
-        home_store_id TEXT NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE member_aliases (
-        alias_member_id TEXT PRIMARY KEY,
-        member_id TEXT NOT NULL,
-        version INTEGER NOT NULL
-    );
     """)
 
 
-@migrations()
+@SYNC_MIGRATIONS(2)
 def m002_voided_sales_index(db: sqlite_utils.Database) -> None:
     """Which days had a sale voided since the last seal, without reading the outbox's payloads; only
     voided sales enter this index, so a sale's insert does not pay for it."""
