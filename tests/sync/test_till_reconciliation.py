@@ -1,11 +1,10 @@
 """Every yuan the tills took is recorded once: a simulated day of three lanes through pos_plugin against a
 real `store-edge serve`, with the edge killed (SIGKILL) and restarted twice and a stretch offline in
-between. At the end, per business day: the sum the tills charged = the sum the edge recorded = the sum
-HQ pulled; every sale is recorded once; every difference between a charge and the edge's own price is
-explained by an exception, and every offline enrolment joined at its checkout.
-
-(Needs the edge side of offline sales: GET /api/v1/sales/{id}, `offline` sales, charged amounts
-and the exceptions list.)
+between. At the end, per business day: the sum the tills charged = the sum the edge recorded
+(`sales.charged_fen`) = the sum HQ pulled; every sale is recorded once; every difference between a
+charge and the edge's own price is explained by an exception (on the manager's list and in the sale's
+event at HQ), stock taken below zero names a recorded sale, no replay was refused, and every offline
+enrolment joined at its checkout.
 """
 
 import random
@@ -157,32 +156,40 @@ def test_a_day_of_lanes_with_two_power_cuts_and_an_offline_stretch_reconciles_ti
     charged = {c.sale_id: c for c in day.charged}
     assert len(charged) == len(day.charged)
 
-    # what the edge recorded
+    # what the edge recorded: one row per sale, its charged amount in sales.charged_fen
     with edge.db() as conn:
-        rows = conn.execute("SELECT sale_id, business_day, status, response FROM sales").fetchall()
+        rows = conn.execute("SELECT sale_id, business_day, status, charged_fen, total_fen, response FROM sales"
+                            ).fetchall()
         joined = {r[0] for r in conn.execute("SELECT join_checkout_id FROM members WHERE join_checkout_id IS NOT NULL")}
-    recorded = {sale_id: msgspec.json.decode(response) for sale_id, _, _, response in rows}
-    assert set(recorded) == set(charged) and all(status == "completed" for _, _, status, _ in rows)
+    recorded = {r[0]: msgspec.json.decode(r[5]) for r in rows}
+    assert len(rows) == len(recorded) and set(recorded) == set(charged)
+    assert all(status == "completed" for _, _, status, _, _, _ in rows)
     edge_by_day: dict[str, int] = defaultdict(int)
-    for sale_id, bday, _, _ in rows:
-        edge_by_day[bday] += recorded[sale_id]["payment"]["amount_fen"]
+    for sale_id, bday, _, charged_fen, _, _ in rows:
+        assert charged_fen == charged[sale_id].charged_fen == recorded[sale_id]["payment"]["amount_fen"], sale_id
+        assert bday == charged[sale_id].day, sale_id  # the business day of the ring-up, offline too
+        edge_by_day[bday] += charged_fen
     assert dict(edge_by_day) == dict(tills_by_day)
 
-    # every difference explained: a sale charged below the edge's price carries an exception that says so
+    # every difference explained: on the manager's list, an exception per sale charged other than the edge's
+    # price or rung up offline, saying by how much; no replay refused; stock below zero names a real sale
     listed = all_exceptions(edge)
+    assert not [e for e in listed if e["kind"] == "replay_refused"], listed
+    assert {e["sale_id"] for e in listed if e["kind"] == "stock_below_zero"} <= set(recorded)
     by_sale = {e["sale_id"]: e for e in listed if e.get("sale_id") and e["kind"] in ("price", "offline")}
+    assert set(by_sale) <= set(recorded)
+    edge_total = {r[0]: r[4] for r in rows}
     for sale_id, sale in recorded.items():
         c = charged[sale_id]
-        assert sale["payment"]["amount_fen"] == c.charged_fen
         assert not sale["offline"] or c.journaled  # a sale recorded as offline came from a till's journal
         exc = sale.get("exception")
-        if c.waived or sale["offline"]:
+        if c.charged_fen != edge_total[sale_id] or sale["offline"] or c.waived:
             assert exc is not None and by_sale[sale_id]["exception_id"] == exc["exception_id"], sale_id
-        if exc is None:  # no exception: the edge's own price is what was charged
-            assert sale["total_fen"] == c.charged_fen, sale_id
-        else:
-            assert exc["difference_fen"] == exc["charged_fen"] - exc["edge_total_fen"]
-            assert exc["charged_fen"] == c.charged_fen
+            assert by_sale[sale_id]["kind"] == ("offline" if sale["offline"] else "price")
+            assert exc["charged_fen"] == c.charged_fen and exc["edge_total_fen"] == edge_total[sale_id]
+            assert exc["difference_fen"] == c.charged_fen - edge_total[sale_id] == by_sale[sale_id]["difference_fen"]
+        else:  # no exception: the edge's own price is what was charged
+            assert exc is None and sale_id not in by_sale, sale_id
         if c.waived and not sale["offline"]:
             assert exc["difference_fen"] < 0
     # every offline enrolment joined at its checkout (and so counts in the join rate)
@@ -198,5 +205,8 @@ def test_a_day_of_lanes_with_two_power_cuts_and_an_offline_stretch_reconciles_ti
     assert Counter(p["sale_id"] for p in pulled) == Counter({sale_id: 1 for sale_id in charged})
     hq_by_day: dict[str, int] = defaultdict(int)
     for p in pulled:
-        hq_by_day[p["business_day"]] += p.get("charged_fen", p["total_fen"])
+        hq_by_day[p["business_day"]] += p["charged_fen"]
+        # the difference travels with the sale: HQ sees the same exception the manager does
+        exc = recorded[p["sale_id"]].get("exception")
+        assert (p.get("exception") or {}).get("exception_id") == (exc or {}).get("exception_id"), p["sale_id"]
     assert dict(hq_by_day) == dict(tills_by_day)
