@@ -17,6 +17,7 @@ from .api.exceptions import ExceptionController
 from .api.health import healthz
 from .api.log_fields import log_text
 from .api.manager import ManagerController
+from .api.member_rights import MemberRightsController
 from .api.openapi_problems import install as document_problems
 from .api.pricebook import PriceBookController
 from .api.printing import PrintingController
@@ -85,7 +86,8 @@ def create_app(store: StoreRuntime, plugins: Sequence[EdgePlugin] | None = None)
     loops = [beside_app(f"{p.name}.{loop.__name__}", loop) for p in plugins for loop in p.loops]
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, ExceptionController, PriceBookController, PrintingController, *PAGES,
+                        CheckoutController, ExceptionController, PriceBookController, PrintingController,
+                        MemberRightsController, *PAGES,
                         *(h for p in plugins for h in p.route_handlers)],
         on_startup=[start_upkeep, start_printing, *(start for start, _ in loops)],
         on_shutdown=[stop_upkeep, stop_printing, *(stop for _, stop in loops)],

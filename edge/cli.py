@@ -40,7 +40,8 @@ def _serve(data_dir: Path, host: str, port: int, access_log: bool = False,
     logging.getLogger("store_edge.access").setLevel(logging.INFO if access_log else logging.WARNING)
     try:
         lock = hold(data_dir)  # one server per store; a restore waits for it to stop
-        store = StoreRuntime(data_dir)
+        # an erasure reaches the configured backups and their second copy
+        store = StoreRuntime(data_dir, backup_dirs=[settings.backup_dir(data_dir), settings.backup.copy_to])
     except (StoreBusy, DatabaseNewer) as exc:
         print(f"store-edge: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)

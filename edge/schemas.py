@@ -26,6 +26,14 @@ class ConsentIn(Struct, forbid_unknown_fields=True):
     payment_link: bool = False
 
 
+class ErasureRequestIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A member's erasure request made in person, as the manager records it."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    recorded_by: Annotated[str, Meta(min_length=1, max_length=64)]  # the staff member, as they sign
+    requested_via: Literal["in_person", "phone_call", "letter", "email"] = "in_person"
+
+
 class EnrolIn(Struct, forbid_unknown_fields=True):
     phone: Annotated[Printable, Meta(min_length=1, max_length=40)]
     consent: ConsentIn
@@ -205,6 +213,8 @@ class ReceiptOut(Struct, kw_only=True):
     business_day: str
     printed_member: str | None  # masked phone, or None for a non-member
     join: JoinOffer | None  # the receipt's join QR for a non-member
+    # a member's receipt: a single-use link to their own member page (data download, deletion)
+    member_page: JoinOffer | None = None
 
 
 class SaleExceptionOut(Struct, kw_only=True):

@@ -50,6 +50,13 @@ class JoinPart(Struct, frozen=True, kw_only=True):
     valid_until: str = ""  # local date the QR stops leading to a join
 
 
+class MemberPagePart(Struct, frozen=True, kw_only=True):
+    """A member's receipt: a single-use QR to their own page (their data, consents, deletion)."""
+
+    url: str
+    valid_until: str = ""  # local date the link stops opening the page
+
+
 class Receipt(Struct, frozen=True, kw_only=True):
     store_name: str
     sale_id: str
@@ -67,6 +74,7 @@ class Receipt(Struct, frozen=True, kw_only=True):
     join: JoinPart | None = None
     reprint: bool = False
     voided: bool = False
+    member_page: MemberPagePart | None = None
 
 
 class VoidSlip(Struct, frozen=True, kw_only=True):
@@ -144,6 +152,12 @@ def receipt_document(r: Receipt, paper: Paper) -> Document:
         if m.points_held_until and m.points_earned:
             page.row(page.label("积分到账日", "Usable from"), m.points_held_until)
         page.row(page.label("积分余额", "Balance"), str(m.points_balance))
+        if r.member_page is not None:
+            page.text(page.label("扫码查看会员资料 下载或删除", "Scan: your member page, your data"), "center")
+            page.qr(r.member_page.url)
+            if r.member_page.valid_until:
+                page.text(page.label(f"{r.member_page.valid_until} 前有效 仅限一次",
+                                     f"once, until {r.member_page.valid_until}"), "center")
     elif r.join is not None:
         page.rule()
         page.text(r.join.pitch_zh, "center", bold=True)

@@ -16,11 +16,11 @@ import msgspec
 from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, NotFound
 from edge.domain.ids import uuid7
-from edge.store import meta
+from edge.store import data_keys, meta
 from edge.store.outbox import count_after, occurred_at_after
 
 from . import settings as sync_settings
-from .wire import BatchEvent, BatchHeader, BatchList, SyncStatus, batch_signature
+from .wire import BatchEvent, BatchHeader, BatchList, DataKey, SyncStatus, batch_signature
 
 LAST_BATCH = "sync.last_batch_seq"
 LAST_SEALED_EVENT = "sync.last_sealed_event_seq"
@@ -110,6 +110,8 @@ def seal_pending(conn: sqlite3.Connection, store_id: str, sync_key: bytes, now: 
         signature = batch_signature(sync_key, store_id, epoch, batch_seq, first, last, count, digest)
         conn.execute(f"INSERT INTO sync_batches ({_HEADER_COLS}, body_gz) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                      (batch_seq, epoch, first, last, count, digest, signature, oldest, iso(now), gzip_fixed(body)))
+        if not sealed:  # keys made since the last seal go with the first batch that can hold their events
+            data_keys.mark_sent(conn, batch_seq)
         sealed.append(batch_seq)
         last_event = last
     if sealed:
@@ -159,9 +161,13 @@ def list_batches(conn: sqlite3.Connection, store_id: str, hq_epoch: str | None, 
         after = epoch_first - 1
     rows = conn.execute(f"SELECT {_HEADER_COLS} FROM sync_batches WHERE batch_seq > ? ORDER BY batch_seq LIMIT ?",
                         (after, limit)).fetchall()
+    headers = [_header(store_id, r) for r in rows]
+    keys = [DataKey(kid=kid, key=key.hex(), batch_seq=seq)
+            for kid, key, seq in data_keys.keys_of_batches(conn, headers[0].batch_seq, headers[-1].batch_seq)] \
+        if headers else []
     return BatchList(store_id=store_id, epoch_id=epoch, epoch_first_batch_seq=epoch_first,
                      last_batch_seq=_int_meta(conn, LAST_BATCH), acked_through=acked_through(conn),
-                     batches=[_header(store_id, r) for r in rows], config_version=_config_version(conn))
+                     batches=headers, config_version=_config_version(conn), keys=keys)
 
 
 def _config_version(conn: sqlite3.Connection) -> int:

@@ -62,8 +62,12 @@ class Merge(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Erasure(msgspec.Struct, frozen=True, kw_only=True):
+    """A tombstone: these member ids are erased. Applied by id only, never by phone hash, so a phone
+    that joined again is a new member everywhere, including stores provisioned later."""
+
     member_id: str | None = None
-    phone_hash: str | None = None
+    phone_hash: str | None = None  # no longer sent, and ignored when an older HQ sends it
+    merged_ids: list[str] = []  # the ids HQ merged into the same person when it erased them
 
 
 class BundleBody(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,7 +15,8 @@ import msgspec
 from edge.domain.clock import iso
 from edge.domain.errors import Conflict, FieldError, InvalidInput
 from edge.domain.models import Sku, Tier
-from edge.services.erasure import erase_member
+from edge.services.erasure import erase_member, erased
+from edge.services.member_rights import reach_backups
 from edge.services.runtime import StoreRuntime, bump_reference
 from edge.store import catalog as catalog_repo
 from edge.store import directory
@@ -79,6 +80,8 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
     for e in entries:
         # The directory holds each person's surviving member; when the same person also joined here,
         # the survivor is still materialised and HQ's merge aliases our member to it.
+        if erased(conn, e.member_id):  # a tombstone here outlives the directory's memory of it
+            continue
         tier = e.tier_id if e.tier_id in tiers else entry_tier[0]
         added += directory.add_directory_member(conn, e.member_id, e.phone_hash, tier, e.joined_at, e.home_store_id,
                                                 e.join_source, version, now)
@@ -86,13 +89,17 @@ def _materialise(conn: sqlite3.Connection, entries: list[DirectoryEntry], versio
 
 
 def _erase(conn: sqlite3.Connection, store_id: str, erasures: list[Erasure], now: datetime) -> int:
-    erased = 0
+    """Apply tombstones by member id (and the ids merged into it); return the members erased here."""
+    count = 0
     for e in erasures:
-        rows = conn.execute("SELECT member_id FROM members WHERE erased_at IS NULL AND "
-                            "(member_id = ? OR phone_hash = ?)", (e.member_id, e.phone_hash)).fetchall()
-        for (member_id,) in rows:
-            erased += erase_member(conn, store_id, member_id, now, origin="hq", emit=False)
-    return erased
+        ids = [m for m in (e.member_id, *e.merged_ids) if m]
+        if not ids:
+            continue
+        before = conn.execute(f"SELECT count(*) FROM members WHERE erased_at IS NULL AND member_id IN "
+                              f"({', '.join('?' for _ in ids)})", ids).fetchone()[0]
+        erase_member(conn, store_id, ids[0], now, origin="hq", emit=False, also=ids[1:])
+        count += before
+    return count
 
 
 def apply_body(conn: sqlite3.Connection, store_id: str, body: BundleBody, sha256: str, now: datetime) -> dict[str, int]:
@@ -141,4 +148,6 @@ async def apply_bundle(store: StoreRuntime, envelope: BundleEnvelope) -> ConfigA
                            [FieldError("body", str(exc))]) from None
 
     counts = await store.writer.run(command)
+    if counts["erasures"]:  # the members erased here are erased in this store's backups too
+        await reach_backups(store, [m for e in body.erasures for m in (e.member_id, *e.merged_ids) if m])
     return ConfigApplied(store_id=store_id, version=body.version, applied=counts)

@@ -32,6 +32,15 @@ class BatchHeader(msgspec.Struct, frozen=True, kw_only=True):
     acked: bool = False
 
 
+class DataKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A person's data key, sent beside the listing (answered fresh each pull, never sealed in a batch),
+    with the first batch whose events it opens. A key erasure destroyed is no longer listed."""
+
+    kid: str
+    key: str  # hex
+    batch_seq: int
+
+
 class BatchList(msgspec.Struct, kw_only=True):
     store_id: str
     epoch_id: str
@@ -40,6 +49,7 @@ class BatchList(msgspec.Struct, kw_only=True):
     acked_through: int
     batches: list[BatchHeader]
     config_version: int = 0  # the bundle version the store has applied: HQ builds deltas on it
+    keys: list[DataKey] = []  # data keys first sent with the listed batches
 
 
 class BatchEvent(msgspec.Struct, frozen=True, kw_only=True):

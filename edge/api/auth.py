@@ -39,6 +39,7 @@ def require_role(connection: ASGIConnection) -> None:
     if role not in roles:
         raise Forbidden(f"a {role} key may not call this; it needs {' or '.join(roles)}")
     connection.scope["state"]["role"] = role
+    connection.scope["state"]["key_id"] = key_id  # who recorded it, for records that must say so
     _caller.set(found)
 
 

@@ -47,11 +47,14 @@ class MemberJoined(Event, frozen=True, kw_only=True):
     receipt_sale_id: str | None
     referrer_id: str | None
     tier_id: str
-    phone_hash: str
-    phone_masked: str
+    # None since personal fields are sealed in `personal` (phone hash, masked phone, birthday, and the
+    # raw phone with send_raw_phone_upstream); batches recorded before carry them here in clear
+    phone_hash: str | None
+    phone_masked: str | None
     birthday: str | None
     consent: JoinConsent
-    phone_e164: str | UnsetType = UNSET  # only with the store's send_raw_phone_upstream
+    phone_e164: str | UnsetType = UNSET
+    personal: str | UnsetType = UNSET  # sealed with the member's data key: erasure makes it unreadable
 
 
 class MemberUpdated(Event, frozen=True, kw_only=True):
@@ -71,7 +74,11 @@ class MemberUpdated(Event, frozen=True, kw_only=True):
 
 
 class MemberErased(Event, frozen=True, kw_only=True):
-    """HQ erases the same person everywhere by the phone hash; `origin` says who asked."""
+    """A tombstone: erase these member ids (never anyone found by phone); `origin` says who asked.
+
+    `member_ids` are every id erased here (the member and the ids merged into it); `keys_destroyed`
+    the data keys this store destroyed, so HQ destroys its copies. `phone_hash` is always None now.
+    """
 
     TYPE = "member.erased"
     member_id: str
@@ -79,13 +86,16 @@ class MemberErased(Event, frozen=True, kw_only=True):
     phone_hash: str | None
     erased_at: str
     origin: str
+    member_ids: list[str] | UnsetType = UNSET
+    keys_destroyed: list[str] | UnsetType = UNSET
 
 
 class PaymentIdentityLinked(Event, frozen=True, kw_only=True):
     TYPE = "payment_identity.linked"
     member_id: str
-    payer_hash: str
+    payer_hash: str | None  # None: sealed in `personal` with the payer's data key
     provider: str | None
+    personal: str | UnsetType = UNSET
 
 
 # --- sales ---------------------------------------------------------------------------------------
@@ -136,9 +146,10 @@ class SaleCompleted(Event, frozen=True, kw_only=True):
     points_earned: int
     payment_method: str
     payment_provider: str | None
-    payer_hash: str | None
+    payer_hash: str | None  # None: sealed in `personal` with the payer's data key
     nonmember_at_start: bool
     joined_source: str | None
+    personal: str | UnsetType = UNSET
     charged_fen: int | UnsetType = UNSET
     exception: SaleException | UnsetType = UNSET
     offline: bool | UnsetType = UNSET  # present (true) only for a sale rung up offline

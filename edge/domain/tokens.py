@@ -14,8 +14,8 @@ from typing import Literal
 
 import msgspec
 
-TokenKind = Literal["standee", "checkout", "receipt", "referral"]
-KINDS: tuple[str, ...] = ("standee", "checkout", "receipt", "referral")
+TokenKind = Literal["standee", "checkout", "receipt", "referral", "member"]
+KINDS: tuple[str, ...] = ("standee", "checkout", "receipt", "referral", "member")
 CHECKOUT_LIFETIME = timedelta(minutes=5)
 RECEIPT_LIFETIME = timedelta(days=7)
 _MAC_BYTES = 16  # 128 bits: unforgeable, and keeps the QR small
@@ -83,6 +83,12 @@ def checkout_token(checkout_id: str, now: datetime) -> QrToken:
 def receipt_token(sale_id: str, sold_at: datetime) -> QrToken:
     """Bound to the sale and to its time, so the receipt of a replayed sale carries the same token."""
     return QrToken("receipt", sale_id, int((sold_at + RECEIPT_LIFETIME).timestamp()))
+
+
+def member_page_token(member_id: str, nonce: str, expires: datetime) -> QrToken:
+    """Opens the member's own page once (`nonce` is spent when it is opened): shown at the till after
+    the cashier identified them, or printed on their receipt. Never a join token."""
+    return QrToken("member", f"{member_id}~{nonce}", int(expires.timestamp()))
 
 
 def referral_token(member_id: str) -> QrToken:

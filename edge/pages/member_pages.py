@@ -8,9 +8,11 @@ from printers.qr import qr_png
 from ..api.deps import StoreDep
 from ..api.params import PathToken
 from ..domain.member_code import make_code, time_step
-from ..services import join, member_rights, referrals
+from ..domain.tokens import TokenRefused
+from ..services import join, member_links, member_rights, referrals
 from ..services.coupons import with_coupons
 from ..services.members import summary
+from .join_pages import REFUSED_STATUS
 from .texts import TEXTS
 from .web import (
     MEMBER_COOKIE,
@@ -67,6 +69,26 @@ class MemberPages(Controller):
         return Response(msgspec.json.encode(member_rights.data_export(store, member)), media_type="application/json",
                         headers={"Content-Disposition": 'attachment; filename="my-membership.json"',
                                  "Cache-Control": "no-store"})
+
+    @get("/open/{link:str}")
+    async def open_link(self, request: Request, store: StoreDep, link: PathToken) -> Response[str]:
+        """A single-use link from the till or a receipt: spends it, sets the session cookie, shows the page."""
+        try:
+            session = await member_links.open_link(store, link)
+        except TokenRefused as exc:
+            return message(store, lang_of(request), REFUSED_STATUS[exc.reason], "refused", exc.reason,
+                           body_key=f"refused_{exc.reason}")
+        return redirect("/m", [member_cookie(session, int(join.SESSION_LIFETIME.total_seconds()))])
+
+    @get("/open/{link:str}/qr.png", sync_to_thread=False, media_type="image/png")
+    def link_qr(self, store: StoreDep, link: PathToken) -> Response[bytes]:
+        """The link's QR for the till screen; only for links this store signed, not spent by showing it."""
+        try:
+            member_links.verify_link(store, link)
+        except TokenRefused as exc:
+            return Response(b"", status_code=REFUSED_STATUS[exc.reason], media_type="image/png")
+        return Response(qr_png(member_links.page_url(store, link)), media_type="image/png",
+                        headers={"Cache-Control": "no-store"})
 
     @get("/{session:str}", sync_to_thread=False)
     def sign_in(self, request: Request, store: StoreDep, session: PathToken) -> Response[str]:

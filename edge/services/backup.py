@@ -26,6 +26,10 @@ from ..store.connection import connect
 
 DB_NAME = "store.db"
 SUFFIX = ".db"
+# Every directory a backup of this store was written to, one absolute path a line, beside the
+# database: an erasure must reach every copy, wherever `--to`, `backup.dir` or `copy_to` put it.
+PLACES = "backup-places"
+ASIDE = "replaced"  # where a restore sets the current file aside: a whole copy of the store too
 _NAME = re.compile(r"^store-edge-(?P<store>[A-Za-z0-9_.-]+)-(?P<at>\d{8}T\d{6}Z)(?:-(?P<label>[a-z0-9-]+))?\.db$")
 # A restored file gets through these before it takes the store's name, inside one transaction on the
 # copy: the sync package starts a new epoch there (HQ must never take the restored seqs for ones seen).
@@ -176,6 +180,7 @@ def take_backup(data_dir: Path | str, dest_dir: Path | str, *, keep: int | None 
         _fsync_dir(dest)
     finally:
         partial.unlink(missing_ok=True)
+    remember_places(Path(data_dir), dest, *([Path(copy_to)] if copy_to else []))
     removed = prune(dest, keep, store_id) if keep else []
     copied = None
     if copy_to:
@@ -185,6 +190,24 @@ def take_backup(data_dir: Path | str, dest_dir: Path | str, *, keep: int | None 
     backup = parse_name(final)
     assert backup is not None
     return BackupResult(backup, copied, removed, (clock() - started).total_seconds())
+
+
+def remember_places(data_dir: Path, *directories: Path) -> None:
+    """Note directories this store's backups went to (once each), for erasure to find them later."""
+    known = set(known_places(data_dir))
+    new = [str(d.resolve()) for d in directories if d.resolve() not in known]
+    if new:
+        with open(data_dir / PLACES, "a", encoding="utf-8") as f:
+            f.write("".join(f"{d}\n" for d in new))
+
+
+def known_places(data_dir: Path) -> list[Path]:
+    """Every directory a backup of the store in `data_dir` went to, as `remember_places` noted them."""
+    try:
+        text = (data_dir / PLACES).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [Path(line) for line in dict.fromkeys(text.splitlines()) if line.strip()]
 
 
 def copy_backup(backup: Path, directory: Path) -> Path:
@@ -273,7 +296,7 @@ def restore_backup(backup_file: Path | str, data_dir: Path | str, *, hooks: Sequ
             finally:
                 conn.close()
             _fsync_file(incoming)
-            kept = _set_aside(current, data_dir / "replaced", clock())
+            kept = _set_aside(current, data_dir / ASIDE, clock())
             os.replace(incoming, current)
             _fsync_dir(data_dir)
         finally:

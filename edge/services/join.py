@@ -28,6 +28,7 @@ from ..store import join as repo
 from ..store import members as member_repo
 from ..store import sales as sale_repo
 from ..store.outbox import append_event
+from . import personal_data
 from .checkout_board import OpenCheckout
 from .members import enrol_in, summary
 from .runtime import StoreRuntime
@@ -207,6 +208,8 @@ def _check_state(conn: sqlite3.Connection, inv: Invitation) -> Invitation:
         sale = sale_repo.get_sale(conn, token.subject)
         if sale is None or sale.status != "completed" or sale.member_id is not None:
             raise TokenRefused("used", token)
+    elif token.kind == "member":  # a member-page link: it opens a page, it never joins anyone
+        raise TokenRefused("tampered", token)
     elif token.kind == "referral":
         referrer = member_repo.by_id(conn, token.subject)
         if referrer is None or referrer.erased_at is not None:
@@ -272,8 +275,9 @@ def _attribute_receipt_sale(conn: sqlite3.Connection, store: StoreRuntime, membe
                                       member_id=member.member_id, joined_source="receipt", points_earned=points), now)
     if sale.payer_hash and member.payment_link_consent and sale.payment_provider:
         if member_repo.link_payer(conn, sale.payer_hash, member.member_id, sale.payment_provider, now):
-            append_event(conn, PaymentIdentityLinked(member_id=member.member_id, payer_hash=sale.payer_hash,
-                                                     provider=sale.payment_provider), now)
+            append_event(conn, PaymentIdentityLinked(
+                member_id=member.member_id, payer_hash=None, provider=sale.payment_provider,
+                personal=personal_data.for_payer(conn, sale.payer_hash, now, {"payer_hash": sale.payer_hash})), now)
 
 
 def new_session(conn: sqlite3.Connection, member_id: str, now: datetime) -> str:

@@ -3,8 +3,6 @@
 import sqlite3
 from datetime import datetime
 
-from msgspec import UNSET
-
 from ..domain.clock import iso
 from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.events import JoinConsent, MemberJoined
@@ -19,7 +17,7 @@ from ..store import directory
 from ..store import join as join_repo
 from ..store import members as repo
 from ..store.outbox import append_event
-from . import referrals
+from . import personal_data, referrals
 from .runtime import StoreRuntime
 
 CODE_REASONS = {"malformed": "not a member code", "forged": "not a valid member code",
@@ -38,17 +36,21 @@ def summary(member: Member, tiers: dict[str, Tier]) -> MemberSummary:
         marketing_consent=member.marketing_consent, payment_link_consent=member.payment_link_consent)
 
 
-def joined_event(store: StoreRuntime, member: Member, phone: str) -> MemberJoined:
-    """What HQ learns of a join: attribution, and the phone hashed and masked unless configured raw."""
+def joined_event(conn: sqlite3.Connection, store: StoreRuntime, member: Member, phone: str, now: datetime) -> MemberJoined:
+    """What HQ learns of a join: attribution in clear; the phone hashed and masked (raw only when
+    configured) and the birthday sealed with the member's data key, so an erasure shreds them."""
+    personal = {"phone_hash": phone_hash(store.chain_key, phone), "phone_masked": mask_phone(phone),
+                "birthday": member.birthday}
+    if store.config.send_raw_phone_upstream:
+        personal["phone_e164"] = phone
     return MemberJoined(
         member_id=member.member_id, store_id=store.config.store_id, joined_at=member.joined_at,
         source=member.join_source, lane_id=member.join_lane_id, cashier_id=member.join_cashier_id,
         checkout_id=member.join_checkout_id, standee_id=member.join_standee_id,
         receipt_sale_id=member.join_receipt_sale_id, referrer_id=member.referrer_id,
-        tier_id=member.tier_id, phone_hash=phone_hash(store.chain_key, phone),
-        phone_masked=mask_phone(phone), birthday=member.birthday,
+        tier_id=member.tier_id, phone_hash=None, phone_masked=None, birthday=None,
         consent=JoinConsent(marketing=member.marketing_consent, payment_link=member.payment_link_consent),
-        phone_e164=phone if store.config.send_raw_phone_upstream else UNSET)
+        personal=personal_data.for_member(conn, member.member_id, now, personal))
 
 
 async def enrol(store: StoreRuntime, data: EnrolIn) -> tuple[Member, bool]:
@@ -89,7 +91,7 @@ def enrol_in(conn: sqlite3.Connection, store: StoreRuntime, data: EnrolIn, phone
     for purpose, granted in (("membership", True), ("marketing", data.consent.marketing),
                              ("payment_link", data.consent.payment_link)):
         repo.record_consent(conn, member.member_id, purpose, granted, data.consent.policy_version, channel, now)
-    append_event(conn, joined_event(store, member, phone), now)
+    append_event(conn, joined_event(conn, store, member, phone, now), now)
     return member, True
 
 

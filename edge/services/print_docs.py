@@ -14,6 +14,7 @@ from printers.document import PAPERS, Document, Paper
 from printers.receipt import (
     Discount,
     JoinPart,
+    MemberPagePart,
     MemberPart,
     Receipt,
     ReceiptLine,
@@ -74,6 +75,9 @@ def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
         zh, en = join_pitch(store, sale.total_fen)
         join = JoinPart(url=sale.receipt.join.url, pitch_zh=zh, pitch_en=en,
                         valid_until=local(store, sale.receipt.join.expires_at, "%Y-%m-%d"))
+    page_link = sale.receipt.member_page
+    member_page = MemberPagePart(url=page_link.url, valid_until=local(store, page_link.expires_at, "%Y-%m-%d")) \
+        if member is not None and page_link is not None and sale.status == "completed" else None
     return Receipt(
         store_name=sale.receipt.store_name, sale_id=sale.sale_id, sold_at=local(store, sale.created_at),
         business_day=sale.receipt.business_day, lane_id=sale.lane_id, cashier_id=sale.cashier_id,
@@ -83,7 +87,7 @@ def receipt(store: StoreRuntime, sale: SaleOut, reprint: bool) -> Receipt:
                for ln in sale.lines],
         subtotal_fen=sale.subtotal_fen, discount_fen=sale.discount_fen, total_fen=sale.total_fen,
         payment_method=sale.payment.method, paid_fen=sale.payment.amount_fen, member=member, join=join,
-        reprint=reprint, voided=sale.status == "voided")
+        reprint=reprint, voided=sale.status == "voided", member_page=member_page)
 
 
 def void_slip(store: StoreRuntime, sale: SaleOut, reprint: bool) -> VoidSlip:

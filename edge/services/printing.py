@@ -24,6 +24,7 @@ from printers.transports import BadPrinterUrl, PrintFailed, Sent, parse_url, sen
 from ..domain.clock import iso
 from ..domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from ..store import coupons as coupon_repo
+from ..store import exceptions as exceptions_repo
 from ..store import join as join_repo
 from ..store import print_jobs as repo
 from ..store.writer import WriterStopped, after_commit
@@ -114,10 +115,24 @@ async def reprint_job(store: StoreRuntime, job_id: int) -> repo.JobRow:
                            [FieldError("job_id", f"only a failed job is reprinted here; this one is {old.status}")])
         now = store.clock()
         repo.resolve(conn, job_id, now)
+        exceptions_repo.resolve(conn, _exception_id(job_id), "reprinted", now)
         reprint = any(j.status == "done" for j in repo.jobs(conn, subject=old.subject) if j.kind == old.kind)
         return _queued(conn, repo.add_job(conn, old.printer, old.kind, old.subject, old.lane_id, reprint, now))
 
     return await store.writer.run(command)
+
+
+def _exception_id(job_id: int) -> str:
+    return f"print-{job_id}"
+
+
+def _tell_manager(conn: sqlite3.Connection, failed: list[repo.JobRow], now: datetime) -> None:
+    """A job that ended failed is also on the manager's exceptions list (resolved by its reprint)."""
+    for job in failed:
+        sale_id = job.subject if job.kind in ("receipt", "void") else None
+        exceptions_repo.add(conn, "print_failed", f"{job.kind} {job.subject} did not print on {job.printer}",
+                            now, exception_id=_exception_id(job.job_id), sale_id=sale_id, lane_id=job.lane_id,
+                            error=job.last_error)
 
 
 def _lane_printer(conn: sqlite3.Connection, lane_id: str, field_name: str) -> str:
@@ -271,7 +286,11 @@ async def run_job(store: StoreRuntime, pool: ThreadPoolExecutor, job: repo.JobRo
         error = str(exc)
         log.warning("print job %d on %s: %s", job.job_id, job.printer, error)
         retry_times = [now + timedelta(seconds=d) for d in RETRY_DELAYS]
-        await store.writer.run(lambda conn: repo.mark_printer_failed(conn, job.printer, error, retry_times, now))
+        def printer_failed(conn: sqlite3.Connection) -> None:
+            repo.mark_printer_failed(conn, job.printer, error, retry_times, now)
+            _tell_manager(conn, repo.failed_at(conn, now, printer_name=job.printer), now)
+
+        await store.writer.run(printer_failed)
         return True
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the job must end done or failed
         if isinstance(exc, NotFound):
@@ -280,7 +299,12 @@ async def run_job(store: StoreRuntime, pool: ThreadPoolExecutor, job: repo.JobRo
             error = f"could not print: {type(exc).__name__}"
             log.exception("print job %d failed", job.job_id)
         now = store.clock()
-        await store.writer.run(lambda conn: repo.mark_attempt_failed(conn, job.job_id, error, None, now))
+
+        def job_failed(conn: sqlite3.Connection) -> None:
+            repo.mark_attempt_failed(conn, job.job_id, error, None, now)
+            _tell_manager(conn, repo.failed_at(conn, now, job_id=job.job_id), now)
+
+        await store.writer.run(job_failed)
         return False
     await store.writer.run(lambda conn: repo.mark_done(conn, job.job_id, sent.note, store.clock()))
     return False

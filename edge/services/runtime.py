@@ -17,7 +17,7 @@ from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
 from ..store import meta
 from ..store import points as points_repo
-from ..store.connection import DB_NAME, open_database
+from ..store.connection import DB_NAME, immediate, open_database
 from ..store.reader import Reader
 from ..store.writer import Writer, mark_changed
 from .checkout_board import CheckoutBoard
@@ -44,8 +44,9 @@ class StoreRuntime:
     """Opens a store's data dir; `close()` stops its writer. Everything else reaches data through it."""
 
     def __init__(self, data_dir: Path | str, clock: Clock = system_clock,
-                 plugins: Sequence[EdgePlugin] | None = None) -> None:
+                 plugins: Sequence[EdgePlugin] | None = None, backup_dirs: Sequence[Path | str] = ()) -> None:
         self.data_dir = Path(data_dir)
+        self._backup_dirs = [Path(d) for d in backup_dirs if d]  # the service's configured ones
         self.path = self.data_dir / DB_NAME
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.data_dir}: run `store-edge init` first")
@@ -57,6 +58,7 @@ class StoreRuntime:
         self.chain_key = meta.get_secret(db.conn, "chain_key")
         self.store_key = meta.get_secret(db.conn, "store_key")
         self._secrets = {"chain_key": self.chain_key, "store_key": self.store_key}
+        self._reapply_tombstones(db.conn, clock)
         db.conn.close()
         self.clock = clock
         self.writer = Writer(self.path).start()
@@ -68,6 +70,28 @@ class StoreRuntime:
         self._plan: tuple[str, OfferPlan] | None = None
         self.checkout_board = CheckoutBoard()  # lost on restart: the next quote rebuilds it
         self.price_locks = LockBook()  # the pure quotes' locks; the ones holding something are in SQLite too
+
+    @property
+    def backup_dirs(self) -> list[Path]:
+        """Every directory that may hold a copy of this store, so an erasure reaches them too: the
+        default, the configured backup dir and its second copy, every place a backup was ever written
+        (noted beside the database), and the files a restore set aside."""
+        from .backup import ASIDE, known_places
+
+        found = [self.data_dir / "backups", *self._backup_dirs, *known_places(self.data_dir), self.data_dir / ASIDE]
+        return list(dict.fromkeys(d.resolve() for d in found))
+
+    def _reapply_tombstones(self, conn, clock: Clock) -> None:  # noqa: ANN001 - sqlite3.Connection
+        """A database restored from an older copy may hold members erased since: erase them again, by
+        id, before anything is served (the tombstones live beside the database, not in it)."""
+        from .erasure import TOMBSTONES, reapply_tombstones, settle
+
+        if not (self.data_dir / TOMBSTONES).exists():  # nothing was ever erased here: no write at open
+            return
+        with immediate(conn):
+            again = reapply_tombstones(conn, self.data_dir, self.config.store_id, clock())
+        if again:
+            settle(conn)
 
     @property
     def tz(self):  # noqa: ANN201 - ZoneInfo

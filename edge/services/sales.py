@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import msgspec
+from msgspec import UNSET
 
 from ..domain.clock import iso, parse_iso
 from ..domain.errors import FieldError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
@@ -40,9 +41,10 @@ from ..store import members as member_repo
 from ..store import sales as repo
 from ..store.join import checkout_join
 from ..store.outbox import append_event, batched
-from . import campaigns, points, price_lock, printing, referrals
+from . import campaigns, member_links, personal_data, points, price_lock, printing, referrals
 from .checkout import applied_out, lines_out
 from .join import receipt_offer
+from .member_links import RECEIPT_LINK_LIFETIME
 from .members import enrol_in, summary
 from .pricing import PricingContext, cart_of, price_cart, pricing_context
 from .runtime import StoreRuntime
@@ -314,7 +316,9 @@ def link_payer(conn: sqlite3.Connection, customer: SaleCustomer, provider: str |
         return False
     linked = member_repo.link_payer(conn, payer, member.member_id, provider or "", now)
     if linked:
-        append_event(conn, PaymentIdentityLinked(member_id=member.member_id, payer_hash=payer, provider=provider), now)
+        append_event(conn, PaymentIdentityLinked(
+            member_id=member.member_id, payer_hash=None, provider=provider,
+            personal=personal_data.for_payer(conn, payer, now, {"payer_hash": payer})), now)
     return linked
 
 
@@ -335,7 +339,9 @@ def sale_answer(store: StoreRuntime, ctx: PricingContext, data: SaleIn, customer
                            payer_linked=linked, recognised_member=customer.recognised),
         receipt=ReceiptOut(store_id=cfg.store_id, store_name=cfg.name, business_day=ctx.day,
                            printed_member=mask_phone(member.phone_e164 or "") if member else None,
-                           join=None if member else receipt_offer(store, data.sale_id, now)),
+                           join=None if member else receipt_offer(store, data.sale_id, now),
+                           member_page=member_links.page_link(store, member.member_id, now, RECEIPT_LINK_LIFETIME)
+                           if member else None),
         created_at=iso(now), points_redeemed=data.redeem_points if member is not None else 0,
         points_pending_until=iso(loyalty.held_until) if loyalty.held_until is not None else None,
         offline=data.offline, rung_up_at=iso(parse_iso(data.rung_up_at)) if data.offline and data.rung_up_at else None,
@@ -382,7 +388,9 @@ def write_sale(conn: sqlite3.Connection, store: StoreRuntime, ctx: PricingContex
         subtotal_fen=cart.subtotal_fen, discount_fen=cart.discount_fen, total_fen=cart.total_fen,
         applied=[AppliedRule(rule_id=d.rule_id, amount_fen=d.amount_fen) for d in cart.applied],
         points_earned=loyalty.earned, payment_method=pay.method, payment_provider=pay.provider,
-        payer_hash=customer.payer, nonmember_at_start=nonmember_at_start, joined_source=joined_source,
+        payer_hash=None, nonmember_at_start=nonmember_at_start, joined_source=joined_source,
+        personal=personal_data.for_payer(conn, customer.payer, now, {"payer_hash": customer.payer})
+        if customer.payer else UNSET,
         charged_fen=charge.charged_fen, exception=exc if exc is not None else msgspec.UNSET,
         offline=True if data.offline else msgspec.UNSET,
         rung_up_at=answer.rung_up_at if answer.rung_up_at is not None else msgspec.UNSET), now)

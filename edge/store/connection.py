@@ -31,6 +31,8 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA query_only = ON")
     else:
         conn.execute("PRAGMA journal_mode = WAL")
+        # deleted and overwritten content is zeroed, so an erased phone stays in no free page
+        conn.execute("PRAGMA secure_delete = ON")
         # FULL: a sale answered 2xx survives a power cut; the writer groups commits for speed
         conn.execute("PRAGMA synchronous = FULL")
     return conn

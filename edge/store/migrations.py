@@ -537,3 +537,49 @@ def m010_price_lock(db: sqlite_utils.Database) -> None:
     CREATE INDEX store_exceptions_sale ON store_exceptions(sale_id) WHERE sale_id IS NOT NULL;
     CREATE UNIQUE INDEX store_exceptions_dedupe ON store_exceptions(dedupe_key) WHERE dedupe_key IS NOT NULL;
     """)
+
+
+@EDGE_MIGRATIONS(11)
+def m011_erasure(db: sqlite_utils.Database) -> None:
+    """What erasure needs: per-person data keys, tombstones, the requests managers record, and the
+    single-use links that open a member's own page.
+
+    data_keys      a random key per member and per payer hash; personal fields of outbox events are
+                   sealed with it, so destroying it makes the sealed batches' copies unreadable
+    member_erasures  tombstones: the member ids erased here (no personal data), never matched by phone
+    erasure_requests who recorded an in-person request, when, and why (the member id only)
+    page_links     nonces of member-page links already opened: each opens once
+    """
+    db.executescript("""
+    CREATE TABLE data_keys (
+        kid TEXT PRIMARY KEY,
+        member_id TEXT,
+        payer_hash TEXT,
+        key BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        batch_seq INTEGER          -- the first sealed batch HQ receives this key with (NULL: not yet)
+    );
+    CREATE UNIQUE INDEX data_keys_member ON data_keys(member_id) WHERE member_id IS NOT NULL;
+    CREATE UNIQUE INDEX data_keys_payer ON data_keys(payer_hash) WHERE payer_hash IS NOT NULL;
+    CREATE INDEX data_keys_batch ON data_keys(batch_seq);
+    CREATE TABLE member_erasures (
+        member_id TEXT PRIMARY KEY,
+        erased_at TEXT NOT NULL,
+        origin TEXT NOT NULL
+    );
+    CREATE TABLE erasure_requests (
+        request_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        requested_via TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        recorded_by_key TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE page_links (
+        nonce TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        used_at TEXT NOT NULL
+    );
+    CREATE INDEX page_links_member ON page_links(member_id);
+    """)

@@ -177,6 +177,17 @@ def mark_printer_failed(conn: sqlite3.Connection, printer_name: str, error: str,
     return failed + retried
 
 
+def failed_at(conn: sqlite3.Connection, at: datetime, printer_name: str | None = None,
+              job_id: int | None = None) -> list[JobRow]:
+    """Jobs that ended failed at `at` (of one printer, or one job): what the manager must hear of."""
+    sql, args = f"SELECT {_JOB} FROM print_jobs WHERE status = 'failed' AND finished_at = ?", [iso(at)]
+    if printer_name is not None:
+        sql, args = sql + " AND printer = ?", [*args, printer_name]
+    if job_id is not None:
+        sql, args = sql + " AND job_id = ?", [*args, job_id]
+    return [j for r in conn.execute(sql, args).fetchall() if (j := _job(r)) is not None]
+
+
 def resolve(conn: sqlite3.Connection, job_id: int, now: datetime) -> bool:
     """A failed job the manager dealt with (reprinted or dismissed) leaves the failed list."""
     return conn.execute("UPDATE print_jobs SET status = 'resolved', finished_at = ? WHERE job_id = ? "

@@ -1,4 +1,5 @@
-"""`store-edge hq ...`: provision, pull, status, report join-rate, publish, unmerge, migrate-warehouse, retention.
+"""`store-edge hq ...`: provision, pull, status, report join-rate, publish, unmerge, member erase,
+migrate-warehouse, retention.
 
 Every command but `provision` works on either warehouse: `--warehouse` (or $STORE_EDGE_HQ_DSN)
 is an SQLite file path or a postgresql:// URL.
@@ -208,6 +209,24 @@ def cmd_unmerge(args: argparse.Namespace) -> None:
     print(f"merge {args.merge_id} reversed: {', '.join(moved)} separate again (sent down with the next bundle)")
 
 
+def cmd_member_erase(args: argparse.Namespace) -> None:
+    """Erase a member chain-wide from HQ: at HQ now, at every store with the next bundle (by id)."""
+    wh = _open(args)
+    try:
+        with wh.transaction():
+            known = wh.execute(f"SELECT erased_at FROM identities WHERE member_id = ? {wh.for_update}",
+                               (args.member_id,)).fetchone()
+            if known is None or known[0] is not None:
+                sys.exit(f"store-edge hq: member {args.member_id} is "
+                         + ("not known at HQ (pull its store first)" if known is None else "already erased"))
+            targets = identity.member_erased(wh, "hq", args.member_id, iso(_now()))
+        wh.settle()
+    finally:
+        wh.close()
+    print(f"member {args.member_id} erased at HQ ({', '.join(targets)}); reason: {args.reason}; every store "
+          "erases the same ids with the next bundle (store-edge hq publish --push)")
+
+
 def cmd_migrate(args: argparse.Namespace) -> None:
     from .migrate import already_there, migrate
 
@@ -309,6 +328,15 @@ def add_hq_commands(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--push", action="store_true", help="POST each bundle to its store")
     q.add_argument("--timeout", type=float, default=30.0)
     q.set_defaults(func=cmd_publish)
+
+    q = hq.add_parser("member", help="one member, chain-wide")
+    mem = q.add_subparsers(dest="member_cmd", required=True)
+    r = mem.add_parser("erase", help="erase a member (and the ids merged into them) at HQ and, by the next "
+                                     "bundle, at every store; never anyone else with the same phone")
+    common(r)
+    r.add_argument("member_id")
+    r.add_argument("--reason", default="request made to the chain", help="why (kept in the output)")
+    r.set_defaults(func=cmd_member_erase)
 
     q = hq.add_parser("unmerge", help="reverse a merge of two members into one person")
     common(q)

@@ -75,21 +75,60 @@ def payer_linked(wh: "Warehouse", member_id: str, payer_hash: str, at: str) -> N
         unify(wh, member_id, other, "payer_hash", at)
 
 
-def member_erased(wh: "Warehouse", store_id: str, member_id: str, phone_hash: str | None, at: str) -> None:
-    """Erase the person everywhere: every identity with this phone hash, scrubbed here and sent down."""
-    targets = {member_id}
-    if phone_hash:
-        targets.update(r[0] for r in wh.execute("SELECT member_id FROM identities WHERE phone_hash = ?",
-                                                  (phone_hash,)))
-    wh.execute("INSERT INTO erasures (member_id, store_id, phone_hash, erased_at) VALUES (?, ?, ?, ?) "
-               "ON CONFLICT DO NOTHING",
-                 (member_id, store_id, phone_hash, at))
-    for mid in targets:
-        row = wh.execute("UPDATE identities SET erased_at = coalesce(erased_at, ?), phone_hash = NULL "
-                           "WHERE member_id = ? RETURNING store_id", (at, mid)).fetchone()
-        wh.execute("DELETE FROM payer_links WHERE member_id = ?", (mid,))
-        if row is not None:  # the join event's personal fields go too; the join itself stays counted
-            wh.scrub_member_joined(row[0], mid)
+def erasure_targets(wh: "Warehouse", named: list[str], at: str) -> list[str]:
+    """The ids one erasure covers: those named, and every id HQ had merged into the same person that
+    joined no later than the erasure. A later join HQ merged by phone before it learnt of the
+    erasure is someone new (the phone joined again): never erased by it."""
+    targets = list(dict.fromkeys(named))
+    where, param = wh.any_of("member_id", targets)
+    persons = [r[0] for r in wh.execute(f"SELECT DISTINCT person_id FROM identities WHERE {where} "
+                                        "ORDER BY person_id", (param,)).fetchall()]
+    for person in persons:
+        targets += [r[0] for r in wh.execute("SELECT member_id FROM identities WHERE person_id = ? AND joined_at <= ? "
+                                             "ORDER BY member_id", (person, at)).fetchall() if r[0] not in targets]
+    return targets
+
+
+def member_erased(wh: "Warehouse", store_id: str, member_id: str, at: str, member_ids: list[str] | None = None,
+                  keys_destroyed: list[str] | None = None) -> list[str]:
+    """Erase the ids a tombstone names (and those merged into them before it) at HQ; return them.
+
+    Never by phone hash. Identities lose their phone hash, payer links go, the data keys that open
+    their sealed fields are destroyed (named by the store, and every key an event of theirs used),
+    sales keep amounts without the member id, fields older events carried in clear are removed,
+    and the tombstone is kept (ids only) to go down to every store. A live member HQ had merged
+    into the erased person becomes their own person again.
+    """
+    targets = erasure_targets(wh, [member_id, *(member_ids or [])], at)
+    kids = set(keys_destroyed or []) | wh.personal_key_ids(targets)
+    if kids:
+        where, param = wh.any_of("kid", sorted(kids))
+        wh.execute(f"DELETE FROM data_keys WHERE {where}", (param,))
+    wh.execute("INSERT INTO erasures (member_id, store_id, phone_hash, erased_at, merged_ids) "
+               "VALUES (?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING",
+               (member_id, store_id, at, msgspec.json.encode([m for m in targets if m != member_id]).decode()))
+    where, param = wh.any_of("member_id", targets)
+    wh.execute(f"UPDATE identities SET erased_at = coalesce(erased_at, ?), phone_hash = NULL WHERE {where}",
+               (at, param))
+    wh.execute(f"DELETE FROM payer_links WHERE {where}", (param,))
+    wh.scrub_erased_events(targets)
+    _reroot_survivors(wh, targets)
+    return targets
+
+
+def _reroot_survivors(wh: "Warehouse", erased: list[str]) -> None:
+    """Live members whose person was erased: each is their own person again, sent down anew."""
+    where, param = wh.any_of("person_id", erased)
+    live = wh.execute(f"SELECT member_id, phone_hash, joined_at FROM identities WHERE {where} "
+                      "AND erased_at IS NULL ORDER BY joined_at, member_id", (param,)).fetchall()
+    for mid, _, _ in live:
+        wh.execute("UPDATE identities SET person_id = ?, alias_version = NULL, dir_version = NULL "
+                   "WHERE member_id = ?", (mid, mid))
+    for mid, phone, at in live:  # the same phone among them is still one person
+        others = wh.execute("SELECT member_id FROM identities WHERE phone_hash = ? AND member_id != ? "
+                            "AND erased_at IS NULL ORDER BY member_id", (phone, mid)).fetchall() if phone else []
+        for (other,) in others:
+            unify(wh, mid, other, "phone_hash", at)
 
 
 def unmerge(wh: "Warehouse", merge_id: int, at: str) -> list[str]:

@@ -95,8 +95,9 @@ def bundle_for(wh: Warehouse, entry: StoreEntry, config: HqConfig, all_stores: l
     merges = [Merge(alias_member_id=r[0], member_id=r[1])
               for r in wh.execute("SELECT member_id, person_id FROM identities WHERE alias_version > ? "
                                     "ORDER BY member_id", (base_version,))]
-    erasures = [Erasure(member_id=r[0], phone_hash=r[1])
-                for r in wh.execute("SELECT member_id, phone_hash FROM erasures WHERE published_version > ? "
+    # tombstones name member ids only: a store applies them to exactly those ids
+    erasures = [Erasure(member_id=r[0], merged_ids=msgspec.json.decode(r[1], type=list[str]))
+                for r in wh.execute("SELECT member_id, merged_ids FROM erasures WHERE published_version > ? "
                                       "ORDER BY member_id", (base_version,))]
     body = BundleBody(store_id=entry.store_id, version=version, base_version=base_version, created_at=iso(now),
                       tiers=config.tiers, catalog=config.catalog,

@@ -244,8 +244,9 @@ class Puller:
                     if body.status_code != 200:
                         raise PullError(f"batch {header.batch_seq}: HTTP {body.status_code}")
                     events = verify_body(entry, header, body)
+                    keys = [(k.kid, bytes.fromhex(k.key)) for k in listing.keys if k.batch_seq == header.batch_seq]
                     new = await self._db_call(self.wh.ingest_batch, entry.store_id, epoch, header, events,
-                                              self.opts.clock(), holder)
+                                              self.opts.clock(), holder, keys)
                     through = header.batch_seq
                     result.batches += 1
                     result.events += len(events)

@@ -115,3 +115,16 @@ def test_the_window_is_counted_back_from_now(api, clock):
     assert len(book(api).json()["members"]) == 1
     clock.advance(hours=2)
     assert book(api).json()["members"] == []
+
+
+def test_a_member_erased_by_hq_s_tombstone_leaves_a_book_the_till_already_has(api, store):
+    """HQ's tombstone erases without an outbox event (it is not echoed back): the book still changes."""
+    kept = api.post("/api/v1/members", json=enrol_body("13800138005")).json()["member_id"]
+    gone = api.post("/api/v1/members", json=enrol_body("13800138006")).json()["member_id"]
+    first = book(api)
+    assert {m["member_id"] for m in first.json()["members"]} == {kept, gone}
+    store.writer.call(lambda c: erase_member(c, "demo-001", gone, store.clock(), "hq", emit=False))
+    after = api.get("/api/v1/pricebook", headers={"If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200, after.status_code
+    assert {m["member_id"] for m in after.json()["members"]} == {kept}
+    assert gone not in after.text and "8006" not in after.text

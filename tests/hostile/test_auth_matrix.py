@@ -49,6 +49,8 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/coupons"): frozenset({MANAGER}),
     ("GET", "/api/v1/members/{member_id}/coupons"): frozenset({LANE, MANAGER}),
     ("GET", "/api/v1/members/{member_id}/referral-code"): frozenset({LANE, MANAGER}),
+    ("POST", "/api/v1/members/{member_id}/page-link"): frozenset({LANE, MANAGER}),
+    ("POST", "/api/v1/members/{member_id}/erasure"): frozenset({MANAGER}),
     ("GET", "/api/v1/points-policy"): frozenset({MANAGER}),
     ("PUT", "/api/v1/points-policy"): frozenset({MANAGER}),
     ("GET", "/api/v1/standees"): frozenset({MANAGER}),

@@ -73,13 +73,15 @@ def test_a_raster_printer_gets_pictures_and_its_qr_decodes_to_the_join_url(api, 
     assert all(im.width == 384 for im in paper.images)
 
 
-def test_a_members_receipt_shows_masked_phone_tier_and_points_not_a_join_qr(api, store, printer) -> None:
+def test_a_members_receipt_shows_masked_phone_tier_and_points_and_a_link_to_their_page_not_a_join_qr(
+        api, store, printer) -> None:
     add_printer(store, printer.url(timeout=5))
     member = api.post("/api/v1/members", json=enrol_body("13900139000")).json()
-    api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id="L1-3", member_id=member["member_id"]))
+    sale = api.post("/api/v1/sales", json=sale_body(("LATTE", 1), sale_id="L1-3", member_id=member["member_id"]))
     assert printer.wait_for(lambda p: len(p.jobs) == 1)
     paper = parse(printer.jobs[0])
-    assert not paper.qrs
+    link = sale.json()["receipt"]["member_page"]["url"]
+    assert paper.qrs == [link] and "/m/open/" in link and sale.json()["receipt"]["join"] is None
     text = "\n".join(paper.texts)
     assert "139****9000" in text and "13900139000" not in text
     assert "本单积分 Points earned" in text and "积分余额 Balance" in text
@@ -194,6 +196,21 @@ def test_the_manager_page_lists_failed_prints_with_a_reprint_button(api, store, 
     assert answer.status_code in (302, 303)
     statuses = [j["status"] for j in jobs_of(api, "L1-10")]
     assert statuses[-1] == "resolved" and len(statuses) == 2  # the failed one left the list; a new one queued
+
+
+def test_a_failed_print_is_on_the_exceptions_list_until_it_is_reprinted(api, store, monkeypatch) -> None:
+    monkeypatch.setattr(printing, "RETRY_DELAYS", ())
+    with FakePrinter("refuses") as bad:
+        add_printer(store, bad.url(timeout=1))
+        api.post("/api/v1/sales", json=sale_body(sale_id="L1-11"))
+        assert wait_until(lambda: finished(api, "L1-11"))
+    listed = api.get("/api/v1/exceptions", role="manager", params={"kind": "print_failed"}).json()["exceptions"]
+    assert [(e["sale_id"], e["status"]) for e in listed] == [("L1-11", "open")]
+    assert "did not print" in listed[0]["reason"] and listed[0]["error"]
+    job_id = api.get("/api/v1/print-jobs", role="manager").json()[0]["job_id"]
+    assert api.post(f"/api/v1/print-jobs/{job_id}/reprint", role="manager").status_code == 202
+    listed = api.get("/api/v1/exceptions", role="manager", params={"kind": "print_failed"}).json()["exceptions"]
+    assert [(e["sale_id"], e["status"], e["resolved_note"]) for e in listed] == [("L1-11", "resolved", "reprinted")]
 
 
 @pytest.mark.parametrize(("width", "dots"), [(58, 384), (80, 576)])

@@ -97,7 +97,7 @@ def test_a_member_from_another_store_is_found_by_phone_and_can_buy_after_the_bun
     assert tuple(raw) == (None, "store-a")  # no raw phone from elsewhere is stored here
 
 
-def test_merges_alias_a_member_to_the_survivor_and_erasures_erase_by_phone_hash(api, store):
+def test_merges_alias_a_member_to_the_survivor_and_erasures_erase_by_member_id_never_by_phone_hash(api, store):
     phone = "+8613911113333"
     entry = DirectoryEntry(member_id="survivor", phone_hash=phone_hash(store.chain_key, phone),
                            home_store_id="store-a", joined_at="2026-11-01T02:00:00.000Z")
@@ -112,9 +112,17 @@ def test_merges_alias_a_member_to_the_survivor_and_erasures_erase_by_phone_hash(
     # local member, whose alias (from the merge) leads to the survivor
     assert store.reader.conn.execute("SELECT count(*) FROM members WHERE member_id = 'survivor-2'").fetchone()[0] == 1
     assert api.get("/api/v1/members/lookup", params={"phone": "13800009999"}).json()["member_id"] == "survivor"
-    erase = _body(2, base_version=1, erasures=[Erasure(phone_hash=phone_hash(store.chain_key, phone))])
-    assert _post(api, seal_bundle(_key(store), erase)).json()["applied"]["erasures"] == 1
+    # an older HQ's tombstone by phone hash alone names nobody: it erases nobody
+    by_hash = _body(2, base_version=1, erasures=[Erasure(phone_hash=phone_hash(store.chain_key, phone))])
+    assert _post(api, seal_bundle(_key(store), by_hash)).json()["applied"]["erasures"] == 0
+    assert api.get("/api/v1/members/lookup", params={"phone": "13911113333"}).status_code == 200
+    # a tombstone naming the survivor erases it and the local member merged into it
+    erase = _body(3, base_version=2, erasures=[Erasure(member_id="survivor", merged_ids=[local])])
+    assert _post(api, seal_bundle(_key(store), erase)).json()["applied"]["erasures"] == 2
     assert api.get("/api/v1/members/lookup", params={"phone": "13911113333"}).status_code == 404
+    assert api.get("/api/v1/members/lookup", params={"member_id": local}).status_code == 404
+    # survivor-2 has the same phone but was never named: it lives on, and the phone now finds it
+    assert api.get("/api/v1/members/lookup", params={"phone": "13800009999"}).json()["member_id"] == "survivor-2"
     outbox = store.reader.conn.execute("SELECT count(*) FROM outbox WHERE type = 'member.erased'").fetchone()[0]
     assert outbox == 0  # an erasure from HQ is not echoed back up
 

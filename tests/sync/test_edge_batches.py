@@ -206,13 +206,19 @@ def test_the_sync_endpoints_document_themselves_in_openapi(api):
         assert path in paths
 
 
-def test_batches_carry_the_phone_only_hashed_and_masked_unless_the_store_is_configured_to_send_it(api, store):
+def test_batches_carry_the_phone_only_hashed_and_masked_and_sealed_with_a_key_sent_beside_the_listing(api, store):
+    from sync.sealed import open_sealed
+
     api.post("/api/v1/members", json=enrol_body(phone="13800138000"))
-    api.get("/sync/v1/batches", role="hq")
+    listing = api.get("/sync/v1/batches", role="hq").json()
     body = api.get("/sync/v1/batches/1", role="hq").text
     joined = next(e["payload"] for e in _lines(body.encode()) if e["type"] == "member.joined")
-    assert "13800138000" not in body and joined["phone_masked"] == "138****8000" and len(joined["phone_hash"]) == 64
-    assert "phone_e164" not in joined
+    assert "13800138000" not in body and "8000" not in body and joined["phone_hash"] is None
+    keys = {k["kid"]: bytes.fromhex(k["key"]) for k in listing["keys"] if k["batch_seq"] == 1}
+    personal = open_sealed(joined["personal"], keys.get)
+    assert personal["phone_masked"] == "138****8000" and len(personal["phone_hash"]) == 64
+    assert "phone_e164" not in personal
+    assert open_sealed(joined["personal"], {}.get) is None  # without the key: nothing
 
 
 def test_acknowledged_batches_are_pruned_once_the_retention_passes_without_another_ack(api, store, clock):

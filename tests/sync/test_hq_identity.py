@@ -57,9 +57,25 @@ def test_an_erasure_scrubs_the_person_at_hq_and_is_queued_for_every_store(wh):
                          signature="-", oldest_at="-", sealed_at="-")
     assert wh.ingest_batch("a", "E", header, [event], NOW) == 1  # the join reaches identities through ingest
     identity.member_joined(wh, "b", "m2", "ph1", "2026-11-02T00:00:00.000Z")
-    identity.member_erased(wh, "a", "m1", "ph1", "2026-11-09T00:00:00.000Z")
+    assert identity.member_erased(wh, "a", "m1", "2026-11-09T00:00:00.000Z") == ["m1", "m2"]  # merged into m1
     payload = msgspec.json.decode(wh.execute("SELECT payload FROM events WHERE event_id = 'e1'").fetchone()[0])
     assert payload == {"member_id": "m1", "joined_at": "2026-11-01"}
     assert wh.execute("SELECT count(*) FROM identities WHERE erased_at IS NULL OR phone_hash IS NOT NULL"
                       ).fetchone()[0] == 0
-    assert wh.execute("SELECT member_id, phone_hash FROM erasures").fetchall() == [("m1", "ph1")]
+    # the tombstone names ids only, never the phone hash
+    assert wh.execute("SELECT member_id, phone_hash, merged_ids FROM erasures").fetchall() == [("m1", None, '["m2"]')]
+    # the phone joining again is a new person, untouched by the tombstone
+    identity.member_joined(wh, "b", "m3", "ph1", "2026-11-10T00:00:00.000Z")
+    assert _persons(wh)["m3"] == "m3" and wh.execute(
+        "SELECT erased_at FROM identities WHERE member_id = 'm3'").fetchone()[0] is None
+
+
+def test_a_later_join_merged_before_hq_learnt_of_the_erasure_survives_it_as_its_own_person(wh):
+    identity.member_joined(wh, "a", "m1", "ph1", "2026-11-01T00:00:00.000Z")
+    # erased at store A on 11-09; HQ pulls store B's re-join (11-10) first and merges it by phone
+    identity.member_joined(wh, "b", "m3", "ph1", "2026-11-10T00:00:00.000Z")
+    assert _persons(wh)["m3"] == "m1"
+    assert identity.member_erased(wh, "a", "m1", "2026-11-09T00:00:00.000Z") == ["m1"]
+    assert _persons(wh)["m3"] == "m3"
+    row = wh.execute("SELECT erased_at, dir_version, alias_version FROM identities WHERE member_id = 'm3'").fetchone()
+    assert row == (None, None, None)  # live, and sent down again (directory entry and its own alias)

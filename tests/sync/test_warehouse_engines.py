@@ -243,3 +243,35 @@ def test_hq_copies_of_the_edges_pure_helpers_agree_with_the_edge():
     assert schema(bundle_format.SkuConfig) == schema(models.Sku)
     assert [f.name for f in msgspec.structs.fields(bundle_format.BundleBody)] == \
         [f.name for f in msgspec.structs.fields(bundles.BundleBody)]
+
+
+def test_a_warehouse_made_before_erasure_gains_its_tables_and_ingest_opens_sealed_fields_with_the_keys(wh_target):
+    from edge.services.personal_data import seal
+
+    wh = warehouse.open_warehouse(wh_target)
+    with wh.transaction():  # as a warehouse made before tombstones named ids and keys came beside batches
+        wh.execute("DROP TABLE data_keys")
+        wh.execute("ALTER TABLE erasures DROP COLUMN merged_ids")
+    wh.close()
+    wh = warehouse.open_warehouse(wh_target)
+    try:
+        key, phone = bytes(range(32)), "hash-of-a-phone"
+        joined = {"member_id": "m1", "joined_at": _ago(1), "phone_hash": None,
+                  "personal": seal("k1", key, {"phone_hash": phone})}
+        wh.ingest_batch("s1", "E", *_batch("s1", 1, [("e1", "member.joined", _ago(1), joined)]), NOW,
+                        keys=[("k1", key)])
+        assert wh.execute("SELECT phone_hash FROM identities WHERE member_id = 'm1'").fetchone()[0] == phone
+        erased = {"member_id": "m1", "store_id": "s1", "phone_hash": None, "erased_at": _ago(0), "origin": "member",
+                  "member_ids": ["m1"], "keys_destroyed": ["k1"]}
+        wh.ingest_batch("s1", "E", *_batch("s1", 2, [("e2", "member.erased", _ago(0), erased)]), NOW)
+        assert wh.execute("SELECT count(*) FROM data_keys").fetchone()[0] == 0
+        assert wh.execute("SELECT merged_ids, phone_hash FROM erasures").fetchall() == [("[]", None)]
+        # a store restored from an older copy sends the join and its key again: the key is destroyed at once
+        again = warehouse.Event(seq=1, event_id="e1-again", type="member.joined", occurred_at=_ago(1),
+                                payload=msgspec.Raw(msgspec.json.encode(joined)))
+        header = _batch("s1", 3, [("x", "sale.completed", _ago(0), {})])[0]
+        wh.ingest_batch("s1", "E", header, [again], NOW, keys=[("k1", key)])
+        assert wh.execute("SELECT count(*) FROM data_keys").fetchone()[0] == 0
+        assert wh.execute("SELECT phone_hash, erased_at IS NOT NULL FROM identities").fetchall() == [(None, True)]
+    finally:
+        wh.close()

@@ -11,6 +11,7 @@ from edge.domain.models import PricedCart, PricedLine
 from edge.schemas import SaleIn
 from edge.services import sales
 from edge.services.erasure import erase_member
+from edge.services.personal_data import open_sealed
 from edge.services.pricing import cart_of, price_cart, pricing_context
 from edge.store import members as member_repo
 
@@ -182,8 +183,11 @@ def test_the_payer_is_linked_only_with_the_members_consent_and_not_when_it_recog
                                                         now)) is False
     assert store.writer.call(lambda c: sales.link_payer(c, sales.SaleCustomer(consenting, False, "h3"), "wechat",
                                                         now)) is True
-    assert events(store, "payment_identity.linked") == [{"member_id": consenting.member_id, "payer_hash": "h3",
-                                                         "provider": "wechat"}]
+    [linked] = events(store, "payment_identity.linked")
+    assert (linked["member_id"], linked["payer_hash"], linked["provider"]) == (consenting.member_id, None, "wechat")
+    # the payer hash travels sealed with the payer's own data key, which erasure destroys
+    key = bytes(store.reader.conn.execute("SELECT key FROM data_keys WHERE payer_hash = 'h3'").fetchone()[0])
+    assert open_sealed(linked["personal"], key) == {"payer_hash": "h3"}
 
 
 def test_a_sale_hashes_as_it_did_before_the_offline_fields_existed_so_old_retries_are_not_409():

@@ -12,6 +12,7 @@ pullers, a retry after a lost ack) inserts nothing new.
 
 import os
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -72,8 +73,8 @@ def note_epoch(wh: Warehouse, store_id: str, epoch_id: str, first_batch_seq: int
 
 
 def ingest_batch(wh: Warehouse, store_id: str, cursor_epoch: str, header: BatchHeader, events: list[Event],
-                 now: datetime, holder: str | None = None) -> int:
-    return wh.ingest_batch(store_id, cursor_epoch, header, events, now, holder)
+                 now: datetime, holder: str | None = None, keys: Sequence[tuple[str, bytes]] = ()) -> int:
+    return wh.ingest_batch(store_id, cursor_epoch, header, events, now, holder, keys)
 
 
 def record_pull(wh: Warehouse, store_id: str, now: datetime, **kw) -> None:

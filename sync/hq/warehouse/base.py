@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from ... import sealed
 from ...wire import BatchHeader
 from .. import identity
 from ..days import iso
@@ -42,8 +43,14 @@ TABLES: dict[str, tuple[str, ...]] = {
     "payer_links": ("payer_hash", "member_id", "linked_at"),
     "merges": ("merge_id", "survivor_id", "merged_id", "reason", "moved", "merged_at", "reversed_at"),
     "merge_blocks": ("a", "b"),
-    "erasures": ("member_id", "store_id", "phone_hash", "erased_at", "published_version"),
+    "erasures": ("member_id", "store_id", "phone_hash", "erased_at", "published_version", "merged_ids"),
+    "data_keys": ("kid", "store_id", "key"),
 }
+
+# Events whose `personal` field a store sealed with a person's data key, and the fields older
+# batches carried in clear: removed from the inbox when their member is erased.
+SEALED_TYPES = ("member.joined", "payment_identity.linked", "sale.completed")
+CLEAR_FIELDS = ("phone_hash", "phone_masked", "phone_e164", "birthday", "payer_hash")
 
 
 class Event(msgspec.Struct, frozen=True):
@@ -121,9 +128,18 @@ class Warehouse:
         inserted, and the live members known before with the phone hash of one inserted, by phone hash."""
         raise NotImplementedError
 
-    def scrub_member_joined(self, store_id: str, member_id: str) -> None:
-        """Remove the personal fields from a member's join event in the inbox; the join itself stays counted."""
+    def json_text(self, field: str) -> str:
+        """SQL for a top-level text field of an inbox event's payload."""
         raise NotImplementedError
+
+    def scrub_erased_events(self, member_ids: list[str]) -> None:
+        """In the inbox, remove the fields older events carried in clear from these members' events, and
+        the member id from their sales (the amounts stay for the books); joins stay counted."""
+        raise NotImplementedError
+
+    def settle(self) -> None:
+        """After an erasure commits: leave the removed rows' old versions in as few places as the engine
+        allows (SQLite: WAL checkpointed and truncated; PostgreSQL: the identity tables vacuumed)."""
 
     def _load_puller_stores(self, store_ids: list[str]) -> None:
         """Fill this connection's temp table `puller_stores` with the stores this puller can reach."""
@@ -174,11 +190,13 @@ class Warehouse:
         return not seen and had is not None and had[0] is not None
 
     def ingest_batch(self, store_id: str, cursor_epoch: str, header: BatchHeader, events: list[Event],
-                     now: datetime, holder: str | None = None) -> int:
-        """Store a verified batch's events, the batch and the cursor in one transaction; return new events.
+                     now: datetime, holder: str | None = None, keys: Sequence[tuple[str, bytes]] = ()) -> int:
+        """Store a verified batch's events, the data keys sent with it, the batch and the cursor in one
+        transaction; return new events.
 
         With `holder`, the store's lease is checked inside the transaction (the row is locked), so a
-        puller whose lease was taken over writes nothing more of that store.
+        puller whose lease was taken over writes nothing more of that store. `keys` are (key id, key)
+        of the data keys the store listed with this batch: derived tables open sealed fields with them.
         """
         self._before_batch(events)
         with self.transaction():
@@ -192,7 +210,13 @@ class Warehouse:
             # dedupes them) but never moves the cursor back
             moves_cursor = row is None or row[0] is None or row[0] == cursor_epoch
             new = self._insert_events(store_id, events) if events else 0
-            day_counts = derive(self, store_id, [e for e in events if e.type in DERIVED]) if new else []
+            if keys:
+                self.executemany("INSERT INTO data_keys (kid, store_id, key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                 [(kid, store_id, key) for kid, key in keys])
+            derived = [e for e in events if e.type in DERIVED]
+            day_counts = derive(self, store_id, derived, dict(keys)) if new else []
+            if keys:
+                self._forget_keys_of_erased(events, {kid for kid, _ in keys})
             with self.pipelined():  # the rest needs no answers: one round trip where the engine has them
                 self.execute("INSERT INTO batches (store_id, epoch_id, batch_seq, first_seq, last_seq, event_count, "
                              "new_events, sha256, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -213,7 +237,41 @@ class Warehouse:
                 elif new:
                     self.execute("UPDATE stores SET event_count = event_count + ? WHERE store_id = ?",
                                  (new, store_id))
+        if new and any(e.type == "member.erased" for e in derived):
+            self.settle()
         return new
+
+    def data_key(self, kid: str) -> bytes | None:
+        row = self.execute("SELECT key FROM data_keys WHERE kid = ?", (kid,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def personal_key_ids(self, member_ids: list[str]) -> set[str]:
+        """The data keys the inbox events of these members were sealed with (theirs, and their payers')."""
+        where, param = self.any_of(self.json_text("member_id"), member_ids)
+        types, tparam = self.any_of("type", SEALED_TYPES)
+        rows = self.execute(f"SELECT {self.json_text('personal')} FROM events WHERE {types} AND {where}",
+                            (tparam, param)).fetchall()
+        return {kid for (text,) in rows if (kid := sealed.key_id(text))}
+
+    def _forget_keys_of_erased(self, events: list[Event], kids: set[str]) -> None:
+        """A key that arrives for a member HQ already erased (a store that had not heard yet, or one
+        restored from an older copy, sent it again) is destroyed at once: it never opens their data."""
+        owners: dict[str, set[str]] = {}
+        for e in events:
+            if e.type in SEALED_TYPES and b'"personal"' in bytes(e.payload):
+                p = decode_any.decode(e.payload)
+                kid = sealed.key_id(p.get("personal"))
+                if kid in kids and p.get("member_id"):
+                    owners.setdefault(p["member_id"], set()).add(kid)
+        if not owners:
+            return
+        where, param = self.any_of("member_id", sorted(owners))
+        gone = [r[0] for r in self.execute(f"SELECT member_id FROM identities WHERE {where} AND erased_at IS NOT NULL",
+                                           (param,)).fetchall()]
+        doomed = sorted({k for m in gone for k in owners[m]})
+        if doomed:
+            where, param = self.any_of("kid", doomed)
+            self.execute(f"DELETE FROM data_keys WHERE {where}", (param,))
 
     def record_pull(self, store_id: str, now: datetime, *, error: str | None = None,
                     last_batch_seq: int | None = None, acked_through: int | None = None,
@@ -313,7 +371,15 @@ JOIN_RATE_UPSERT = (
     "join_rate_bps = excluded.join_rate_bps WHERE excluded.revision > join_rate_daily.revision")
 
 
-def derive(wh: Warehouse, store_id: str, events: list[Event]) -> list[tuple]:
+def _opener(wh: Warehouse, keys: dict[str, bytes]):  # noqa: ANN202 - Callable[[object], dict]
+    """Opens a sealed `personal` field with the batch's keys, else those HQ kept; {} once erased."""
+    def open_personal(text: object) -> dict[str, Any]:
+        return sealed.open_sealed(text, lambda kid: keys.get(kid) or wh.data_key(kid)) or {}
+
+    return open_personal
+
+
+def derive(wh: Warehouse, store_id: str, events: list[Event], keys: dict[str, bytes] | None = None) -> list[tuple]:
     """Apply identity events to the identity tables, in order; return the join-rate rows to upsert.
 
     Derived tables are idempotent: a batch seen twice leaves them as once. A run of joins (until a
@@ -323,10 +389,12 @@ def derive(wh: Warehouse, store_id: str, events: list[Event]) -> list[tuple]:
     """
     run: list[tuple[str, str | None, str]] = []
     day_counts: list[tuple] = []
+    personal = _opener(wh, keys or {})
     for event in events:
         p = decode_any.decode(event.payload)
-        if event.type == "member.joined":
-            run.append((p["member_id"], p.get("phone_hash"), p["joined_at"]))
+        if event.type == "member.joined":  # sealed since erasure came; older batches carry it in clear
+            run.append((p["member_id"], personal(p.get("personal")).get("phone_hash") or p.get("phone_hash"),
+                        p["joined_at"]))
         elif event.type == "join_rate.daily":
             day_counts.append((store_id, p["business_day"], p["revision"], p["transactions"],
                                p["nonmember_transactions"], p["joins"],
@@ -336,10 +404,12 @@ def derive(wh: Warehouse, store_id: str, events: list[Event]) -> list[tuple]:
                 identity.members_joined(wh, store_id, run)
                 run = []
             if event.type == "payment_identity.linked":
-                identity.payer_linked(wh, p["member_id"], p["payer_hash"], event.occurred_at)
-            elif event.type == "member.erased":
-                identity.member_erased(wh, store_id, p["member_id"], p.get("phone_hash"),
-                                       p.get("erased_at", event.occurred_at))
+                payer = personal(p.get("personal")).get("payer_hash") or p.get("payer_hash")
+                if payer:  # None: the member was erased before HQ pulled the link
+                    identity.payer_linked(wh, p["member_id"], payer, event.occurred_at)
+            elif event.type == "member.erased":  # a tombstone names ids, never a phone
+                identity.member_erased(wh, store_id, p["member_id"], p.get("erased_at", event.occurred_at),
+                                       p.get("member_ids") or None, p.get("keys_destroyed") or None)
     if run:
         identity.members_joined(wh, store_id, run)
     return day_counts

@@ -24,7 +24,7 @@ import psycopg
 from psycopg.types.string import TextLoader
 
 from ..days import DEFAULT_DAY_START, DEFAULT_ZONE, business_day, parse_iso
-from .base import TABLES, Event, Warehouse
+from .base import CLEAR_FIELDS, TABLES, Event, Warehouse
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hq_meta (key text PRIMARY KEY, value text NOT NULL);
@@ -79,9 +79,14 @@ CREATE TABLE IF NOT EXISTS merges (
 CREATE TABLE IF NOT EXISTS merge_blocks (a text NOT NULL, b text NOT NULL, PRIMARY KEY (a, b));
 CREATE TABLE IF NOT EXISTS erasures (
     member_id text PRIMARY KEY, store_id text NOT NULL, phone_hash text, erased_at text NOT NULL,
-    published_version bigint
+    published_version bigint, merged_ids text NOT NULL DEFAULT '[]'
 );
+-- personal data keys the stores sent beside their listings; erasure deletes them (crypto-shredding)
+CREATE TABLE IF NOT EXISTS data_keys (kid text PRIMARY KEY, store_id text NOT NULL, key bytea NOT NULL);
 """
+
+# Columns added since the first warehouses were made: (table, column, definition).
+ADDED_COLUMNS = [("erasures", "merged_ids", "text NOT NULL DEFAULT '[]'")]
 
 # The same report views, names and columns as the SQLite warehouse's.
 VIEWS = """
@@ -192,6 +197,7 @@ class PostgresWarehouse(Warehouse):
         with self.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             self.conn.execute(SCHEMA)
+            self._add_columns()
             # the calendar events are partitioned by is fixed when the warehouse is made
             self.conn.execute("INSERT INTO hq_meta (key, value) VALUES ('zone', %s), ('day_start', %s) "
                               "ON CONFLICT DO NOTHING", (zone, day_start.isoformat("minutes")))
@@ -210,6 +216,14 @@ class PostgresWarehouse(Warehouse):
         self._bday = (f"(timezone('{meta['zone']}', occurred_at::timestamptz) - interval "
                       f"'{self.day_start.isoformat()}')::date")
         self._parts = self._partitions()
+
+    def _add_columns(self) -> None:
+        """Columns a warehouse made by an older version lacks (checked first: an ALTER locks the table)."""
+        have = set(self.conn.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                     "WHERE table_schema = current_schema()").fetchall())
+        for table, column, definition in ADDED_COLUMNS:
+            if (table, column) not in have:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     # --- primitives ---------------------------------------------------------------------------------
 
@@ -302,10 +316,22 @@ class PostgresWarehouse(Warehouse):
                 known.setdefault(phone_hash, []).append(other)
         return {r[0] for r in rows}, known
 
-    def scrub_member_joined(self, store_id: str, member_id: str) -> None:
-        self.conn.execute("UPDATE events SET payload = (payload::jsonb - 'phone_hash' - 'phone_masked' - 'phone_e164' "
-                          "- 'birthday')::text WHERE store_id = %s AND type = 'member.joined' "
-                          "AND payload::jsonb->>'member_id' = %s", (store_id, member_id))
+    def json_text(self, field: str) -> str:
+        return f"(payload::jsonb->>'{field}')"
+
+    def scrub_erased_events(self, member_ids: list[str]) -> None:
+        fields = " - ".join(f"'{f}'" for f in CLEAR_FIELDS)
+        self.conn.execute(f"UPDATE events SET payload = (payload::jsonb - {fields})::text "
+                          f"WHERE payload::jsonb->>'member_id' = ANY(%s) "
+                          f"AND payload::jsonb ?| %s", (member_ids, list(CLEAR_FIELDS)))
+        self.conn.execute("UPDATE events SET payload = jsonb_set(payload::jsonb, '{member_id}', 'null')::text "
+                          "WHERE type IN ('sale.completed', 'sale.voided') AND payload::jsonb->>'member_id' = ANY(%s)",
+                          (member_ids,))
+
+    def settle(self) -> None:
+        """Old versions of the rows an erasure changed stay in the tables' pages until vacuumed: vacuum the
+        small identity tables now (the inbox's events hold only sealed fields, whose keys are gone)."""
+        self.conn.execute("VACUUM identities, payer_links, data_keys, erasures")
 
     # --- leases ----------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from ..days import iso
-from .base import Event, Warehouse
+from .base import CLEAR_FIELDS, Event, Warehouse
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stores (
@@ -74,8 +74,11 @@ CREATE TABLE IF NOT EXISTS merges (
 CREATE TABLE IF NOT EXISTS merge_blocks (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
 CREATE TABLE IF NOT EXISTS erasures (
     member_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, phone_hash TEXT, erased_at TEXT NOT NULL,
-    published_version INTEGER
+    published_version INTEGER,
+    merged_ids TEXT NOT NULL DEFAULT '[]'   -- the other ids the tombstone names (JSON list)
 );
+-- personal data keys the stores sent beside their listings; erasure deletes them (crypto-shredding)
+CREATE TABLE IF NOT EXISTS data_keys (kid TEXT PRIMARY KEY, store_id TEXT NOT NULL, key BLOB NOT NULL);
 """
 
 # Columns added since the first warehouses were made: (table, column, definition, backfill or None).
@@ -84,6 +87,7 @@ ADDED_COLUMNS = [
      "UPDATE stores SET event_count = (SELECT count(*) FROM events e WHERE e.store_id = stores.store_id)"),
     *(("stores", c, "TEXT", None) for c in ("lease_holder", "lease_expires_at", "lease_taken_at", "last_pulled_by",
                                                "last_pulled_at")),
+    ("erasures", "merged_ids", "TEXT NOT NULL DEFAULT '[]'", None),
 ]
 
 # Reports as views, so any tool that reads SQLite reads them (the same names and columns on PostgreSQL).
@@ -154,14 +158,16 @@ class SqliteWarehouse(Warehouse):
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA busy_timeout = 30000")
+        self.conn.execute("PRAGMA secure_delete = ON")  # an erasure's removed bytes are zeroed, not left in free pages
         self.conn.executescript(SCHEMA)
         self._add_columns()
         self._views()
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS puller_stores (store_id TEXT PRIMARY KEY)")
 
     def _add_columns(self) -> None:
-        have = {r[1] for r in self.conn.execute("PRAGMA table_info(stores)")}
-        missing = [c for c in ADDED_COLUMNS if c[1] not in have]
+        have = {(t, r[1]) for t in {c[0] for c in ADDED_COLUMNS}
+                for r in self.conn.execute(f"PRAGMA table_info({t})")}
+        missing = [c for c in ADDED_COLUMNS if (c[0], c[1]) not in have]
         if not missing:
             return
         with self.transaction():
@@ -241,10 +247,20 @@ class SqliteWarehouse(Warehouse):
                 new.add(member_id)
         return new, {ph: ms for ph, ms in known.items() if any(j[1] == ph and j[0] in new for j in joins)}
 
-    def scrub_member_joined(self, store_id: str, member_id: str) -> None:
-        self.conn.execute("UPDATE events SET payload = json_remove(payload, '$.phone_hash', '$.phone_masked', "
-                          "'$.phone_e164', '$.birthday') WHERE store_id = ? AND type = 'member.joined' "
-                          "AND json_extract(payload, '$.member_id') = ?", (store_id, member_id))
+    def json_text(self, field: str) -> str:
+        return f"json_extract(payload, '$.{field}')"
+
+    def scrub_erased_events(self, member_ids: list[str]) -> None:
+        where, param = self.any_of(self.json_text("member_id"), member_ids)
+        fields = ", ".join(f"'$.{f}'" for f in CLEAR_FIELDS)
+        self.conn.execute(f"UPDATE events SET payload = json_remove(payload, {fields}) WHERE {where}", (param,))
+        self.conn.execute(f"UPDATE events SET payload = json_set(payload, '$.member_id', json('null')) "
+                          f"WHERE type IN ('sale.completed', 'sale.voided') AND {where}", (param,))
+
+    def settle(self) -> None:
+        for _ in range(3):  # a reader holding an old snapshot delays it; the busy timeout waits for it
+            if not self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                return
 
     def _load_puller_stores(self, store_ids: list[str]) -> None:
         self.conn.execute("DELETE FROM puller_stores")
