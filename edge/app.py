@@ -20,6 +20,7 @@ from .api.log_fields import log_text
 from .api.manager import ManagerController
 from .api.member_rights import MemberRightsController
 from .api.openapi_problems import install as document_problems
+from .api.pricebook import PriceBookController
 from .api.printing import PrintingController
 from .api.problems import HANDLERS
 from .api.standees import StandeeController
@@ -86,8 +87,8 @@ def create_app(store: StoreRuntime, plugins: Sequence[EdgePlugin] | None = None)
     loops = [beside_app(f"{p.name}.{loop.__name__}", loop) for p in plugins for loop in p.loops]
     app = Litestar(
         route_handlers=[healthz, TillController, ManagerController, CampaignController, StandeeController,
-                        CheckoutController, ExceptionController, JoinOffersController, PrintingController,
-                        MemberRightsController, *PAGES,
+                        CheckoutController, ExceptionController, JoinOffersController, PriceBookController,
+                        PrintingController, MemberRightsController, *PAGES,
                         *(h for p in plugins for h in p.route_handlers)],
         on_startup=[start_upkeep, start_printing, *(start for start, _ in loops)],
         on_shutdown=[stop_upkeep, stop_printing, *(stop for _, stop in loops)],

@@ -11,6 +11,15 @@ Depends on httpx and msgspec only. Every call that creates something is idempote
 sale_id, enrolments by an Idempotency-Key), so the client retries transport failures safely.
 `OfflineJournal` keeps sales the edge could not take and replays them when it is back.
 
+A till that keeps selling while the edge is down uses `Till`: it prices offline from the edge's price
+book (tier discount and member-day boosts, as the edge prices them), journals the sale with
+`offline: true`, and flushes the journal by itself once the edge answers:
+
+    till = Till(edge, "/var/lib/pos/store-edge").start()   # ticks in a thread: flush, refresh the book
+    quote = till.quote([LineIn("LATTE", 2)], phone="13800138000")   # Quote, or OfflineQuote offline
+    sale = till.sell([LineIn("LATTE", 2)], Payment("cash"), quote=quote)   # Sale, or JournaledSale
+    till.status().waiting, till.status().last_seen_at
+
 Errors:
 
     EdgeError
@@ -23,7 +32,8 @@ Errors:
           └── InvalidInputError   400 / 413 / 422
 """
 
-from ._client import EdgeClient, new_sale_id
+from ._book import OfflineMember, PriceBook, PriceBookFile, normalise_phone
+from ._client import EdgeClient, new_checkout_id, new_sale_id
 from ._errors import (
                       AuthError,
                       ConflictError,
@@ -34,23 +44,33 @@ from ._errors import (
                       NotFoundError,
                       ProblemError,
 )
-from ._journal import JournaledSale, OfflineJournal
+from ._journal import AutoFlush, JournaledSale, JournalStatus, OfflineJournal
+from ._offline_price import OfflineQuote, business_day, price_offline
+from ._till import Till, TillStatus
 from ._types import (
                       Consent,
                       Discount,
+                      Enrolment,
                       Line,
                       LineIn,
                       MemberSummary,
+                      Payer,
                       Payment,
                       PaymentResult,
+                      PriceException,
                       Quote,
                       Receipt,
                       Sale,
                       Tier,
 )
 
+__version__ = "0.2.0"
+
 __all__ = [
-    "AuthError", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnavailable", "EdgeUnreachable",
-    "InvalidInputError", "JournaledSale", "Line", "LineIn", "MemberSummary", "NotFoundError", "OfflineJournal",
-    "Payment", "PaymentResult", "ProblemError", "Quote", "Receipt", "Sale", "Tier", "new_sale_id",
+    "AuthError", "AutoFlush", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnavailable",
+    "EdgeUnreachable", "Enrolment", "InvalidInputError", "JournalStatus", "JournaledSale", "Line", "LineIn",
+    "MemberSummary", "NotFoundError", "OfflineJournal", "OfflineMember", "OfflineQuote", "Payer", "Payment",
+    "PaymentResult", "PriceBook", "PriceBookFile", "PriceException", "ProblemError", "Quote", "Receipt", "Sale", "Tier",
+    "Till", "TillStatus", "__version__", "business_day", "new_checkout_id", "new_sale_id", "normalise_phone",
+    "price_offline",
 ]

@@ -24,6 +24,53 @@ class Payment(msgspec.Struct, omit_defaults=True):
     amount_fen: int | None = None
 
 
+class Payer(msgspec.Struct, omit_defaults=True):
+    """A payment identity the POS knows before it charges (pay code, face pay): the quote prices the
+    member it belongs to. Sent to the edge only, which keeps it hashed."""
+
+    provider: str
+    payer_id: str
+    scope: str = ""
+
+
+class Enrolment(msgspec.Struct, omit_defaults=True):
+    """A phone the cashier typed offline with the customer's consent: joins with the replayed sale."""
+
+    phone: str
+    consent: Consent
+    name: str | None = None
+    birthday: str | None = None  # MM-DD
+
+
+class QuoteRequest(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """POST /api/v1/checkouts/quote. Fields at their defaults are left out, so an older edge takes it."""
+
+    lane_id: str
+    cashier_id: str
+    lines: list[LineIn]
+    checkout_id: str | None = None
+    member: dict[str, str] | None = None
+    coupon_codes: list[str] = []
+    payer: Payer | None = None
+
+
+class SaleRequest(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """POST /api/v1/sales. `offline`, `rung_up_at` and `enrolment` are sent only for a sale rung up
+    offline, so an edge that predates them still takes every online sale."""
+
+    sale_id: str
+    lane_id: str
+    cashier_id: str
+    lines: list[LineIn]
+    payment: Payment
+    checkout_id: str | None = None
+    member_id: str | None = None
+    coupon_codes: list[str] = []
+    offline: bool = False
+    rung_up_at: str | None = None  # RFC 3339 UTC; required when offline
+    enrolment: Enrolment | None = None
+
+
 class Tier(msgspec.Struct):
     tier_id: str
     name_zh: str
@@ -81,6 +128,8 @@ class Quote(msgspec.Struct, kw_only=True):
     applied: list[Discount]
     member: MemberSummary | None = None
     join: JoinOffer | None = None
+    locked_until: str | None = None  # the price lock: a sale on this checkout before then pays this total
+    offline = False  # an edge's quote; OfflineQuote says True
 
 
 class PaymentResult(msgspec.Struct, kw_only=True):
@@ -97,6 +146,17 @@ class Receipt(msgspec.Struct, kw_only=True):
     business_day: str
     printed_member: str | None = None
     join: JoinOffer | None = None
+
+
+class PriceException(msgspec.Struct, kw_only=True):
+    """The edge recorded what the till charged, which differs from its own price: why, and by how much."""
+
+    exception_id: str
+    kind: str = ""
+    edge_total_fen: int = 0
+    charged_fen: int = 0
+    difference_fen: int = 0
+    reason: str = ""
 
 
 class Sale(msgspec.Struct, kw_only=True):
@@ -116,3 +176,6 @@ class Sale(msgspec.Struct, kw_only=True):
     tier_upgraded_to: str | None = None
     voided_at: str | None = None
     void_reason: str | None = None
+    offline: bool = False
+    rung_up_at: str | None = None
+    exception: PriceException | None = None

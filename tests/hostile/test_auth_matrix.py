@@ -28,6 +28,7 @@ ROLES = (LANE, MANAGER, HQ)
 WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/v1/catalog"): frozenset({LANE, MANAGER}),
+    ("GET", "/api/v1/pricebook"): frozenset({LANE, MANAGER}),
     ("POST", "/api/v1/members"): frozenset({LANE}),
     ("GET", "/api/v1/members/lookup"): frozenset({LANE, MANAGER}),
     ("POST", "/api/v1/checkouts/quote"): frozenset({LANE}),
