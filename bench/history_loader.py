@@ -14,8 +14,11 @@ upkeep sweep (coupons and points), a seal, HQ's pull and acknowledgement, and th
 """
 
 import asyncio
+import base64
 import itertools
+import os
 import random
+import secrets
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -288,12 +292,23 @@ NOT_COMPARED = {"api_keys", "_sqlite_migrations", "sqlite_sequence", "sqlite_sta
 
 @contextmanager
 def counted_ids() -> Iterator[None]:
-    """uuid7 replaced, in every loaded module that uses it, by a counter shaped like one: two runs of
-    the same inputs then make the same member, event and ledger ids."""
+    """uuid7 replaced, in every loaded module that uses it, by a counter shaped like one, and the
+    random draws (coupon and referral codes, data keys, sealing nonces) by a seeded generator: two
+    runs of the same inputs then make the same ids, codes, keys and sealed fields."""
     from edge.domain import ids
 
     real = ids.uuid7
     counter = itertools.count(1)
+    rng = random.Random(0)
+    # only the store's own modules draw from it (libraries draw too, and not alike in both runs)
+    seeded = SimpleNamespace(choice=rng.choice, token_bytes=rng.randbytes, urandom=rng.randbytes,
+                             token_hex=lambda n=32: rng.randbytes(n).hex(),
+                             token_urlsafe=lambda n=32: base64.urlsafe_b64encode(rng.randbytes(n)).rstrip(b"=").decode())
+    swapped = [(m, "secrets", secrets) for m in list(sys.modules.values())
+               if (getattr(m, "__name__", "") or "").startswith("edge.") and getattr(m, "secrets", None) is secrets]
+    swapped.append((sys.modules["edge.services.personal_data"], "os", os))  # its sealing nonces
+    for module, name, _ in swapped:
+        setattr(module, name, seeded if name == "secrets" else SimpleNamespace(urandom=rng.randbytes))
 
     def counted() -> str:
         text = f"{next(counter):032x}"
@@ -307,6 +322,8 @@ def counted_ids() -> Iterator[None]:
     finally:
         for module in patched:
             module.uuid7 = real  # type: ignore[attr-defined]
+        for module, name, real_module in swapped:
+            setattr(module, name, real_module)
 
 
 def table_rows(path: Path) -> dict[str, list[tuple]]:

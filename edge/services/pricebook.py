@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import threading
 import weakref
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import msgspec
 from msgspec import Struct
@@ -75,7 +75,7 @@ class BookMemberDay(Struct, kw_only=True):
     time_from: str | None  # local HH:MM window [from, to); to before from crosses midnight
     time_to: str | None
     exclusive_group: str | None
-    expires_at: str | None  # the end of date_to, UTC: breaks ties between exclusive boosts
+    expires_at: str | None  # the end of date_to's business day, UTC: breaks ties between exclusive boosts
     capped: bool  # the edge counts uses against limits the till cannot see
 
 
@@ -123,10 +123,10 @@ def book_phone_hash(key: bytes, phone_e164: str) -> str:
     return hmac.new(key, b"phone|" + phone_e164.encode(), hashlib.sha256).hexdigest()
 
 
-def _member_day(c: Campaign, tz) -> BookMemberDay:  # noqa: ANN001 - ZoneInfo
+def _member_day(c: Campaign, tz, day_start: time) -> BookMemberDay:  # noqa: ANN001 - ZoneInfo
     assert isinstance(c.benefit, PercentOff)
     cond, scope = c.conditions, c.scope
-    ends = expires_at(c, tz)
+    ends = expires_at(c, tz, day_start)
     return BookMemberDay(
         campaign_id=c.campaign_id, name_zh=c.name_zh, name_en=c.name_en, boost_bps=c.benefit.bps,
         weekdays=cond.weekdays, tiers=cond.tiers, skus=scope.skus, categories=scope.categories,
@@ -156,7 +156,7 @@ def build_book(store: StoreRuntime, now: datetime | None = None) -> PriceBookOut
         if c.scope.store_ids is not None and cfg.store_id not in c.scope.store_ids:
             continue
         if c.kind == "member_day" and isinstance(c.benefit, PercentOff) and isinstance(c.issuance, Automatic):
-            member_days.append(_member_day(c, tz))
+            member_days.append(_member_day(c, tz, cfg.day_start))
         elif not isinstance(c.benefit, PointsMultiplier):  # points do not change what the till charges
             others.append(c.campaign_id)
     key = phone_key(store)

@@ -46,7 +46,7 @@ def test_a_local_member_day_comes_with_its_conditions_and_another_stores_does_no
     assert (rule["boost_bps"], rule["categories"], rule["tiers"], rule["min_spend_fen"]) == (800, ["pastry"],
                                                                                            ["gold"], 3000)
     assert (rule["time_from"], rule["time_to"], rule["date_to"]) == ("07:00", "11:00", "2026-12-31")
-    assert rule["expires_at"] == "2026-12-31T16:00:00.000Z"  # the end of the 31st in Shanghai
+    assert rule["expires_at"] == "2026-12-31T20:00:00.000Z"  # the 31st's business day ends 04:00 in Shanghai
 
 
 def test_today_s_member_days_follow_the_business_day(api, clock):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edge.domain.join_rate import join_rate
 from edge.store import sales as sales_repo
 from edge.store.connection import connect, open_database
-from edge.store.migrations import m003_sales_day_counts, m010_history_kept, migrate
+from edge.store.migrations import m003_sales_day_counts, m013_history_kept, migrate
 from sync.join_rate_daily import counts_of_day, daily_counts
 from sync.migrations import SYNC_MIGRATIONS
 
@@ -101,7 +101,7 @@ def test_the_migrations_fill_the_counts_from_the_sales_a_store_already_has(sales
         _insert(conn, sales)
         conn.commit()
         m003_sales_day_counts(sqlite_utils.Database(conn))
-        m010_history_kept(sqlite_utils.Database(conn))
+        m013_history_kept(sqlite_utils.Database(conn))
         _check(conn)
         conn.close()
 
