@@ -338,8 +338,11 @@ async def print_loop(store: StoreRuntime) -> None:
                 task = loop.create_task(_guarded(store, pool, job, failed_at))
                 busy[job.printer] = task
                 task.add_done_callback(lambda _t, name=job.printer: (busy.pop(name, None), wake.set()))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that lands as the
+            # event fires, and the app's shutdown then waits for this loop forever
             try:
-                await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await wake.wait()
             except TimeoutError:
                 pass
     finally:
