@@ -104,7 +104,7 @@ class PowerCut:
         self.files: dict[str, Tracked] = {}
         self._by_handle: dict[int, str] = {}  # an open sqlite3_file's address -> its path
         self._handle_real: dict[int, int] = {}  # ... -> the address of the real VFS's methods for it
-        self._cut = False
+        self.gone = threading.Event()  # set when the power goes: a test waits on it
         self._countdown: int | None = None
         self.lying = False  # a disk whose fsync keeps nothing: the oracle must then find losses
         self.failing: int | None = None  # while set, every write, truncate and sync fails with this code
@@ -148,12 +148,11 @@ class PowerCut:
         self.failing = None
 
     def cut(self) -> None:
-        with self._lock:
-            self._cut = True
+        self.gone.set()
 
     @property
     def is_cut(self) -> bool:
-        return self._cut
+        return self.gone.is_set()
 
     def restore(self, rng: random.Random | None = None) -> dict[str, int]:
         """After every connection is closed: the files as the disk holds them when power returns.
@@ -173,7 +172,7 @@ class PowerCut:
                     Path(path).write_bytes(bytes(tracked.durable))
             self.files.clear()
             self._by_handle.clear()
-            self._cut = False
+            self.gone.clear()
             self._countdown = None
         return lost
 
@@ -182,7 +181,7 @@ class PowerCut:
         with self._lock:
             self.files.clear()
             self._by_handle.clear()
-            self._cut = False
+            self.gone.clear()
             self._countdown = None
 
     # --- the VFS -----------------------------------------------------------------------------------
@@ -196,9 +195,9 @@ class PowerCut:
             if self._countdown is not None:
                 self._countdown -= 1
                 if self._countdown <= 0:
-                    self._cut = True
+                    self.gone.set()
                     self._countdown = None
-            return self._cut
+            return self.gone.is_set()
 
     def _open(self, vfs, name, file, flags, out_flags) -> int:  # noqa: ANN001 - C pointers
         try:
@@ -232,7 +231,7 @@ class PowerCut:
 
     def _delete(self, vfs, name, sync_dir) -> int:  # noqa: ANN001
         try:
-            if self._cut:
+            if self.gone.is_set():
                 return SQLITE_IOERR_WRITE
             path = os.path.realpath(ctypes.string_at(name).decode())
             rc = self._real_delete(ctypes.cast(self._real, _p), name, sync_dir)

@@ -16,7 +16,6 @@ import random
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -194,6 +193,10 @@ class HangingPeer:
             except TimeoutError:
                 continue
 
+    def holding(self) -> bool:
+        """Still up, holding every connection it accepted without a word."""
+        return not self._closing.is_set()
+
     def __exit__(self, *exc: object) -> None:
         self._closing.set()
         self._thread.join(timeout=5)
@@ -216,33 +219,32 @@ def test_an_hq_that_hangs_never_holds_a_lane(store: StoreRuntime, store_dir):
         unread.sendall(b"GET /sync/v1/batches HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + keys["hq"].encode()
                        + b"\r\n\r\n" * 1)
 
-        async def sell_while_hq_hangs() -> list[float]:
+        async def sell_while_hq_hangs() -> list[bool]:
             # the edge's own config pull from an HQ that accepted and never answers, in the same loop
             # as the lanes' client, as the sync loop would run it beside the app
             pull = asyncio.create_task(pull_config(store, f"http://127.0.0.1:{hq.port}/config", timeout=30))
-            times = []
+            hq_hanging = []  # for each sale: HQ was still hanging when its answer came
             async with httpx.AsyncClient(base_url=server.url, timeout=10,
                                          headers={"Authorization": f"Bearer {keys['lane']}"}) as lane:
                 for n in range(20):
-                    started = time.perf_counter()
                     r = await lane.post("/api/v1/sales", json=sale(n, "hq-hangs"))
                     assert r.status_code == 201, r.text
-                    times.append(time.perf_counter() - started)
+                    hq_hanging.append(not pull.done() and hq.holding())
             assert not pull.done()  # HQ is still hanging while every sale went through
             pull.cancel()
-            return times
+            return hq_hanging
 
-        times = asyncio.run(sell_while_hq_hangs())
+        hq_hanging = asyncio.run(sell_while_hq_hangs())
         stalled.close()
         unread.close()
-    assert max(times) < 2.0, times  # a lane never waited on HQ (a sale takes milliseconds)
+    assert hq_hanging == [True] * 20  # a lane never waited on HQ: each sale answered while HQ still hung
 
 
 def test_a_config_pull_from_an_hq_that_never_answers_gives_up_by_its_deadline(store: StoreRuntime):
     from sync.config_pull import ConfigPullError, pull_config
 
     with HangingPeer() as hq:
-        started = time.perf_counter()
-        with pytest.raises(ConfigPullError):
+        with pytest.raises(ConfigPullError) as refused:
             asyncio.run(pull_config(store, f"http://127.0.0.1:{hq.port}/config", timeout=0.5))
-    assert time.perf_counter() - started < 5
+        # it gave up by itself (its deadline), while HQ still held the connection open
+        assert "Timeout" in str(refused.value) and hq.holding()

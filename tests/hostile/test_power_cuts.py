@@ -37,12 +37,10 @@ async def _load_until_cut(store: StoreRuntime, keys: dict[str, str], cut: powerc
     app = create_app(store)
     stop = asyncio.Event()
 
-    async def watch() -> None:  # stop the lanes soon after the power is gone
-        while not stop.is_set():
-            if cut.is_cut:
-                await asyncio.sleep(0.05)
+    async def watch() -> None:  # stop the lanes once the power is gone (requests in flight still answer)
+        while not stop.is_set():  # the load may also end with the power on: then stop is set for us
+            if await asyncio.to_thread(cut.gone.wait, 0.1):
                 stop.set()
-            await asyncio.sleep(0.005)
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://edge",

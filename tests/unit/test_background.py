@@ -21,7 +21,7 @@ def test_a_loop_that_swallows_the_first_cancel_still_stops():
     async def stubborn(_store) -> None:  # noqa: ANN001
         while True:
             try:
-                await asyncio.sleep(10)
+                await asyncio.Event().wait()  # a loop waiting on something that never comes
             except asyncio.CancelledError:
                 if swallowed:
                     raise
@@ -48,7 +48,7 @@ def test_a_loop_that_failed_is_logged_at_stop_not_raised(caplog):
     async def scenario() -> None:
         app = app_state()
         await start(app)
-        await asyncio.sleep(0.01)
+        await asyncio.wait({app.state["broken"]})  # it failed on its own, before the app stops
         await stop(app)
 
     asyncio.run(scenario())
