@@ -6,7 +6,6 @@ from printers.qr import qr_png
 
 from ..api.deps import StoreDep
 from ..api.params import PathId, PathToken
-from ..domain.birthday import month_day
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.identity import phone_hash
 from ..domain.offer_texts import offer_line
@@ -19,6 +18,7 @@ from .web import (
     client_address,
     csrf,
     csrf_ok,
+    form_birthday,
     form_expired,
     lang_of,
     limited,
@@ -97,7 +97,7 @@ class JoinPages(Controller):
         if shown is not None and shown != accepted:
             return join_form(request, store, inv, lang, 409, t["err_policy"], "policy_version", form)
         try:
-            birthday = month_day(str(form.get("birthday_month", "")), str(form.get("birthday_day", "")))
+            birthday = form_birthday(form)
         except ValueError:
             return join_form(request, store, inv, lang, 422, t["err_birthday"], "birthday", form)
         referrer_id = None

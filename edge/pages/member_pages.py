@@ -7,7 +7,6 @@ from printers.qr import qr_png
 
 from ..api.deps import StoreDep
 from ..api.params import PathToken
-from ..domain.birthday import month_day
 from ..domain.member_code import make_code, time_step
 from ..domain.offer_texts import offer_line, referral_hint
 from ..domain.tokens import TokenRefused
@@ -21,6 +20,7 @@ from .web import (
     client_address,
     csrf,
     csrf_ok,
+    form_birthday,
     form_expired,
     lang_of,
     limited,
@@ -129,7 +129,7 @@ class MemberPages(Controller):
         if isinstance(checked, Response):
             return checked
         try:
-            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+            birthday = form_birthday(form)
         except ValueError:
             return redirect(f"/m?error=birthday&lang={lang}")
         await profile.set_birthday(store, checked, birthday, "member_page")

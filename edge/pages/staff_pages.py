@@ -15,7 +15,6 @@ from litestar.params import QueryParameter
 from ..api.deps import StoreDep
 from ..api.params import PathId, PathSeq
 from ..api.standees import poster_response
-from ..domain.birthday import month_day
 from ..domain.errors import StoreEdgeError
 from ..domain.identity import mask_name
 from ..domain.join_rate import business_day
@@ -23,7 +22,7 @@ from ..domain.member_code import looks_like_code
 from ..domain.offer_texts import yuan
 from ..schemas import EnrolIn, StandeeIn
 from ..services import join, members, open_checkouts, policies, printing, profile, reports
-from .web import client_address, csrf, csrf_ok, page, redirect, staff_cookie, staff_role
+from .web import client_address, csrf, csrf_ok, form_birthday, page, redirect, staff_cookie, staff_role
 
 PosterSize = Annotated[Literal["a4", "a5", "80mm"], QueryParameter(name="size")]
 PAGE_ROLES = {"/till": ("lane",), "/display": ("lane",), "/manager": ("manager",)}
@@ -151,7 +150,7 @@ class StaffPages(Controller):
         form, lane_id, cashier_id = checked
         phone = str(form.get("phone", ""))[:40]
         try:
-            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+            birthday = form_birthday(form)
         except ValueError as exc:
             return till_page(request, store, lane_id, cashier_id, 422, error=f"birthday: {exc}", offer_enrol=True,
                              phone=phone)
@@ -180,7 +179,7 @@ class StaffPages(Controller):
         form, lane_id, cashier_id = checked
         member_id = str(form.get("member_id", ""))[:64]
         try:
-            birthday = month_day(str(form.get("birthday_month", ""))[:2], str(form.get("birthday_day", ""))[:2])
+            birthday = form_birthday(form)
             member = await profile.set_birthday(store, member_id, birthday, "till")
         except ValueError as exc:
             found = members.find(store, member_id=member_id)

@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from ..api.headers import location as header_location
+from ..domain.birthday import month_day
 from ..services.runtime import StoreRuntime
 from .texts import TEXTS
 
@@ -52,6 +53,12 @@ def limited(store: StoreRuntime, lang: str) -> Response[str]:
 
 def form_expired(store: StoreRuntime, lang: str) -> Response[str]:
     return message(store, lang, 403, "csrf", "csrf")
+
+
+def form_birthday(form: dict) -> str | None:
+    """The birthday a form's month and day fields give (MM-DD), None when both are left empty;
+    ValueError says what is wrong. Not cut short first: "123" must not read as month 12."""
+    return month_day(str(form.get("birthday_month", "")), str(form.get("birthday_day", "")))
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:

@@ -7,6 +7,7 @@ import msgspec
 import pytest
 from join_helpers import csrf_of, join_by_form, path_of
 
+from edge.pages.web import form_birthday
 from edge.services.personal_data import open_sealed
 
 from builders import enrol_body, quote_body, sale_body
@@ -45,7 +46,7 @@ def test_a_birthday_given_on_joining_is_kept_and_leaving_it_out_is_fine(api, sto
     assert birthday_of(store, "+8613900139000") is None
 
 
-@pytest.mark.parametrize(("month", "day"), [("02", "30"), ("13", "01"), ("04", ""), ("", "12")])
+@pytest.mark.parametrize(("month", "day"), [("02", "30"), ("13", "01"), ("04", ""), ("", "12"), ("123", "05")])
 def test_a_birthday_that_is_not_a_day_of_the_year_is_refused_and_nobody_joins(api, store, month, day):
     r = join_by_form(api.client, standee_url(api), birthday_month=month, birthday_day=day)
     assert r.status_code == 422 and 'data-field="birthday"' in r.text
@@ -129,3 +130,14 @@ def test_a_checkout_join_with_a_birthday_keeps_it_without_changing_the_pitched_p
     join_by_form(api.client, quote["join"]["url"], birthday_month="11", birthday_day="24")
     again = api.post("/api/v1/checkouts/quote", json=quote_body(("LATTE", 1), checkout_id=quote["checkout_id"])).json()
     assert again["total_fen"] == quote["join"]["total_if_joined_fen"]  # no birthday campaign in the demo
+
+
+@pytest.mark.parametrize(("month", "day", "read"), [("3", "5", "03-05"), ("", "", None), ("12", "31", "12-31")])
+def test_the_forms_read_a_birthday_whole(month, day, read):
+    assert form_birthday({"birthday_month": month, "birthday_day": day}) == read
+
+
+@pytest.mark.parametrize(("month", "day"), [("123", "05"), ("12", "310"), ("1", "")])
+def test_a_forms_birthday_is_never_cut_short_into_another_day(month, day):
+    with pytest.raises(ValueError):  # "123" is not month 12, "310" not the 31st
+        form_birthday({"birthday_month": month, "birthday_day": day})
