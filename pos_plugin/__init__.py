@@ -57,6 +57,7 @@ from ._types import (
                       Payer,
                       Payment,
                       PaymentResult,
+                      PricedCart,
                       PriceException,
                       Quote,
                       Receipt,
@@ -70,7 +71,7 @@ __all__ = [
     "AuthError", "AutoFlush", "ConflictError", "Consent", "Discount", "EdgeClient", "EdgeError", "EdgeUnavailable",
     "EdgeUnreachable", "Enrolment", "InvalidInputError", "JournalStatus", "JournaledSale", "Line", "LineIn",
     "MemberSummary", "NotFoundError", "OfflineJournal", "OfflineMember", "OfflineQuote", "Payer", "Payment",
-    "PaymentResult", "PriceBook", "PriceBookFile", "PriceException", "ProblemError", "Quote", "Receipt", "Sale", "Tier",
+    "PaymentResult", "PriceBook", "PriceBookFile", "PriceException", "PricedCart", "ProblemError", "Quote", "Receipt", "Sale", "Tier",
     "Till", "TillStatus", "__version__", "business_day", "new_checkout_id", "new_sale_id", "normalise_phone",
     "price_offline",
 ]

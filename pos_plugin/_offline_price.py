@@ -14,25 +14,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from itertools import product
 
-import msgspec
-
 from ._book import BookMemberDay, BookSku, OfflineMember, PriceBook
 from ._errors import FieldProblem, InvalidInputError
-from ._types import Discount, Line, LineIn
+from ._types import Discount, Line, LineIn, PricedCart
 
 BPS = 10_000
 _FAR = "9999-12-31T23:59:59.999Z"
 
 
-class OfflineQuote(msgspec.Struct, kw_only=True):
+class OfflineQuote(PricedCart, kw_only=True):
     """A cart priced on the till from its price book; shown and charged like an edge's quote."""
 
-    checkout_id: str
-    lines: list[Line]
-    subtotal_fen: int
-    discount_fen: int
-    total_fen: int
-    applied: list[Discount]
     member: OfflineMember | None
     priced_at: str
     book_version: str

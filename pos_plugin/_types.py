@@ -119,13 +119,18 @@ class JoinOffer(msgspec.Struct):
     expires_at: str
 
 
-class Quote(msgspec.Struct, kw_only=True):
+class PricedCart(msgspec.Struct, kw_only=True):
+    """What a till shows and charges, whether the edge priced it (Quote) or the till did (OfflineQuote)."""
+
     checkout_id: str
     lines: list[Line]
     subtotal_fen: int
     discount_fen: int
     total_fen: int
     applied: list[Discount]
+
+
+class Quote(PricedCart, kw_only=True):
     member: MemberSummary | None = None
     join: JoinOffer | None = None
     locked_until: str | None = None  # the price lock: a sale on this checkout before then pays this total
