@@ -28,6 +28,7 @@ from ..config import StoreConfig
 from ..domain.clock import iso, parse_iso
 from ..domain.join_rate import business_day
 from ..store import meta
+from ..store import retention as repo
 from .runtime import StoreRuntime
 
 log = logging.getLogger("store_edge.retention")
@@ -52,45 +53,20 @@ def horizon(conn: sqlite3.Connection, config: StoreConfig, now: datetime) -> Hor
     if config.retention_days == 0:
         return None
     keep_after = now - timedelta(days=config.retention_days)
-    oldest = conn.execute("SELECT occurred_at FROM outbox ORDER BY seq LIMIT 1").fetchone()
+    oldest = repo.oldest_event_at(conn)
     if oldest is not None:  # events from then on may not be acknowledged yet: keep their sales
-        keep_after = min(keep_after, parse_iso(oldest[0]) - timedelta(days=1))
+        keep_after = min(keep_after, parse_iso(oldest) - timedelta(days=1))
     day: date = business_day(keep_after, config.tz, config.day_start)
     return Horizon(before_day=day.isoformat(), voided_before=iso(keep_after))
 
 
-# a sale with an open exception stays until the manager resolves it: they need the sale to do so
-_PAST = ("business_day < ? AND (voided_at IS NULL OR voided_at < ?) AND NOT EXISTS "
-         "(SELECT 1 FROM store_exceptions e WHERE e.sale_id = sales.sale_id AND e.status = 'open')")
-_DUE = f"SELECT sale_id FROM sales WHERE {_PAST} ORDER BY business_day LIMIT ?"
-
-
 def prune_sales(conn: sqlite3.Connection, h: Horizon, limit: int = STEP_SALES) -> int:
     """Delete up to `limit` sales past the horizon, with what hangs off them; return how many."""
-    ids = [(r[0],) for r in conn.execute(_DUE, (h.before_day, h.voided_before, limit))]
-    if not ids:
-        return 0
-    conn.executemany("DELETE FROM sale_lines WHERE sale_id = ?", ids)
-    conn.executemany("DELETE FROM campaign_uses WHERE sale_id = ?", ids)
-    conn.executemany("DELETE FROM points_pending WHERE sale_id = ? AND status <> 'pending'", ids)
-    conn.executemany("DELETE FROM print_jobs WHERE kind IN ('receipt', 'void') AND subject = ? "
-                     "AND status IN ('done', 'resolved')", ids)
-    conn.executemany("DELETE FROM store_exceptions WHERE sale_id = ? AND status = 'resolved'", ids)
-    conn.executemany("DELETE FROM sales WHERE sale_id = ?", ids)
-    return len(ids)
+    return repo.delete_sales(conn, h.before_day, h.voided_before, limit)
 
 
 def vacuum_step(conn: sqlite3.Connection, pages: int = VACUUM_PAGES) -> int:
-    """Hand up to `pages` free pages back to the file system; return how many it handed back (none
-    when the store is not in incremental mode: its free pages are reused, never returned)."""
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    if not free or conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-        return 0
-    # the sqlite3 module steps a statement once, and each step of incremental_vacuum frees one page:
-    # `incremental_vacuum(N)` from Python frees one, whatever N says
-    for _ in range(min(free, pages)):
-        conn.execute("PRAGMA incremental_vacuum(1)")
-    return free - conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return repo.vacuum_step(conn, pages)
 
 
 async def prune_step(store: StoreRuntime) -> int:
@@ -137,15 +113,6 @@ class Preview:
                 "auto_vacuum": self.auto_vacuum}
 
 
-def _pages_of(conn: sqlite3.Connection, names: list[str]) -> int:
-    try:
-        marks = ", ".join("?" for _ in names)
-        return conn.execute(f"SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN ({marks})",
-                            names).fetchone()[0]
-    except sqlite3.OperationalError:  # SQLite built without dbstat: no estimate
-        return 0
-
-
 def preview(path: Path | str, now: datetime | None = None) -> dict:
     """What retention would free in the store file at `path` (read only): sales, lines, about how many bytes."""
     from ..domain.clock import system_clock
@@ -154,20 +121,11 @@ def preview(path: Path | str, now: datetime | None = None) -> dict:
     try:
         config = meta.load_config(conn)
         h = horizon(conn, config, now or system_clock())
-        total = conn.execute("SELECT count(*) FROM sales").fetchone()[0]
-        sales = 0 if h is None else conn.execute(
-            f"SELECT count(*) FROM sales WHERE {_PAST}",
-            (h.before_day, h.voided_before)).fetchone()[0]
-        lines = conn.execute("SELECT count(*) FROM sale_lines").fetchone()[0] * sales // total if total else 0
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name IN "
-                                            "('sales', 'sale_lines', 'campaign_uses')")]
-        size = _pages_of(conn, names) * sales // total if total else 0
-        page = conn.execute("PRAGMA page_size").fetchone()[0]
-        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
-        mode = {0: "none", 1: "full", 2: "incremental"}[conn.execute("PRAGMA auto_vacuum").fetchone()[0]]
+        found = repo.sizes(conn, h.before_day if h else None, h.voided_before if h else None)
     finally:
         conn.close()
-    return Preview(config.retention_days, h.before_day if h else None, sales, lines, size, free, mode).as_dict()
+    return Preview(config.retention_days, h.before_day if h else None, found.sales, found.lines, found.bytes,
+                   found.free_bytes, found.auto_vacuum).as_dict()
 
 
 async def set_days(store: StoreRuntime, days: int) -> StoreConfig:
