@@ -30,6 +30,8 @@ from ..domain.errors import FieldError, NotFound
 from ..domain.events import MemberErased
 from ..schemas import SaleOut
 from ..store import data_keys
+from ..store import erasure as repo
+from ..store.erasure import erased, person_ids
 from ..store.outbox import append_event
 from ..store.writer import after_commit
 
@@ -38,19 +40,6 @@ _decode_sale = msgspec.json.Decoder(SaleOut).decode
 _encode = msgspec.json.Encoder().encode
 TOMBSTONES = "tombstones.log"
 DB_NAME = "store.db"
-
-
-def person_ids(conn: sqlite3.Connection, member_id: str) -> list[str]:
-    """The member and the ids HQ merged into the same person (as this store knows them), member first."""
-    row = conn.execute("SELECT member_id FROM member_aliases WHERE alias_member_id = ?", (member_id,)).fetchone()
-    root = row[0] if row is not None else member_id
-    ids = {member_id, root}
-    ids.update(r[0] for r in conn.execute("SELECT alias_member_id FROM member_aliases WHERE member_id = ?", (root,)))
-    return [member_id, *sorted(ids - {member_id})]
-
-
-def erased(conn: sqlite3.Connection, member_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM member_erasures WHERE member_id = ?", (member_id,)).fetchone() is not None
 
 
 def erase_member(conn: sqlite3.Connection, store_id: str, member_id: str, now: datetime, origin: str,
@@ -63,8 +52,7 @@ def erase_member(conn: sqlite3.Connection, store_id: str, member_id: str, now: d
     member.erased tombstone tells HQ; a tombstone that came from HQ is not echoed back. `also`: more
     ids the tombstone names (HQ's view of the person), erased by id when they are here.
     """
-    exists = conn.execute("SELECT 1 FROM members WHERE member_id = ?", (member_id,)).fetchone()
-    if exists is None and origin in ("member", "manager"):
+    if not repo.member_exists(conn, member_id) and origin in ("member", "manager"):
         raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
     # A member's own request covers the ids this store knows HQ merged into them; HQ's tombstone
     # names every id itself, and is applied to exactly those ids (an alias that arrived since may
@@ -75,8 +63,7 @@ def erase_member(conn: sqlite3.Connection, store_id: str, member_id: str, now: d
     if not fresh:
         return False
     keys = scrub(conn, fresh, now)
-    conn.executemany("INSERT INTO member_erasures (member_id, erased_at, origin) VALUES (?, ?, ?) "
-                     "ON CONFLICT (member_id) DO NOTHING", [(m, iso(now), origin) for m in fresh])
+    repo.add_tombstones(conn, fresh, iso(now), origin)
     if emit:
         append_event(conn, MemberErased(member_id=member_id, store_id=store_id, phone_hash=None, erased_at=iso(now),
                                         origin=origin, member_ids=fresh, keys_destroyed=keys), now)
@@ -86,32 +73,7 @@ def erase_member(conn: sqlite3.Connection, store_id: str, member_id: str, now: d
 
 def scrub(conn: sqlite3.Connection, ids: list[str], now: datetime) -> list[str]:
     """Remove the personal data of these member ids; return the data keys destroyed."""
-    marks = ", ".join("?" for _ in ids)
-    payers = sorted({r[0] for r in conn.execute(
-        f"SELECT payer_hash FROM payment_identities WHERE member_id IN ({marks}) UNION "
-        f"SELECT payer_hash FROM sales WHERE member_id IN ({marks}) AND payer_hash IS NOT NULL", (*ids, *ids))})
-    conn.execute(f"UPDATE members SET phone_e164 = NULL, phone_hash = NULL, name = NULL, birthday = NULL, "
-                 f"marketing_consent = 0, payment_link_consent = 0, points_balance = 0, "
-                 f"erased_at = coalesce(erased_at, ?), updated_at = ? WHERE member_id IN ({marks})",
-                 (iso(now), iso(now), *ids))
-    for table in ("payment_identities", "consents", "points_ledger", "points_pending", "member_sessions",
-                  "member_code_uses", "page_links", "referral_codes"):
-        conn.execute(f"DELETE FROM {table} WHERE member_id IN ({marks})", ids)
-    conn.execute(f"UPDATE coupons SET member_id = NULL WHERE member_id IN ({marks})", ids)
-    # an open price lock quoted for the member (its priced cart names them) goes with what it holds
-    conn.execute(f"DELETE FROM reservations WHERE member_id IN ({marks}) OR checkout_id IN "
-                 f"(SELECT checkout_id FROM checkout_locks WHERE member_id IN ({marks}))", (*ids, *ids))
-    conn.execute(f"DELETE FROM checkout_locks WHERE member_id IN ({marks})", ids)
-    for member_id in ids:  # enrolment answers kept for retries carry the masked phone
-        conn.execute("DELETE FROM idempotency WHERE instr(CAST(response AS TEXT), ?) > 0", (member_id,))
-    # Sales stay for the books and the join rate (their counts do not depend on who bought), but no
-    # longer point at the person, even in the stored answers a replay would return.
-    rows = conn.execute(f"SELECT sale_id, response FROM sales WHERE member_id IN ({marks})", ids).fetchall()
-    for sale_id, response in rows:
-        conn.execute("UPDATE sales SET member_id = NULL, payer_hash = NULL, response = ? WHERE sale_id = ?",
-                     (_scrubbed_answer(bytes(response)), sale_id))
-    for payer in payers:
-        conn.execute("UPDATE sales SET payer_hash = NULL WHERE payer_hash = ?", (payer,))
+    payers = repo.scrub_rows(conn, ids, iso(now), _scrubbed_answer)
     return data_keys.destroy(conn, ids, payers)
 
 
