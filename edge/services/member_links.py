@@ -15,6 +15,7 @@ from ..domain import tokens
 from ..domain.clock import iso
 from ..domain.tokens import QrToken, TokenRefused
 from ..schemas import JoinOffer
+from ..store import join as join_repo
 from ..store import members as member_repo
 from .join import new_session
 from .runtime import StoreRuntime
@@ -55,9 +56,7 @@ async def open_link(store: StoreRuntime, text: str) -> str:
         member = member_repo.by_id(conn, member_id)
         if member is None or member.erased_at is not None:
             raise TokenRefused("revoked", token)
-        spent = conn.execute("INSERT INTO page_links (nonce, member_id, used_at) VALUES (?, ?, ?) "
-                             "ON CONFLICT (nonce) DO NOTHING", (nonce, member_id, iso(now))).rowcount
-        if not spent:
+        if not join_repo.spend_page_link(conn, nonce, member_id, iso(now)):
             raise TokenRefused("used", token)
         return new_session(conn, member_id, now)
 

@@ -10,6 +10,7 @@ from ..domain.clock import iso
 from ..domain.events import MemberUpdated
 from ..domain.ids import uuid7
 from ..domain.models import Member
+from ..store import erasure as erasure_repo
 from ..store import join as join_repo
 from ..store import members as member_repo
 from ..store.outbox import append_event
@@ -113,9 +114,8 @@ async def record_erasure_request(store: StoreRuntime, member_id: str, reason: st
                                  reason=reason, requested_via=requested_via, recorded_by=recorded_by,
                                  recorded_by_key=key_id, recorded_at=iso(now), already_erased=not done,
                                  next_steps=NEXT_STEPS)
-        conn.execute("INSERT INTO erasure_requests (request_id, member_id, reason, requested_via, recorded_by, "
-                     "recorded_by_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (request.request_id, member_id, reason, requested_via, recorded_by, key_id, request.recorded_at))
+        erasure_repo.add_request(conn, request.request_id, member_id, reason, requested_via, recorded_by, key_id,
+                                 request.recorded_at)
         return request
 
     request = await store.writer.run(command)

@@ -31,6 +31,9 @@ from ..domain.campaigns import Automatic, Campaign, PercentOff, PointsMultiplier
 from ..domain.clock import iso
 from ..domain.identity import mask_phone
 from ..domain.join_rate import business_day
+from ..store import erasure as erasure_repo
+from ..store import members as member_repo
+from ..store.outbox import last_seq
 from .runtime import StoreRuntime
 
 BOOK_WINDOW_DAYS = 30  # a member seen (joined, bought, changed) in this window is listed
@@ -161,11 +164,7 @@ def build_book(store: StoreRuntime, now: datetime | None = None) -> PriceBookOut
             others.append(c.campaign_id)
     key = phone_key(store)
     since = iso(now - timedelta(days=BOOK_WINDOW_DAYS))
-    rows = store.reader.conn.execute(
-        "SELECT member_id, phone_e164, tier_id, updated_at FROM members "
-        "WHERE erased_at IS NULL AND phone_e164 IS NOT NULL AND updated_at >= ? "
-        "AND NOT EXISTS (SELECT 1 FROM member_erasures e WHERE e.member_id = members.member_id) "
-        "ORDER BY updated_at DESC, member_id LIMIT ?", (since, BOOK_MEMBERS_MAX)).fetchall()
+    rows = member_repo.seen_since(store.reader.conn, since, BOOK_MEMBERS_MAX)
     members = [BookMember(phone_hash=_hashed(key, r[1]), member_id=r[0], tier_id=r[2],
                           phone_masked=mask_phone(r[1]), seen_at=r[3]) for r in rows]
     return PriceBookOut(
@@ -213,8 +212,7 @@ def _fingerprint(store: StoreRuntime, now: datetime) -> tuple:
     """What the book depends on, read cheaply: a member change appends to the outbox, except an erasure
     HQ's tombstone brought (not echoed back up), which the tombstones' own table shows."""
     conn = store.reader.conn
-    seq = conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0]
-    erasures = conn.execute("SELECT coalesce(max(rowid), 0) FROM member_erasures").fetchone()[0]
+    seq, erasures = last_seq(conn), erasure_repo.last_tombstone(conn)
     cfg = store.config
     day = business_day(now, cfg.tz, cfg.day_start).isoformat()
     return (store.reference().version, day, seq, erasures, iso(now - timedelta(days=BOOK_WINDOW_DAYS))[:13])

@@ -17,6 +17,19 @@ def erased(conn: sqlite3.Connection, member_id: str) -> bool:
     return conn.execute("SELECT 1 FROM member_erasures WHERE member_id = ?", (member_id,)).fetchone() is not None
 
 
+def last_tombstone(conn: sqlite3.Connection) -> int:
+    """A number that moves on with every tombstone recorded here (0: none)."""
+    return conn.execute("SELECT coalesce(max(rowid), 0) FROM member_erasures").fetchone()[0]
+
+
+def add_request(conn: sqlite3.Connection, request_id: str, member_id: str, reason: str, requested_via: str,
+                recorded_by: str, recorded_by_key: str, recorded_at: str) -> None:
+    """An in-person erasure request as the manager recorded it (the member id only, no personal data)."""
+    conn.execute("INSERT INTO erasure_requests (request_id, member_id, reason, requested_via, recorded_by, "
+                 "recorded_by_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (request_id, member_id, reason, requested_via, recorded_by, recorded_by_key, recorded_at))
+
+
 def member_exists(conn: sqlite3.Connection, member_id: str) -> bool:
     return conn.execute("SELECT 1 FROM members WHERE member_id = ?", (member_id,)).fetchone() is not None
 

@@ -170,3 +170,9 @@ def referral_code_of(conn: sqlite3.Connection, member_id: str) -> str | None:
 def member_of_referral_code(conn: sqlite3.Connection, code: str) -> str | None:
     row = conn.execute("SELECT member_id FROM referral_codes WHERE code = ?", (code,)).fetchone()
     return row[0] if row else None
+
+
+def spend_page_link(conn: sqlite3.Connection, nonce: str, member_id: str, at: str) -> bool:
+    """Mark a member-page link opened; False when it was opened before (each opens once)."""
+    return conn.execute("INSERT INTO page_links (nonce, member_id, used_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT (nonce) DO NOTHING", (nonce, member_id, at)).rowcount == 1

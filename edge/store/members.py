@@ -125,3 +125,13 @@ def consent_version(conn: sqlite3.Connection, member_id: str, purpose: str) -> s
     row = conn.execute("SELECT policy_version FROM consents WHERE member_id = ? AND purpose = ? "
                        "ORDER BY id DESC LIMIT 1", (member_id, purpose)).fetchone()
     return row[0] if row else None
+
+
+def seen_since(conn: sqlite3.Connection, since: str, limit: int) -> list[tuple[str, str, str, str]]:
+    """(member_id, phone, tier_id, updated_at) of members with a phone changed or seen since `since`,
+    newest first; never an erased one (by its row, or by a tombstone HQ brought)."""
+    return conn.execute(
+        "SELECT member_id, phone_e164, tier_id, updated_at FROM members "
+        "WHERE erased_at IS NULL AND phone_e164 IS NOT NULL AND updated_at >= ? "
+        "AND NOT EXISTS (SELECT 1 FROM member_erasures e WHERE e.member_id = members.member_id) "
+        "ORDER BY updated_at DESC, member_id LIMIT ?", (since, limit)).fetchall()

@@ -50,6 +50,11 @@ def batched(conn: sqlite3.Connection) -> Iterator[None]:
         conn.executemany(_INSERT, rows)
 
 
+def last_seq(conn: sqlite3.Connection) -> int:
+    """The newest event's position in the outbox (0: none yet)."""
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0]
+
+
 def outbox_depth(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
