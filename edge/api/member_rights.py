@@ -4,10 +4,8 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from ..domain.errors import FieldError, NotFound
 from ..schemas import ErasureRequestIn, JoinOffer
 from ..services import member_links, member_rights
-from ..store import members as member_repo
 from .auth import roles
 from .deps import StoreDep
 from .params import PathId
@@ -23,10 +21,7 @@ class MemberRightsController(Controller):
     def page_link(self, store: StoreDep, member_id: PathId) -> JoinOffer:
         """A single-use QR (5 minutes) that opens this member's own page on their phone: show it on the
         till once the cashier identified them; there they can download or delete their data."""
-        member = member_repo.by_id(store.reader.conn, member_id)
-        if member is None or member.erased_at is not None:
-            raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
-        return member_links.page_link(store, member_id, store.clock())
+        return member_links.till_link(store, member_id)
 
     @post("/erasure", opt=roles("manager"), status_code=HTTP_200_OK, responses=problems(404, 422))
     async def erasure(self, request: Request, store: StoreDep, member_id: PathId,

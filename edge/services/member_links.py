@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from ..domain import tokens
 from ..domain.clock import iso
+from ..domain.errors import FieldError, NotFound
 from ..domain.tokens import QrToken, TokenRefused
 from ..schemas import JoinOffer
 from ..store import join as join_repo
@@ -34,6 +35,14 @@ def page_link(store: StoreRuntime, member_id: str, now: datetime, lifetime: time
     text = tokens.sign(store.store_key, tokens.member_page_token(member_id, secrets.token_urlsafe(9), expires))
     url = page_url(store, text)
     return JoinOffer(url=url, qr_png_url=url + "/qr.png", expires_at=iso(expires))
+
+
+def till_link(store: StoreRuntime, member_id: str) -> JoinOffer:
+    """The link a cashier shows once they identified the member; NotFound for an unknown or erased one."""
+    member = member_repo.by_id(store.reader.conn, member_id)
+    if member is None or member.erased_at is not None:
+        raise NotFound("no such member", [FieldError("member_id", "no member with this id")])
+    return page_link(store, member_id, store.clock())
 
 
 def verify_link(store: StoreRuntime, text: str) -> tuple[QrToken, str, str]:
