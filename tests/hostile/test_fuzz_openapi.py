@@ -11,16 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
-
-from edge.services.runtime import StoreRuntime
-from edge.services.setup import demo_config, init_store, seed_demo
-
-from support import LiveServer
 
 ROLES = ("lane", "manager", "hq")
 
@@ -34,18 +28,6 @@ EXAMPLES = int(os.environ.get("STORE_EDGE_FUZZ_EXAMPLES", "6"))  # per operation
 MIN_CASES = 1000
 CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory):
-    """A demo store served by uvicorn on 127.0.0.1 (the real clock), with its keys."""
-    data_dir = tmp_path_factory.mktemp("fuzz") / "store"
-    init_store(data_dir, demo_config())
-    keys = seed_demo(data_dir)
-    store = StoreRuntime(data_dir)
-    with LiveServer(store) as server:
-        yield server, keys
-    store.close()
 
 
 def answer_problems(response) -> list[str]:  # noqa: ANN001 - schemathesis' Response
@@ -92,7 +74,7 @@ def run_operation(operation, url: str, keys: dict[str, str], examples: int, tall
 
 
 def test_every_operation_with_every_role_answers_without_5xx_and_as_documented(served):
-    server, keys = served
+    server, keys, _ = served
     schema = schemathesis.openapi.from_url(f"{server.url}/schema/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     documented = {(m.upper(), p) for p, ops in httpx.get(f"{server.url}/schema/openapi.json").json()["paths"].items()
@@ -117,7 +99,7 @@ def report(tally: Counter) -> None:
 
 def test_the_fuzz_store_is_a_real_one(served, tmp_path: Path):
     """The fuzzer's store answers a real lane call: its keys and data are the demo's, not a stub."""
-    server, keys = served
+    server, keys, _ = served
     r = httpx.get(f"{server.url}/api/v1/catalog", headers={"Authorization": f"Bearer {keys['lane']}"})
     assert r.status_code == 200 and {"LATTE", "CROISSANT"} <= {i["sku"] for i in r.json()}
 

@@ -18,8 +18,6 @@ from edge.api.log_fields import log_text
 from edge.domain.text import CONTROL_CHARACTERS, INT64_MAX
 from edge.pages import RateLimits
 
-from support import LiveServer
-
 SETTINGS = settings(max_examples=60, deadline=None, database=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
 
@@ -32,20 +30,6 @@ HOSTILE_TEXT = st.one_of(
     st.sampled_from(EDGES),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
 )
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory):
-    from edge.services.runtime import StoreRuntime
-    from edge.services.setup import demo_config, init_store, seed_demo
-
-    data_dir = tmp_path_factory.mktemp("targeted") / "store"
-    init_store(data_dir, demo_config())
-    keys = seed_demo(data_dir)
-    store = StoreRuntime(data_dir)
-    with LiveServer(store) as server:
-        yield server, keys, store
-    store.close()
 
 
 @pytest.fixture(scope="module")
