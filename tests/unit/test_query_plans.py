@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 import edge.store.reader
 import edge.store.writer
 from edge.app import create_app
-from edge.services import coupons, points, retention
+from edge.services import coupons, points, price_lock, retention
 from edge.services.runtime import StoreRuntime
 from sync import edge_service as sync_service
 
@@ -27,11 +27,13 @@ from support import Api, MovableClock
 
 # Tables whose size a store's age does not change, or barely: reference data, settings, a row per
 # printer, standee or campaign; sealed batches (pruned once HQ acknowledged them and the sync
-# retention passed); the last join-rate revision sent per business day (1,100 rows after three years).
+# retention passed); the last join-rate revision sent per business day (1,100 rows after three years);
+# price locks that hold something scarce and their reservations (only live ones: a sale, a cancel or
+# the upkeep's expiry sweep deletes them, so they hold the checkouts of the last few minutes).
 BOUNDED = {
     "store_meta", "secrets", "api_keys", "catalog", "inventory", "tiers", "campaigns", "printers", "printer_lanes",
     "standees", "sync_config", "_sqlite_migrations", "sqlite_master", "sqlite_sequence", "campaign_use_counts",
-    "sync_batches", "sync_join_rate",
+    "sync_batches", "sync_join_rate", "checkout_locks", "reservations",
 }
 # Statements that scan a growing table and stop at once, or count what retention bounds, and why.
 ALLOWED = {
@@ -125,6 +127,7 @@ def test_every_hot_path_statement_reads_growing_tables_through_an_index(
             asyncio.run(coupons.expire_due(store))
             asyncio.run(points.maintain(store))
             asyncio.run(points.maintain(store))  # the second sweep looks only at what happened since the first
+            asyncio.run(price_lock.release_expired(store))  # the upkeep's, whether or not its loop ran yet
             clock.advance(days=800)
             asyncio.run(sync_service.prune_expired(store))  # HQ acknowledged them: the outbox lets go
             asyncio.run(retention.prune_step(store))
