@@ -103,11 +103,19 @@ def test_postgresql_events_are_partitioned_by_business_day_made_ahead_and_detach
         # 2026-11-23 01:30 in Shanghai is still the business day of the 22nd (the day starts at 04:00)
         wh.ingest_batch("s1", "E", *_batch("s1", 1, [("late", "sale.completed", "2026-11-22T17:30:00.000Z", {})]),
                         NOW)
-        row = wh.execute("SELECT tableoid::regclass::text, business_day FROM events WHERE event_id = 'late'").fetchone()
-        assert row == ("events_p20261122", datetime(2026, 11, 22).date())
+        # a batch across the day's start: each event in its own day (the one-day batch above took the
+        # shortcut of a constant day; this one has the server compute the day per row)
+        wh.ingest_batch("s1", "E", *_batch("s1", 2, [("night", "sale.completed", "2026-11-22T19:59:59.000Z", {}),
+                                                     ("dawn", "sale.completed", "2026-11-22T20:00:00.000Z", {})]),
+                        NOW)
+        rows = dict((r[0], r[1:]) for r in wh.execute(
+            "SELECT event_id, tableoid::regclass::text, business_day FROM events").fetchall())
+        assert rows == {"late": ("events_p20261122", datetime(2026, 11, 22).date()),
+                        "night": ("events_p20261122", datetime(2026, 11, 22).date()),
+                        "dawn": ("events_p20261123", datetime(2026, 11, 23).date())}
         moved = wh.retention(30, datetime(2027, 1, 1, tzinfo=UTC), None)
-        assert ("2026-11-22", 1, "hq_archive.events_p20261122") in moved
-        assert wh.execute("SELECT count(*) FROM hq_archive.events_p20261122").fetchone()[0] == 1
+        assert ("2026-11-22", 2, "hq_archive.events_p20261122") in moved
+        assert wh.execute("SELECT count(*) FROM hq_archive.events_p20261122").fetchone()[0] == 2
         assert wh.execute("SELECT count(*) FROM events").fetchone()[0] == 0
     finally:
         wh.close()
