@@ -1,7 +1,13 @@
 """The lanes' price locks in memory, per store runtime: a quote that holds nothing scarce keeps its
-lock here only (bounded), so it stays a pure read; losing one only means its sale re-prices."""
+lock here only (bounded), so it stays a pure read; losing one only means its sale re-prices.
+
+The book also knows which checkouts have a lock stored with reservations (loaded when the store
+opens, then kept by the writer thread as it saves and releases them), so a sale on a lane that holds
+nothing looks for no stored lock. It errs one way only: a checkout may stay listed after its row went
+(then the sale looks and finds nothing), never the other."""
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from ..domain.price_lock import PriceLock
@@ -15,6 +21,49 @@ class LockBook:
         self._by_id: dict[str, PriceLock] = {}
         self._by_lane: dict[str, str] = {}  # the lane's latest checkout: a lane rings up one at a time
         self._lock = threading.Lock()
+        # checkout id -> (lane,) of the locks stored with reservations; a fresh tuple each time one is
+        # stored, so a release that commits after a newer save of the same checkout leaves it listed
+        self._stored: dict[str, tuple[str]] = {}
+        self._stored_lanes: dict[str, int] = {}  # lane -> how many of those
+
+    def load_stored(self, rows: list[tuple[str, str]]) -> None:
+        """(checkout id, lane id) of every lock stored in the database, when the store opens."""
+        for checkout_id, lane_id in rows:
+            self.stored(checkout_id, lane_id)
+
+    def stored(self, checkout_id: str, lane_id: str) -> None:
+        """From the writer thread, as it saves a lock with reservations (before the commit: a later
+        command of the same group may look for it)."""
+        was = self._stored.get(checkout_id)
+        if was is not None:
+            self._forget_lane(was[0])
+        self._stored[checkout_id] = (lane_id,)
+        self._stored_lanes[lane_id] = self._stored_lanes.get(lane_id, 0) + 1
+
+    def unstore_later(self, checkout_id: str) -> Callable[[], None]:
+        """From the writer thread, as it releases a stored lock: the callback to run once that commit
+        went through. It forgets the checkout only if no command stored it again meanwhile."""
+        entry = self._stored.get(checkout_id)
+
+        def unstore() -> None:
+            if entry is not None and self._stored.get(checkout_id) is entry:
+                del self._stored[checkout_id]
+                self._forget_lane(entry[0])
+
+        return unstore
+
+    def _forget_lane(self, lane_id: str) -> None:
+        left = self._stored_lanes[lane_id] - 1
+        if left:
+            self._stored_lanes[lane_id] = left
+        else:
+            del self._stored_lanes[lane_id]
+
+    def may_be_stored(self, checkout_id: str) -> bool:
+        return checkout_id in self._stored
+
+    def lane_may_have_stored(self, lane_id: str) -> bool:
+        return lane_id in self._stored_lanes
 
     def get(self, checkout_id: str | None) -> PriceLock | None:
         return self._by_id.get(checkout_id) if checkout_id is not None else None

@@ -42,30 +42,41 @@ async def lock_quote(store: StoreRuntime, ctx: PricingContext, data: QuoteIn, ch
                      member: Member | None, own: list[coupon_repo.CouponRow], recognised: bool) -> PriceLock:
     """Price the quote's cart and lock it. A cart that holds nothing (and a checkout that held nothing
     before) is priced on the reader and written nowhere; otherwise the pricing and the holding happen
-    in one writer command."""
+    in one writer command. A re-quote of a checkout that holds something goes straight to the writer:
+    priced once there, not on the reader first."""
     conn = store.reader.conn
-    priced = price_cart(ctx, conn, cart, member, data.coupon_codes, own, holder=checkout_id)
-    held = held_by(priced, ctx.plan.limited)
     until = ctx.now + timedelta(minutes=store.config.price_lock_minutes)
     previous = book(store).get(checkout_id)
     held_before = previous.holds if previous is not None else (
         data.checkout_id is not None and repo.has_lock(conn, checkout_id))
-    lock = PriceLock(checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id,
-                     member_id=member.member_id if member else None, recognised=recognised,
-                     cart_key=key_of(data.lines, data.coupon_codes, data.redeem_points), priced=priced,
-                     quoted_at=ctx.now, locked_until=until, holds=False)
-    if held or held_before:
+
+    def locked(priced: Priced, holds: bool) -> PriceLock:
+        return PriceLock(checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id,
+                         member_id=member.member_id if member else None, recognised=recognised,
+                         cart_key=key_of(data.lines, data.coupon_codes, data.redeem_points), priced=priced,
+                         quoted_at=ctx.now, locked_until=until, holds=holds)
+
+    lock = None
+    if not held_before:
+        priced = price_cart(ctx, conn, cart, member, data.coupon_codes, own, holder=checkout_id)
+        if not held_by(priced, ctx.plan.limited):
+            lock = locked(priced, False)
+    if lock is None:
         def command(wconn: sqlite3.Connection) -> PriceLock:
-            repo.release(wconn, checkout_id)  # a re-quote replaces what the checkout held
-            # again inside the transaction: what other lanes hold now, not when the reader looked
-            again = price_cart(ctx, wconn, cart, member, data.coupon_codes, [] if recognised else None,
-                               holder=checkout_id)
-            holding = held_by(again, ctx.plan.limited)
+            # inside the transaction: what other lanes hold now, not when the reader looked (this
+            # checkout's own holds never count against it, and a re-quote replaces them below)
+            priced = price_cart(ctx, wconn, cart, member, data.coupon_codes, [] if recognised else None,
+                                holder=checkout_id)
+            holding = held_by(priced, ctx.plan.limited)
             if holding:
-                again = msgspec.structs.replace(again, notes=again.notes + held_notes(again, holding, until))
-            done = msgspec.structs.replace(lock, priced=again, holds=bool(holding))
+                priced = msgspec.structs.replace(priced, notes=priced.notes + held_notes(priced, holding, until))
+            done = locked(priced, bool(holding))
             if holding:
                 repo.save_lock(wconn, _row(done), holding, done.member_id, ctx.day)
+                book(store).stored(checkout_id, data.lane_id)
+            else:
+                repo.release(wconn, checkout_id)
+                after_commit(book(store).unstore_later(checkout_id))
             return done
 
         lock = await store.writer.run(command)
@@ -113,17 +124,20 @@ def lock_for_sale(conn: sqlite3.Connection, store: StoreRuntime, checkout_id: st
 
     A sale that names no checkout (a till that does not send one) is its lane's latest checkout: a
     lane rings up one customer at a time, and the lock its quote took must not hold units against it."""
+    locks = book(store)
     if checkout_id is None:
-        found = book(store).of_lane(lane_id)
+        found = locks.of_lane(lane_id)
         if found is None:
+            if not locks.lane_may_have_stored(lane_id):
+                return None
             row = repo.latest_of_lane(conn, lane_id)
             return stored_lock(conn, row) if row is not None else None
         checkout_id = found.checkout_id
     else:
-        found = book(store).get(checkout_id)
+        found = locks.get(checkout_id)
     if found is not None and not found.holds:
         return found
-    return stored_lock(conn, checkout_id)
+    return stored_lock(conn, checkout_id) if locks.may_be_stored(checkout_id) else None
 
 
 def consume(conn: sqlite3.Connection, store: StoreRuntime, lock: PriceLock) -> None:
@@ -131,6 +145,7 @@ def consume(conn: sqlite3.Connection, store: StoreRuntime, lock: PriceLock) -> N
     priced again); after the commit the lock leaves memory. A lock that held nothing has no rows."""
     if lock.holds:
         repo.release(conn, lock.checkout_id)
+        after_commit(book(store).unstore_later(lock.checkout_id))
     after_commit(lambda: book(store).drop(lock.checkout_id))
 
 
@@ -142,6 +157,7 @@ async def cancel(store: StoreRuntime, checkout_id: str) -> int:
             raise Conflict(f"checkout {checkout_id} is paid", [FieldError("checkout_id", "already paid: void the sale")])
         released = repo.release(conn, checkout_id)
         after_commit(lambda: book(store).drop(checkout_id))
+        after_commit(book(store).unstore_later(checkout_id))
         return released
 
     return await store.writer.run(command)
@@ -150,7 +166,14 @@ async def cancel(store: StoreRuntime, checkout_id: str) -> int:
 async def release_expired(store: StoreRuntime) -> int:
     """The upkeep's part: drop locks whose time is up (memory and database); return how many stored ones."""
     now = store.clock()
-    gone = await store.writer.run(lambda conn: repo.release_expired(conn, now))
+
+    def command(conn: sqlite3.Connection) -> list[str]:
+        gone = repo.release_expired(conn, now)
+        for checkout_id in gone:
+            after_commit(book(store).unstore_later(checkout_id))
+        return gone
+
+    gone = await store.writer.run(command)
     expire_memory(store, now)
     return len(gone)
 

@@ -10,6 +10,7 @@ cannot overspend a cap or a flash surplus between them.
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -72,8 +73,13 @@ def cart_of(ref: Reference, lines: list[LineIn]) -> list[CartLine]:
 def customer_of(member: Member | None, ctx: PricingContext) -> Customer:
     if member is None:
         return Customer()
-    joined = business_day(parse_iso(member.joined_at), ctx.tz, ctx.day_start).isoformat()  # one calendar
+    joined = _joined_on(member.joined_at, ctx.tz, ctx.day_start)
     return Customer(member_id=member.member_id, tier_id=member.tier_id, birthday=member.birthday, joined_on=joined)
+
+
+@lru_cache(maxsize=4096)  # a member's join day never changes: the lanes' regulars are priced again and again
+def _joined_on(joined_at: str, tz: ZoneInfo, day_start: time) -> str:
+    return business_day(parse_iso(joined_at), tz, day_start).isoformat()  # one calendar
 
 
 def price_cart(ctx: PricingContext, conn: sqlite3.Connection, cart: list[CartLine], member: Member | None,
@@ -253,7 +259,7 @@ def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[Car
         return {}
     have = catalog_repo.on_hand_many(conn, list(threshold))
     surplus = {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
-    if now is None or not locks_repo.any_live(conn, now):
+    if now is None:
         return surplus
     for sku, units in locks_repo.held_flash_units(conn, list(surplus), now, holder).items():
         before = surplus[sku]

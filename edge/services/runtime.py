@@ -16,6 +16,7 @@ from ..plugins import EdgePlugin, installed, migration_sequences
 from ..schemas import JoinOffersIn
 from ..store import campaigns as campaign_repo
 from ..store import catalog as catalog_repo
+from ..store import locks as locks_repo
 from ..store import meta
 from ..store import points as points_repo
 from ..store.connection import DB_NAME, immediate, open_database
@@ -60,6 +61,7 @@ class StoreRuntime:
         self.store_key = meta.get_secret(db.conn, "store_key")
         self._secrets = {"chain_key": self.chain_key, "store_key": self.store_key}
         self._reapply_tombstones(db.conn, clock)
+        stored = locks_repo.stored_locks(db.conn)
         db.conn.close()
         self.clock = clock
         self.writer = Writer(self.path).start()
@@ -71,6 +73,7 @@ class StoreRuntime:
         self._plan: tuple[str, OfferPlan] | None = None
         self.checkout_board = CheckoutBoard()  # lost on restart: the next quote rebuilds it
         self.price_locks = LockBook()  # the pure quotes' locks; the ones holding something are in SQLite too
+        self.price_locks.load_stored(stored)
         self.join_offers: tuple[str, JoinOffersIn] | None = None  # (reference version, the store's join offers)
 
     @property

@@ -75,6 +75,11 @@ def latest_of_lane(conn: sqlite3.Connection, lane_id: str) -> str | None:
     return None if row is None else row[0]
 
 
+def stored_locks(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(checkout id, lane id) of every stored lock."""
+    return conn.execute("SELECT checkout_id, lane_id FROM checkout_locks").fetchall()
+
+
 def has_lock(conn: sqlite3.Connection, checkout_id: str) -> bool:
     return conn.execute("SELECT 1 FROM checkout_locks WHERE checkout_id = ?", (checkout_id,)).fetchone() is not None
 

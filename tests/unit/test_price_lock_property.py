@@ -93,6 +93,18 @@ class LockInterleavings(RuleBasedStateMachine):
         if not add_a_line and self.clock() < until:
             assert answer["total_fen"] == total and answer["exception"] is None
 
+    @rule()
+    def edge_restarts(self) -> None:
+        self.store.close()
+        self.store = StoreRuntime(self.dir, clock=self.clock)  # memory gone: stored locks are read back
+
+    @invariant()
+    def the_book_knows_every_stored_lock(self) -> None:
+        """A sale looks for a stored lock only where the book says one may be: it must never miss one."""
+        book = self.store.price_locks
+        for checkout_id, lane_id in self.store.reader.conn.execute("SELECT checkout_id, lane_id FROM checkout_locks"):
+            assert book.may_be_stored(checkout_id) and book.lane_may_have_stored(lane_id), checkout_id
+
     @invariant()
     def caps_and_flash_surplus_hold(self) -> None:
         conn = self.store.reader.conn
