@@ -47,8 +47,8 @@ async def lock_quote(store: StoreRuntime, ctx: PricingContext, data: QuoteIn, ch
     conn = store.reader.conn
     until = ctx.now + timedelta(minutes=store.config.price_lock_minutes)
     previous = book(store).get(checkout_id)
-    held_before = previous.holds if previous is not None else (
-        data.checkout_id is not None and repo.has_lock(conn, checkout_id))
+    # the book lists every checkout with a stored lock: a new checkout's first quote reads nothing here
+    held_before = previous.holds if previous is not None else book(store).may_be_stored(checkout_id)
 
     def locked(priced: Priced, holds: bool) -> PriceLock:
         return PriceLock(checkout_id=checkout_id, lane_id=data.lane_id, cashier_id=data.cashier_id,
