@@ -17,10 +17,12 @@ class _State(dict):
 
 def test_a_loop_that_swallows_the_first_cancel_still_stops():
     swallowed = []
+    waiting = asyncio.Event()
 
     async def stubborn(_store) -> None:  # noqa: ANN001
         while True:
             try:
+                waiting.set()
                 await asyncio.Event().wait()  # a loop waiting on something that never comes
             except asyncio.CancelledError:
                 if swallowed:
@@ -32,7 +34,7 @@ def test_a_loop_that_swallows_the_first_cancel_still_stops():
     async def scenario() -> bool:
         app = app_state()
         await start(app)
-        await asyncio.sleep(0)
+        await waiting.wait()  # the loop is inside its wait: the stop's cancel lands there
         await asyncio.wait_for(stop(app), 5)
         return app.state["stubborn"].cancelled()
 
