@@ -25,8 +25,8 @@ def spread(total_fen: int, weights: list[int]) -> list[int]:
         return [0] * len(weights)
     parts = [total_fen * w // whole for w in weights]
     short = total_fen - sum(parts)
-    if short:  # the fen lost to flooring go to the largest remainders
+    if short:  # the fen lost to flooring go to the largest remainders (a stable sort: ties to the earlier)
         remainders = [total_fen * w % whole for w in weights]
-        for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:short]:
+        for i in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:short]:
             parts[i] += 1
     return parts

@@ -22,16 +22,16 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from .campaigns import Customer, PointsMultiplier, conditions_hold, from_member_day_rule
+from .campaigns import Customer, PercentOff, PointsMultiplier, conditions_hold, from_member_day_rule
 from .errors import Problems
 from .models import CartLine, Discount, MemberDayRule, PricedCart, PricedLine, PricingMember, Sku, Tier
-from .money import BPS, bps_of
 from .pricing_steps import (
     CartState,
     Offer,
     Outcome,
     chain_taken,
     choice_key,
+    combined,
     evaluate,
     fit,
     order_amount,
@@ -41,7 +41,7 @@ from .pricing_steps import (
 
 __all__ = ["MAX_COMBINATIONS", "Note", "Offer", "Priced", "Use", "allowed", "evaluate_set", "price_cart",
            "price_order", "price_with", "resolve_lines",
-           "tier_only"]
+           "only_boosts", "tier_and_boosts"]
 
 MAX_COMBINATIONS = 16  # combinations of exclusive-group picks tried exhaustively; beyond, coordinate ascent
 MAX_DROPPED = 4  # free unit offers whose every subset is tried beside order offers; beyond, one at a time
@@ -143,6 +143,8 @@ def _groups(offers: list[Offer]) -> dict[str, list[Offer]]:
 
 
 def _order_chain(cart: CartState, chosen_ids: frozenset[str]) -> list[Offer]:
+    if not cart.order_offers:
+        return []
     chain = [o for o in cart.order_offers if o.offer_id in chosen_ids]
     first = [o for o in chain if not o.campaign.stacking.stackable]
     rest = sorted((o for o in chain if o.campaign.stacking.stackable),
@@ -277,30 +279,69 @@ class _Search:
         return best
 
 
-def tier_only(lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: Customer,
-              tiers: Mapping[str, Tier]) -> Priced:
-    """`price_order` with no offers: the tier discount on lines that take it, half-up per line.
-    The same answer as the full engine gives (tests compare the two); only faster."""
+def only_boosts(offers: Sequence[Offer]) -> bool:
+    """Whether every offer is a member-day boost (a percentage off, in no exclusive group): then there
+    is nothing to choose between, and steps 1 and 3 do nothing."""
+    for o in offers:
+        c = o.campaign
+        if c.kind != "member_day" or not isinstance(c.benefit, PercentOff) or c.stacking.exclusive_group is not None:
+            return False
+    return True
+
+
+def tier_and_boosts(lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: Customer, tiers: Mapping[str, Tier],
+                    offers: Sequence[Offer], now: datetime, tz: ZoneInfo, store_id: str | None = None,
+                    business_day_start: time = time(4, 0)) -> Priced:
+    """`price_order` when the offers are member-day boosts only (`only_boosts`): the tier discount and
+    the boosts that hold and fit as one rate per line, as step 2 takes them, half up. The same answer
+    as the full engine gives (tests compare the two); only faster."""
+    items = [catalog[x.sku] for x in lines]
+    subtotals = [x.qty * x.unit_price_fen for x in lines]
+    reach: dict[str, tuple[str, Offer, int, set[int]]] = {}  # a boost: on the lines in its scope that take it
+    local = now.astimezone(tz) if offers else now
+    for o in sorted(offers, key=lambda x: x.offer_id) if len(offers) > 1 else offers:
+        c = o.campaign
+        if o.offer_id in reach or (o.remaining is not None and o.remaining <= 0) or \
+                not conditions_hold(c, who, local, store_id, business_day_start):
+            continue
+        sc = c.scope
+        idx = {i for i, item in enumerate(items) if item.member_discount and (
+            (sc.skus is None and sc.categories is None) or (sc.skus is not None and item.sku in sc.skus)
+            or (sc.categories is not None and item.category in sc.categories))}
+        if idx and sum(subtotals[i] for i in idx) >= c.conditions.min_spend_fen:
+            reach[o.offer_id] = (rule_id(o), o, c.benefit.bps, idx)  # type: ignore[union-attr]
     tier = tiers.get(who.tier_id) if who.member_id is not None and who.tier_id else None
-    bps = min(BPS, tier.discount_bps) if tier is not None else 0
-    rid = zh = en = ""
-    if bps:
-        assert tier is not None
-        rid, zh, en = f"tier:{tier.tier_id}", f"{tier.name_zh}折扣", f"{tier.name_en} discount"
+    tier_rate = (f"tier:{tier.tier_id}", None, tier.discount_bps) if tier is not None and tier.discount_bps else None
+    names: dict[str, tuple[str, str, Offer | None]] = {}
+    if tier is not None:
+        names[f"tier:{tier.tier_id}"] = (f"{tier.name_zh}折扣", f"{tier.name_en} discount", None)
+    for rid, o, _, _ in reach.values():
+        names.setdefault(rid, (o.campaign.name_zh, o.campaign.name_en, o))
     priced: list[PricedLine] = []
+    totals: dict[str, int] = {}
     subtotal_fen = discount_fen = 0
-    for line in lines:
-        subtotal = line.qty * line.unit_price_fen
-        amount = bps_of(subtotal, bps) if bps and catalog[line.sku].member_discount else 0
+    for i, line in enumerate(lines):
+        rates = [tier_rate] if tier_rate is not None and items[i].member_discount else []
+        rates.extend((rid, o, bps) for rid, o, bps, idx in reach.values() if i in idx)
+        subtotal = subtotals[i]
+        ds = []
+        discount = 0
+        for rid, _, amount in combined(subtotal, rates):
+            zh, en, _ = names[rid]
+            ds.append(Discount(rid, zh, en, amount))
+            discount += amount
+            totals[rid] = totals.get(rid, 0) + amount
         priced.append(PricedLine(sku=line.sku, qty=line.qty, unit_price_fen=line.unit_price_fen,
-                                 subtotal_fen=subtotal, discount_fen=amount, total_fen=subtotal - amount,
-                                 discounts=[Discount(rid, zh, en, amount)] if amount else []))
+                                 subtotal_fen=subtotal, discount_fen=discount, total_fen=subtotal - discount,
+                                 discounts=ds))
         subtotal_fen += subtotal
-        discount_fen += amount
-    applied = [Discount(rid, zh, en, discount_fen)] if discount_fen else []
+        discount_fen += discount
+    applied = [Discount(rid, names[rid][0], names[rid][1], amount) for rid, amount in totals.items()]
+    uses = [Use(offer_id=o.offer_id, campaign_id=o.campaign.campaign_id, code=o.code, units=0, amount_fen=amount)
+            for rid, amount in totals.items() if (o := names[rid][2]) is not None]
     cart_out = PricedCart(lines=priced, subtotal_fen=subtotal_fen, discount_fen=discount_fen,
                           total_fen=subtotal_fen - discount_fen, applied=applied)
-    return Priced(cart=cart_out, uses=[], points_multiplier_pct=100, notes=[])
+    return Priced(cart=cart_out, uses=uses, points_multiplier_pct=100, notes=[])
 
 
 def price_order(
@@ -319,11 +360,12 @@ def price_order(
 ) -> Priced:
     """Price the cart with the best allowed combination of the offers; every discount explained.
 
-    With no offers in play (most carts) the tier alone prices it (`tier_only`); `full_engine` runs
-    the engine anyway, for the tests that hold the two equal.
+    With nothing to choose between (most carts: no offers, or member-day boosts only) the tier and
+    the boosts price it directly (`tier_and_boosts`); `full_engine` runs the engine anyway, for the
+    tests that hold the two equal.
     """
-    if not offers and not full_engine:
-        return tier_only(lines, catalog, who, tiers)
+    if not full_engine and only_boosts(offers):
+        return tier_and_boosts(lines, catalog, who, tiers, offers, now, tz, store_id, business_day_start)
     cart, fitting = price_with(lines, catalog, who, tiers, offers, flash_surplus, now, tz, store_id,
                                business_day_start)
     multipliers = [o for o in fitting if isinstance(o.campaign.benefit, PointsMultiplier)]
@@ -369,6 +411,7 @@ def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: in
     priced: list[PricedLine] = []
     totals: dict[str, list] = {}  # rule id -> [zh, en, amount, offer, units, units by sku]
     tier = cart.tier
+    tier_zh, tier_en = (f"{tier.name_zh}折扣", f"{tier.name_en} discount") if tier is not None else ("", "")
     subtotal_fen = discount_fen = 0
     for i, line in enumerate(cart.lines):
         parts: list[tuple[str, Offer | None, str, str, int, int]] = []  # rule id, offer, zh, en, amount, units
@@ -378,8 +421,7 @@ def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: in
                               units if o.campaign.flash is not None else 0))
         for rid, o, amount in best.tiers[i]:
             if o is None:
-                assert tier is not None
-                parts.append((rid, None, f"{tier.name_zh}折扣", f"{tier.name_en} discount", amount, 0))
+                parts.append((rid, None, tier_zh, tier_en, amount, 0))
             else:
                 parts.append((rid, o, o.campaign.name_zh, o.campaign.name_en, amount, 0))
         for o, by_line in best.orders:
@@ -413,7 +455,7 @@ def _assemble(cart: CartState, best: Outcome, multipliers: list[Offer], mult: in
                               applied=True, reason=f"{units} unit(s) at the flash price, from the stock above "
                                                    f"the threshold of {o.campaign.flash.threshold}"))
     top = next((o for o in sorted(multipliers, key=lambda o: o.offer_id)
-                if o.campaign.benefit.pct == mult), None)  # type: ignore[union-attr]
+                if o.campaign.benefit.pct == mult), None) if multipliers else None  # type: ignore[union-attr]
     if top is not None:
         uses.append(Use(offer_id=top.offer_id, campaign_id=top.campaign.campaign_id, code=top.code, units=0,
                         amount_fen=0))

@@ -64,6 +64,9 @@ class CartState:
             self.by_sku.setdefault(item.sku, []).append(i)
             self.by_category.setdefault(item.category, []).append(i)
         self.tier = tiers.get(who.tier_id) if who.member_id is not None and who.tier_id else None
+        # the tier's rate as step 2 applies it to a line that takes member discounts, named once per cart
+        self.tier_rate: tuple[str, None, int] | None = (f"tier:{self.tier.tier_id}", None, self.tier.discount_bps) \
+            if self.tier is not None and self.tier.discount_bps else None
         self.flash_surplus = flash_surplus
         self.unit_fit: list[list[tuple[Offer, int]]] = [[] for _ in lines]  # per line: (offer, saving per unit)
         self.any_unit_fit = False
@@ -182,32 +185,34 @@ def _item_step(cart: CartState, on: frozenset[str]) -> tuple[list[list[tuple[Off
     return per_line, remaining
 
 
+def combined(amount: int, rates: list[tuple[str, Offer | None, int]]) -> list[tuple[str, Offer | None, int]]:
+    """Step 2 on one line: the rates (rule id, offer, bps) taken as one rate off `amount`, half up,
+    then split between them by their bps; parts that come to nothing are left out."""
+    if len(rates) == 1:  # one rate takes it all: nothing to spread
+        total = bps_of(amount, min(BPS, rates[0][2]))
+        return [(rates[0][0], rates[0][1], total)] if total else []
+    if not rates:
+        return []
+    weights = [r[2] for r in rates]
+    amounts = spread(bps_of(amount, min(BPS, sum(weights))), weights)
+    return [(r[0], r[1], a) for r, a in zip(rates, amounts, strict=True) if a]
+
+
 def _tier_step(cart: CartState, on: frozenset[str], remaining: list[int]) -> list[list[tuple[str, Offer | None, int]]]:
     """Per line: the tier discount and member-day boosts, one combined rate, split by their bps."""
     out: list[list[tuple[str, Offer | None, int]]] = []
-    boosts = [o for o in cart.boosts if o.offer_id in on and isinstance(o.campaign.benefit, PercentOff)]
-    boost_ids = tuple(o.offer_id for o in boosts)
+    boosts = [(rule_id(o), o, o.campaign.benefit.bps, cart.scoped[o.offer_id]) for o in cart.boosts  # type: ignore[union-attr]
+              if o.offer_id in on and isinstance(o.campaign.benefit, PercentOff)]
+    boost_ids = tuple(b[1].offer_id for b in boosts)
+    tier_rate = cart.tier_rate
+    cache = cart._tier_cache
     for i, item in enumerate(cart.items):
         memo = (i, remaining[i], boost_ids)  # most lines keep their amount from one combination to the next
-        hit = cart._tier_cache.get(memo)
-        if hit is not None:
-            out.append(hit)
-            continue
-        rates: list[tuple[str, Offer | None, int]] = []
-        if cart.tier is not None and item.member_discount and cart.tier.discount_bps:
-            rates.append((f"tier:{cart.tier.tier_id}", None, cart.tier.discount_bps))
-        for o in boosts:
-            if i in cart.scoped[o.offer_id]:
-                rates.append((rule_id(o), o, o.campaign.benefit.bps))  # type: ignore[union-attr]
-        parts = []
-        if len(rates) == 1:  # one rate takes it all: nothing to spread
-            total = bps_of(remaining[i], min(BPS, rates[0][2]))
-            parts = [(rates[0][0], rates[0][1], total)] if total else []
-        elif rates:
-            total = bps_of(remaining[i], min(BPS, sum(r[2] for r in rates)))
-            amounts = spread(total, [r[2] for r in rates])
-            parts = [(rid, o, a) for (rid, o, _), a in zip(rates, amounts, strict=True) if a]
-        cart._tier_cache[memo] = parts
+        parts = cache.get(memo)
+        if parts is None:
+            rates = [tier_rate] if tier_rate is not None and item.member_discount else []
+            rates.extend((rid, o, bps) for rid, o, bps, scoped in boosts if i in scoped)
+            parts = cache[memo] = combined(remaining[i], rates)
         out.append(parts)
     return out
 
