@@ -8,7 +8,6 @@ cannot overspend a cap or a flash surplus between them.
 """
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -38,8 +37,7 @@ from .offer_plan import OfferPlan
 from .runtime import Reference, StoreRuntime
 
 
-@dataclass(frozen=True, slots=True)
-class PricingContext:
+class PricingContext(msgspec.Struct, frozen=True, kw_only=True):
     """Where and when a cart is priced: everything a price depends on besides the cart and the customer."""
 
     store_id: str
@@ -62,7 +60,7 @@ def pricing_context(store: StoreRuntime, ref: Reference | None = None, now: date
     cfg = store.config
     tz, day_start = cfg.tz, cfg.day_start
     return PricingContext(store_id=cfg.store_id, tz=tz, day_start=day_start, ref=ref, plan=store.offer_plan(ref),
-                          now=now, day=business_day(now, tz, day_start).isoformat())
+                          now=now, day=store.business_day_of(now))
 
 
 def cart_of(ref: Reference, lines: list[LineIn]) -> list[CartLine]:

@@ -6,9 +6,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ..config import StoreConfig
+from ..domain.calendar import business_day, day_begins
 from ..domain.clock import Clock, system_clock
 from ..domain.models import MemberDayRule, Sku, Tier
 from ..domain.points import PointsPolicy
@@ -75,6 +79,7 @@ class StoreRuntime:
         self.price_locks = LockBook()  # the pure quotes' locks; the ones holding something are in SQLite too
         self.price_locks.load_stored(stored)
         self.join_offers: tuple[str, JoinOffersIn] | None = None  # (reference version, the store's join offers)
+        self._day_span: tuple[datetime, datetime, str, ZoneInfo, dt_time] | None = None
 
     @property
     def backup_dirs(self) -> list[Path]:
@@ -120,6 +125,20 @@ class StoreRuntime:
                             catalog_repo.load_member_day_rules(conn), points_repo.load_policy(conn))
             self._ref = ref
         return ref
+
+    def business_day_of(self, now: datetime) -> str:
+        """The business day (ISO) `now` falls on, by the one calendar. The current day's bounds are
+        kept, so the lanes' quotes and sales do not work the day out again each time."""
+        tz, day_start = self.config.tz, self.config.day_start
+        span = self._day_span
+        if span is not None and span[0] <= now < span[1] and span[3] is tz and span[4] == day_start:
+            return span[2]
+        day = business_day(now, tz, day_start)
+        # the bounds in the clock's own zone: comparing datetimes of one tzinfo needs no offsets
+        span = (day_begins(day, tz, day_start).astimezone(now.tzinfo),
+                day_begins(day + timedelta(days=1), tz, day_start).astimezone(now.tzinfo), day.isoformat(), tz, day_start)
+        self._day_span = span
+        return span[2]
 
     def offer_plan(self, ref: Reference) -> OfferPlan:
         """The store's campaigns, decoded and planned once per reference version (a campaign change bumps it)."""

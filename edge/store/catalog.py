@@ -64,6 +64,8 @@ def on_hand(conn: sqlite3.Connection, sku: str) -> int | None:
 
 def on_hand_many(conn: sqlite3.Connection, skus: list[str]) -> dict[str, int | None]:
     """Stock of each SKU that has an inventory row (a SKU without one is absent)."""
+    if len(skus) == 1:  # most carts count one SKU; `IN` builds a lookup table even for one
+        return dict(conn.execute("SELECT sku, on_hand FROM inventory WHERE sku = ?", skus).fetchall())
     marks = ", ".join("?" for _ in skus)
     return dict(conn.execute(f"SELECT sku, on_hand FROM inventory WHERE sku IN ({marks})", skus).fetchall())
 
