@@ -64,8 +64,9 @@ async def lock_quote(store: StoreRuntime, ctx: PricingContext, data: QuoteIn, ch
     if lock is None:
         def command(wconn: sqlite3.Connection) -> PriceLock:
             # inside the transaction: what other lanes hold now, not when the reader looked (this
-            # checkout's own holds never count against it, and a re-quote replaces them below)
-            priced = price_cart(ctx, wconn, cart, member, data.coupon_codes, [] if recognised else None,
+            # checkout's own holds never count against it, and a re-quote replaces them below). The
+            # member's coupons are read again only if the reader saw some: one may have been used since
+            priced = price_cart(ctx, wconn, cart, member, data.coupon_codes, None if own else [],
                                 holder=checkout_id)
             holding = held_by(priced, ctx.plan.limited)
             if holding:

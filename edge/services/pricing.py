@@ -30,7 +30,6 @@ from ..domain.models import CartLine, Member
 from ..domain.pricing import Note, Offer, Priced, price_order, resolve_lines
 from ..schemas import LineIn
 from ..store import campaigns as campaign_repo
-from ..store import catalog as catalog_repo
 from ..store import coupons as coupon_repo
 from ..store import locks as locks_repo
 from .offer_plan import OfferPlan
@@ -235,7 +234,7 @@ def _code_target(conn: sqlite3.Connection, by_id: dict[str, campaign_repo.Stored
     raise InvalidInput.on(field, "no such coupon or offer code")
 
 
-def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[CartLine], now: datetime | None = None,
+def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[CartLine], now: datetime,
                   holder: str | None = None, notes: list[Note] | None = None) -> dict[str, int]:
     """Stock above each flash SKU's threshold, less the units other checkouts' live price locks hold,
     for the SKUs of this cart, read in the caller's transaction (the writer's, on a sale or a quote
@@ -255,13 +254,12 @@ def flash_surplus(conn: sqlite3.Connection, offers: list[Offer], lines: list[Car
                     flash_of.setdefault(sku, o)
     if not threshold:
         return {}
-    have = catalog_repo.on_hand_many(conn, list(threshold))
-    surplus = {sku: max(0, (have.get(sku) or 0) - t) for sku, t in threshold.items()}
-    if now is None:
-        return surplus
-    for sku, units in locks_repo.held_flash_units(conn, list(surplus), now, holder).items():
-        before = surplus[sku]
-        surplus[sku] = max(0, before - units)
+    stock = locks_repo.flash_stock(conn, list(threshold), now, holder)
+    surplus: dict[str, int] = {}
+    for sku, t in threshold.items():
+        on_hand, held = stock.get(sku, (0, 0))
+        before = max(0, (on_hand or 0) - t)
+        surplus[sku] = max(0, before - held)
         if notes is not None and surplus[sku] < min(before, in_cart[sku]):
             c = flash_of[sku].campaign
             left = surplus[sku]

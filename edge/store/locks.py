@@ -27,14 +27,15 @@ class LockRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _LOCK_FIELDS = tuple(LockRow.__struct_fields__)
+_UPSERT_LOCK = (f"INSERT INTO checkout_locks ({', '.join(_LOCK_FIELDS)}) VALUES ({', '.join('?' for _ in _LOCK_FIELDS)}) "
+                f"ON CONFLICT (checkout_id) DO UPDATE SET {', '.join(f'{f} = excluded.{f}' for f in _LOCK_FIELDS[1:])}")
 
 
 def save_lock(conn: sqlite3.Connection, lock: LockRow, held: list[Held], member_id: str | None,
               business_day: str) -> None:
     """Replace the checkout's lock and reservations with these."""
-    release(conn, lock.checkout_id)
-    conn.execute(f"INSERT INTO checkout_locks ({', '.join(_LOCK_FIELDS)}) VALUES "
-                 f"({', '.join('?' for _ in _LOCK_FIELDS)})", tuple(getattr(lock, f) for f in _LOCK_FIELDS))
+    conn.execute("DELETE FROM reservations WHERE checkout_id = ?", (lock.checkout_id,))
+    conn.execute(_UPSERT_LOCK, tuple(getattr(lock, f) for f in _LOCK_FIELDS))
     conn.executemany("INSERT INTO reservations (checkout_id, offer_id, sku, campaign_id, code, member_id, "
                      "business_day, units, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [(lock.checkout_id, h.offer_id, h.sku, h.campaign_id, h.code, member_id, business_day, h.units,
@@ -104,12 +105,15 @@ def held_uses(conn: sqlite3.Connection, campaign_ids: list[str], business_day: s
     return {r[0]: HeldUses(r[1], r[2], r[3]) for r in rows}
 
 
-def held_flash_units(conn: sqlite3.Connection, skus: list[str], now: datetime, other_than: str | None) -> dict[str, int]:
-    """Flash units of these SKUs other checkouts' live locks hold."""
+def flash_stock(conn: sqlite3.Connection, skus: list[str], now: datetime, other_than: str | None) -> dict[str, tuple[int, int]]:
+    """(on hand, flash units other checkouts' live locks hold) of each of these SKUs that has an
+    inventory row: one statement, since a quote that reserves reads it inside the writer."""
     marks = ", ".join("?" for _ in skus)
-    return dict(conn.execute(f"SELECT sku, sum(units) FROM reservations WHERE sku IN ({marks}) AND units > 0 "
-                             "AND expires_at > ? AND checkout_id != ? GROUP BY sku",
-                             (*skus, iso(now), other_than or "")).fetchall())
+    rows = conn.execute(
+        "SELECT i.sku, i.on_hand, (SELECT coalesce(sum(r.units), 0) FROM reservations r WHERE r.sku = i.sku "
+        "AND r.units > 0 AND r.expires_at > ? AND r.checkout_id != ?) "
+        f"FROM inventory i WHERE i.sku IN ({marks})", (iso(now), other_than or "", *skus))
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def held_codes(conn: sqlite3.Connection, codes: list[str], now: datetime, other_than: str | None) -> set[str]:
