@@ -34,7 +34,9 @@ from .pricing_steps import (
     combined,
     evaluate,
     fit,
+    in_scope,
     order_amount,
+    reached,
     rule_id,
     stage,
 )
@@ -304,12 +306,9 @@ def tier_and_boosts(lines: Sequence[CartLine], catalog: Mapping[str, Sku], who: 
         if o.offer_id in reach or (o.remaining is not None and o.remaining <= 0) or \
                 not conditions_hold(c, who, local, store_id, business_day_start):
             continue
-        sc = c.scope
-        idx = {i for i, item in enumerate(items) if item.member_discount and (
-            (sc.skus is None and sc.categories is None) or (sc.skus is not None and item.sku in sc.skus)
-            or (sc.categories is not None and item.category in sc.categories))}
-        if idx and sum(subtotals[i] for i in idx) >= c.conditions.min_spend_fen:
-            reach[o.offer_id] = (rule_id(o), o, c.benefit.bps, idx)  # type: ignore[union-attr]
+        idx = reached(c, [i for i, item in enumerate(items) if in_scope(c, item)], items, subtotals)
+        if idx:
+            reach[o.offer_id] = (rule_id(o), o, c.benefit.bps, set(idx))  # type: ignore[union-attr]
     tier = tiers.get(who.tier_id) if who.member_id is not None and who.tier_id else None
     tier_rate = (f"tier:{tier.tier_id}", None, tier.discount_bps) if tier is not None and tier.discount_bps else None
     names: dict[str, tuple[str, str, Offer | None]] = {}

@@ -115,13 +115,27 @@ def _scope_lines(cart: CartState, c: Campaign) -> list[int]:
     return sorted(found)
 
 
+def in_scope(c: Campaign, item: Sku) -> bool:
+    """Whether the campaign's scope takes this item (`_scope_lines` answers the same for a whole cart
+    through its indexes)."""
+    sc = c.scope
+    return (sc.skus is None and sc.categories is None) or (sc.skus is not None and item.sku in sc.skus) or (
+        sc.categories is not None and item.category in sc.categories)
+
+
+def reached(c: Campaign, idx: list[int], items: Sequence[Sku], subtotals: list[int]) -> list[int]:
+    """Of the lines in the campaign's scope, the ones it reaches: a member-day percentage only lines
+    that take member discounts; none at all when they come to less than its minimum spend."""
+    if isinstance(c.benefit, PercentOff) and c.kind == "member_day":
+        idx = [i for i in idx if items[i].member_discount]
+    return idx if idx and sum(subtotals[i] for i in idx) >= c.conditions.min_spend_fen else []
+
+
 def fit(cart: CartState, o: Offer) -> bool:
     """Place the offer where it fits this cart; False when it fits nowhere (scope, min spend, no saving)."""
     c = o.campaign
-    idx = _scope_lines(cart, c)
-    if isinstance(c.benefit, PercentOff) and c.kind == "member_day":
-        idx = [i for i in idx if cart.items[i].member_discount]
-    if not idx or sum(cart.subtotals[i] for i in idx) < c.conditions.min_spend_fen:
+    idx = reached(c, _scope_lines(cart, c), cart.items, cart.subtotals)
+    if not idx:
         return False
     cart.scoped[o.offer_id] = idx
     cart.scope_key[o.offer_id] = cart.scope_keys.setdefault(tuple(idx), tuple(idx))  # shared: sums are memoised

@@ -170,6 +170,16 @@ def test_an_order_coupon_below_its_minimum_spend_does_not_apply():
     assert price([CartLine("LATTE", 2, 2800)], [coupon]).cart.discount_fen == 500
 
 
+@pytest.mark.parametrize("kind", ["manual", "member_day"])
+def test_a_minimum_spend_is_met_by_a_cart_that_comes_to_exactly_it(kind):
+    # the engine's fit and the member-day shortcut share the rule: one fen short is not enough
+    offer = Offer(offer_id="o", campaign=campaign(kind=kind, benefit=PercentOff(1000),
+                                                  conditions=Conditions(min_spend_fen=5600)))
+    assert price([CartLine("LATTE", 2, 2800)], [offer]).cart.discount_fen == 560
+    assert price([CartLine("LATTE", 2, 2800), CartLine("CROISSANT", 1, 1)], [offer]).cart.discount_fen == 560
+    assert price([CartLine("LATTE", 1, 2800), CartLine("LATTE", 1, 2799)], [offer]).cart.discount_fen == 0
+
+
 def test_an_order_discount_is_spread_over_lines_by_largest_remainder():
     coupon = Offer(offer_id="o", campaign=campaign(benefit=AmountOff(100)))
     priced = price([CartLine("LATTE", 1, 2800), CartLine("CROISSANT", 1, 1500), CartLine("CROISSANT", 1, 1)], [coupon])
